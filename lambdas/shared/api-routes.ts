@@ -1,0 +1,35 @@
+/**
+ * The public HTTP API, declared once: the CDK serving/ingestion stacks create these API Gateway
+ * REST resources and methods, and the local HTTP server (`shoplake serve`) routes the same
+ * paths to the same handler modules with API Gateway-shaped proxy events.
+ */
+export interface ApiRoute {
+  readonly method: 'GET' | 'POST';
+  /** API Gateway resource path with `{param}` placeholders. */
+  readonly path: string;
+  /** Handler module under `lambdas/`, relative, exporting `handler`. */
+  readonly handler: 'ingest/handler.ts' | 'recommendations/handler.ts';
+  readonly description: string;
+}
+
+export const API_ROUTES: readonly ApiRoute[] = [
+  { method: 'POST', path: '/events', handler: 'ingest/handler.ts', description: 'Batch event ingest' },
+  {
+    method: 'GET',
+    path: '/users/{userId}/recommendations',
+    handler: 'recommendations/handler.ts',
+    description: 'Per-user (or per-session) top-K recommendations',
+  },
+  {
+    method: 'GET',
+    path: '/items/{itemId}/similar',
+    handler: 'recommendations/handler.ts',
+    description: 'Items similar to an item',
+  },
+  {
+    method: 'GET',
+    path: '/trending',
+    handler: 'recommendations/handler.ts',
+    description: 'Trending items per window and category',
+  },
+];

@@ -1,0 +1,59 @@
+/**
+ * The `shoplake` CLI. Each command lives in its own module under `./commands/` and exports
+ * `register(program)`; this file only wires them together, so capabilities can be added
+ * without touching a shared list. Progress goes to stderr; `--json` summaries to stdout.
+ */
+import '../polyfills.ts';
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Command, CommanderError } from 'commander';
+
+export interface CommandModule {
+  register(program: Command): void;
+}
+
+function isCommandModule(value: unknown): value is CommandModule {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as CommandModule).register === 'function'
+  );
+}
+
+export async function buildProgram(): Promise<Command> {
+  const program = new Command('shoplake')
+    .description('Serverless e-commerce lakehouse: local runtime and operations CLI')
+    .option(
+      '--state-dir <dir>',
+      'directory holding all local state',
+      process.env.SHOPLAKE_STATE_DIR ?? '.shoplake',
+    )
+    .showHelpAfterError()
+    .exitOverride();
+  const dir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .sort();
+  for (const file of files) {
+    const mod: unknown = await import(pathToFileURL(join(dir, file)).href);
+    if (!isCommandModule(mod))
+      throw new Error(`CLI command module ${file} does not export register(program)`);
+    mod.register(program);
+  }
+  return program;
+}
+
+/** Runs the CLI; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = await buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error: unknown) {
+    if (error instanceof CommanderError) return error.exitCode;
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`shoplake: ${message}\n`);
+    if (process.env.SHOPLAKE_DEBUG && error instanceof Error && error.stack)
+      process.stderr.write(`${error.stack}\n`);
+    return 1;
+  }
+}
