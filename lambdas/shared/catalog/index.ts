@@ -1,0 +1,5 @@
+/** The lake table catalog and everything generated from it. */
+export * from './glue.ts';
+export * from './iceberg.ts';
+export * from './tables.ts';
+export * from './types.ts';
