@@ -1,0 +1,392 @@
+/**
+ * Offline evaluation: the protocols of `shoplake evaluate`, also used by the training Lambda to
+ * score a candidate model before the quality gate. Parameters are tuned on the validation
+ * split only; the test split is touched once per model, with the chosen parameters.
+ */
+import {
+  buildTrainingData,
+  buildVocabulary,
+  type DistinctEntry,
+  distinctItems,
+  groupByShopper,
+} from './data.ts';
+import {
+  hitAt,
+  MetricMeans,
+  ndcgAt,
+  ndcgListAt,
+  rankWithTies,
+  recallAt,
+  reciprocalRank,
+  type TieBreak,
+} from './metrics.ts';
+import { priorOrder, topK } from './models.ts';
+import { mixSeed, type Rng, sampleWithoutReplacement, seededRng } from './rng.ts';
+import { leaveOneOut, timeQuantile, timeSplit } from './split.ts';
+import {
+  DEFAULT_EVENT_WEIGHTS,
+  type EventWeights,
+  type HistoryEntry,
+  type Interaction,
+  type ModelFactory,
+  type RecommenderModel,
+  ScoreAccumulator,
+  type TrainingData,
+  type Vocabulary,
+} from './types.ts';
+
+export const PROTOCOLS = ['loo-sampled', 'loo-full', 'time-split'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+/** Defaults of the evaluation, shared by the CLI, the training Lambda and the docs. */
+export const EVALUATION_DEFAULTS = {
+  k: 10,
+  seed: 42,
+  /** Sampled negatives per test item under `loo-sampled`. */
+  negatives: 100,
+  /** More qualifying users than this → a seeded random sample of this many. */
+  maxUsers: 10_000,
+  /** Validation users used to pick each model's parameters. */
+  tuneUsers: 2_000,
+  /** Share of interactions before the global cut under `time-split`. */
+  timeSplitFraction: 0.8,
+  tieBreak: 'random' as TieBreak,
+} as const;
+
+export interface EvaluationOptions {
+  readonly protocol: Protocol;
+  readonly models: readonly ModelFactory[];
+  readonly k?: number;
+  readonly seed?: number;
+  readonly weights?: EventWeights;
+  readonly negatives?: number;
+  readonly maxUsers?: number;
+  readonly tuneUsers?: number;
+  readonly tieBreak?: TieBreak;
+  /** Skip the grid search and fit with each factory's first parameter set. */
+  readonly noTuning?: boolean;
+}
+
+export interface TuningTrial {
+  readonly params: Readonly<Record<string, number>>;
+  readonly validation: number;
+}
+
+export interface ModelEvaluation {
+  readonly model: string;
+  readonly protocol: Protocol;
+  readonly k: number;
+  readonly users: number;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly params: Readonly<Record<string, number | string>>;
+  readonly tuning: readonly TuningTrial[];
+  readonly seconds: number;
+}
+
+export interface EvaluationReport {
+  readonly protocol: Protocol;
+  readonly k: number;
+  readonly seed: number;
+  readonly interactions: number;
+  readonly shoppers: number;
+  readonly items: number;
+  readonly results: readonly ModelEvaluation[];
+}
+
+/** Builds a model-side history (oldest → newest) from distinct entries. */
+export function toHistory(entries: readonly DistinctEntry[], vocab: Vocabulary): HistoryEntry[] {
+  const out: HistoryEntry[] = [];
+  for (const e of entries) {
+    const idx = vocab.index.get(e.item);
+    if (idx !== undefined) out.push({ idx, weight: e.weight, ts: e.last });
+  }
+  return out;
+}
+
+interface RankingCase {
+  readonly user: string;
+  readonly ordinal: number;
+  readonly history: HistoryEntry[];
+  readonly target: number;
+  /** Candidate indices other than the target (sampled negatives or the unseen catalogue). */
+  readonly candidates: Int32Array | null;
+  /** Items the shopper interacted with (excluded from full-catalogue ranking). */
+  readonly seen: ReadonlySet<number>;
+}
+
+/** Rank of the target among candidates (or the whole unseen catalogue when `candidates` is null). */
+function rankTarget(
+  model: RecommenderModel,
+  acc: ScoreAccumulator,
+  c: RankingCase,
+  tieBreak: TieBreak,
+  rng: Rng,
+): number {
+  acc.reset();
+  model.scoreInto(c.history, acc);
+  const st = acc.values[c.target] ?? 0;
+  const pt = model.prior[c.target] ?? 0;
+  let better = 0;
+  let ties = 0;
+  const consider = (i: number) => {
+    const s = acc.values[i] ?? 0;
+    if (s > st) better++;
+    else if (s === st) {
+      const p = model.prior[i] ?? 0;
+      if (p > pt) better++;
+      else if (p === pt) ties++;
+    }
+  };
+  if (c.candidates) {
+    for (const i of c.candidates) consider(i);
+  } else {
+    const n = model.vocab.items.length;
+    for (let i = 0; i < n; i++) if (i !== c.target && !c.seen.has(i)) consider(i);
+  }
+  acc.reset();
+  return rankWithTies(better, ties, tieBreak, rng);
+}
+
+function looMetrics(rank: number, k: number, full: boolean): Record<string, number> {
+  const m: Record<string, number> = { [`HR@${k}`]: hitAt(rank, k), [`NDCG@${k}`]: ndcgAt(rank, k) };
+  if (full) m.MRR = reciprocalRank(rank);
+  return m;
+}
+
+function seededSubset<T>(values: readonly T[], max: number, seed: number): T[] {
+  return values.length <= max ? values.slice() : sampleWithoutReplacement(values, max, seededRng(seed));
+}
+
+/**
+ * Runs one protocol for every model in `options.models` on the same split, negatives and users,
+ * so the numbers compare side by side. Deterministic for a given seed.
+ */
+export function evaluate(interactions: readonly Interaction[], options: EvaluationOptions): EvaluationReport {
+  const k = options.k ?? EVALUATION_DEFAULTS.k;
+  const seed = options.seed ?? EVALUATION_DEFAULTS.seed;
+  const weights = options.weights ?? DEFAULT_EVENT_WEIGHTS;
+  const histories = new Map<string, DistinctEntry[]>();
+  for (const [user, list] of groupByShopper(interactions)) histories.set(user, distinctItems(list, weights));
+  const vocab = buildVocabulary(
+    (function* () {
+      for (const h of histories.values()) for (const e of h) yield e.item;
+    })(),
+  );
+  const base = {
+    protocol: options.protocol,
+    k,
+    seed,
+    interactions: interactions.length,
+    shoppers: histories.size,
+    items: vocab.items.length,
+  };
+  const results =
+    options.protocol === 'time-split'
+      ? evaluateTimeSplit(histories, vocab, options, k, seed, weights)
+      : evaluateLeaveOneOut(histories, vocab, options, k, seed, weights);
+  return { ...base, results };
+}
+
+function evaluateLeaveOneOut(
+  histories: Map<string, DistinctEntry[]>,
+  vocab: Vocabulary,
+  options: EvaluationOptions,
+  k: number,
+  seed: number,
+  weights: EventWeights,
+): ModelEvaluation[] {
+  const full = options.protocol === 'loo-full';
+  const tieBreak = options.tieBreak ?? EVALUATION_DEFAULTS.tieBreak;
+  const split = leaveOneOut(histories);
+  const qualified = [...split.test.keys()];
+  const users = seededSubset(qualified, options.maxUsers ?? EVALUATION_DEFAULTS.maxUsers, seed);
+  const tuneUsers = seededSubset(users, options.tuneUsers ?? EVALUATION_DEFAULTS.tuneUsers, mixSeed(seed, 1));
+
+  const trainData = buildTrainingData(split.train, weights, vocab);
+  const fullTrain = new Map(split.train);
+  for (const [user, v] of split.validation) fullTrain.set(user, [...(split.train.get(user) ?? []), v]);
+  const testData = buildTrainingData(fullTrain, weights, vocab);
+
+  const allItems = Int32Array.from(vocab.items.keys());
+  const negativesFor = (ordinal: number, seen: ReadonlySet<number>): Int32Array | null => {
+    if (full) return null;
+    const rng = seededRng(mixSeed(seed, ordinal + 1_000_003));
+    const want = options.negatives ?? EVALUATION_DEFAULTS.negatives;
+    const out: number[] = [];
+    const unseen = vocab.items.length - seen.size;
+    if (unseen <= want) {
+      for (const i of allItems) if (!seen.has(i)) out.push(i);
+      return Int32Array.from(out);
+    }
+    const picked = new Set<number>();
+    while (out.length < want) {
+      const i = Math.floor(rng() * vocab.items.length);
+      if (!seen.has(i) && !picked.has(i)) {
+        picked.add(i);
+        out.push(i);
+      }
+    }
+    return Int32Array.from(out);
+  };
+
+  const ordinalOf = new Map(users.map((u, n) => [u, n] as const));
+  const cases = (which: 'validation' | 'test', subset: readonly string[]): RankingCase[] =>
+    subset.map((user) => {
+      const ordinal = ordinalOf.get(user) ?? 0;
+      const all = histories.get(user) ?? [];
+      const seen = new Set<number>();
+      for (const e of all) {
+        const idx = vocab.index.get(e.item);
+        if (idx !== undefined) seen.add(idx);
+      }
+      const train = split.train.get(user) ?? [];
+      const val = split.validation.get(user);
+      const test = split.test.get(user);
+      const target = which === 'validation' ? val : test;
+      const history = which === 'validation' || !val ? train : [...train, val];
+      return {
+        user,
+        ordinal,
+        history: toHistory(history, vocab),
+        target: vocab.index.get(target?.item ?? '') ?? 0,
+        candidates: negativesFor(ordinal, seen),
+        // Full ranking excludes what the model was shown; the other held-out item stays excluded
+        // too, so validation never ranks the test item as a "negative".
+        seen: new Set([...seen].filter((i) => i !== vocab.index.get(target?.item ?? ''))),
+      };
+    });
+
+  const valCases = cases('validation', tuneUsers);
+  const testCases = cases('test', users);
+  const acc = new ScoreAccumulator(vocab.items.length);
+  const score = (model: RecommenderModel, cs: readonly RankingCase[], rngSeed: number) => {
+    const means = new MetricMeans();
+    const rng = seededRng(rngSeed);
+    for (const c of cs) means.add(looMetrics(rankTarget(model, acc, c, tieBreak, rng), k, full));
+    return means.means();
+  };
+
+  return options.models.map((factory) => {
+    const started = performance.now();
+    const { params, tuning } = tune(
+      factory,
+      options,
+      trainData,
+      (m) => score(m, valCases, mixSeed(seed, 2)),
+      k,
+    );
+    const model = factory.fit(testData, params);
+    const metrics = score(model, testCases, mixSeed(seed, 3));
+    return {
+      model: factory.name,
+      protocol: options.protocol,
+      k,
+      users: testCases.length,
+      metrics,
+      params: model.params,
+      tuning,
+      seconds: round((performance.now() - started) / 1000),
+    };
+  });
+}
+
+/** Picks the parameter set with the best validation NDCG@k (first wins ties). */
+function tune(
+  factory: ModelFactory,
+  options: EvaluationOptions,
+  trainData: TrainingData,
+  validate: (model: RecommenderModel) => Record<string, number>,
+  k: number,
+): { params: Readonly<Record<string, number>>; tuning: TuningTrial[] } {
+  const grid = options.noTuning || factory.grid.length <= 1 ? factory.grid.slice(0, 1) : factory.grid;
+  if (grid.length <= 1) return { params: grid[0] ?? {}, tuning: [] };
+  const tuning: TuningTrial[] = [];
+  let best = grid[0] ?? {};
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (const params of grid) {
+    const m = validate(factory.fit(trainData, params));
+    const v = m[`NDCG@${k}`] ?? 0;
+    tuning.push({ params, validation: round(v) });
+    if (v > bestScore) {
+      bestScore = v;
+      best = params;
+    }
+  }
+  return { params: best, tuning };
+}
+
+function evaluateTimeSplit(
+  histories: Map<string, DistinctEntry[]>,
+  vocab: Vocabulary,
+  options: EvaluationOptions,
+  k: number,
+  seed: number,
+  weights: EventWeights,
+): ModelEvaluation[] {
+  const fraction = EVALUATION_DEFAULTS.timeSplitFraction;
+  const outer = timeSplit(histories, timeQuantile(histories, fraction));
+  // Validation: the same cut again inside the training period.
+  const inner = timeSplit(outer.train, timeQuantile(outer.train, fraction));
+  const maxUsers = options.maxUsers ?? EVALUATION_DEFAULTS.maxUsers;
+  const users = seededSubset([...outer.test.keys()], maxUsers, seed);
+  const tuneUsers = seededSubset(
+    [...inner.test.keys()],
+    options.tuneUsers ?? EVALUATION_DEFAULTS.tuneUsers,
+    mixSeed(seed, 1),
+  );
+  const innerData = buildTrainingData(inner.train, weights, vocab);
+  const outerData = buildTrainingData(outer.train, weights, vocab);
+  const acc = new ScoreAccumulator(vocab.items.length);
+
+  const score = (
+    model: RecommenderModel,
+    split: { train: Map<string, DistinctEntry[]>; test: Map<string, DistinctEntry[]> },
+    subset: readonly string[],
+  ) => {
+    const means = new MetricMeans();
+    const order = priorOrder(model);
+    const trainedItems = new Set<number>();
+    for (const h of split.train.values())
+      for (const e of h) {
+        const idx = vocab.index.get(e.item);
+        if (idx !== undefined) trainedItems.add(idx);
+      }
+    const recommended = new Set<string>();
+    for (const user of subset) {
+      const past = split.train.get(user) ?? [];
+      const history = toHistory(past, vocab);
+      const exclude = new Set(history.map((h) => h.idx));
+      const list = topK(model, history, k, exclude, acc, order).map((s) => s.item);
+      for (const it of list) recommended.add(it);
+      const relevant = new Set((split.test.get(user) ?? []).map((e) => e.item));
+      means.add({
+        [`Recall@${k}`]: recallAt(list, relevant, k),
+        [`NDCG@${k}`]: ndcgListAt(list, relevant, k),
+      });
+    }
+    const m = means.means();
+    m.coverage = trainedItems.size === 0 ? 0 : recommended.size / trainedItems.size;
+    return m;
+  };
+
+  return options.models.map((factory) => {
+    const started = performance.now();
+    const { params, tuning } = tune(factory, options, innerData, (m) => score(m, inner, tuneUsers), k);
+    const model = factory.fit(outerData, params);
+    const metrics = score(model, outer, users);
+    return {
+      model: factory.name,
+      protocol: 'time-split' as const,
+      k,
+      users: users.length,
+      metrics,
+      params: model.params,
+      tuning,
+      seconds: round((performance.now() - started) / 1000),
+    };
+  });
+}
+
+function round(v: number): number {
+  return Math.round(v * 10_000) / 10_000;
+}
