@@ -1,0 +1,21 @@
+/**
+ * Lambda entry point of `POST /events` (API Gateway REST, proxy integration). Environment is
+ * read once at init and fails fast:
+ *  - `EVENTS_STREAM_NAME`  Kinesis stream receiving validated events,
+ *  - `QUARANTINE_URI`      lake root for rejected events (`s3://bucket/` or `file:///dir/`).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { kinesisClient } from '../shared/aws-clients.ts';
+import { requireEnv } from '../shared/env.ts';
+import { createObjectStore } from '../shared/object-store.ts';
+import { createIngestHandler } from './ingest.ts';
+
+const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'shoplake-ingest' });
+
+export const handler = createIngestHandler({
+  kinesis: kinesisClient(),
+  streamName: requireEnv('EVENTS_STREAM_NAME'),
+  quarantine: createObjectStore(requireEnv('QUARANTINE_URI')),
+  now: Date.now,
+  logger,
+});
