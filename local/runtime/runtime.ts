@@ -17,7 +17,6 @@ import {
   CONSUMER_EVENT_SOURCE,
   EVENTS_STREAM,
   FEATURES_TABLE,
-  LAKE_PREFIXES,
   RECOMMENDATIONS_TABLE,
 } from '../../infra/definitions/resources.ts';
 import { type Emulator, startDynamoDbEmulator, startKinesisEmulator } from './emulators.ts';
@@ -27,6 +26,7 @@ import {
   type KinesisInvoke,
 } from './event-source-mapping.ts';
 import { LocalFirehose } from './firehose.ts';
+import { type ConsumerTotals, jsonLinesLogger, type LocalConsumer, localConsumer } from './handlers.ts';
 import { type ProvisionedResource, provisionFromTemplate, resourceFor } from './provision.ts';
 import { type CfnTemplate, definitionsToTemplate } from './template.ts';
 import type { LocalRuntime } from './types.ts';
@@ -45,13 +45,20 @@ export interface StartLocalRuntimeOptions {
   /** Template whose resources are created. @default definitionsToTemplate() */
   readonly template?: CfnTemplate;
   /**
-   * How the stream consumer is invoked: `'module'` imports the real handler module
-   * (`lambdas/stream-consumer/handler.ts`) after applying `runtime.env` to `process.env`;
-   * a function builds the handler from the runtime env (tests running several runtimes);
-   * `false` starts no consumer.
-   * @default 'module'
+   * How the stream consumer is invoked:
+   *  - `'local'`: `createConsumerHandler` wired from `runtime.env` (as `handler.ts` does), logs
+   *    as JSON lines in `<stateDir>/logs/`, per-record outcome totals in `consumerTotals`;
+   *  - `'module'`: imports the real module `lambdas/stream-consumer/handler.ts` after applying
+   *    `runtime.env` to `process.env` (one runtime per process; no totals);
+   *  - a function: builds the handler from the runtime env (tests: faults, several runtimes);
+   *  - `false`: no consumer.
+   * @default 'local'
    */
-  readonly consumer?: 'module' | ((env: Readonly<Record<string, string>>) => KinesisInvoke) | false;
+  readonly consumer?:
+    | 'local'
+    | 'module'
+    | ((env: Readonly<Record<string, string>>) => KinesisInvoke | LocalConsumer)
+    | false;
   /** Start the local Firehose landing sink. @default true */
   readonly firehose?: boolean;
   /** Use AWS_ENDPOINT_URL instead of emulators. @default SHOPLAKE_EXTERNAL_AWS === '1' */
@@ -74,6 +81,8 @@ export interface EmbeddedRuntime extends LocalRuntime {
   readonly external: boolean;
   readonly provisioned: readonly ProvisionedResource[];
   readonly consumerMapping: KinesisEventSourceMapping | undefined;
+  /** Consumer outcomes summed over all invocations (`'local'` or a factory returning them). */
+  readonly consumerTotals: ConsumerTotals | undefined;
   readonly firehoseMapping: KinesisEventSourceMapping | undefined;
   readonly firehose: LocalFirehose | undefined;
   /** NDJSON file of records that exhausted their retries (the on-failure destination). */
@@ -223,7 +232,6 @@ export async function startLocalRuntime(options: StartLocalRuntimeOptions = {}):
     recommendationsTable: resourceFor(provisioned, RECOMMENDATIONS_TABLE.id).physicalName,
   };
 
-  const quarantineDir = join(lakeDir, LAKE_PREFIXES.quarantine);
   const env: Record<string, string> = {
     AWS_REGION: external ? (penv.AWS_REGION ?? LOCAL_REGION) : LOCAL_REGION,
     AWS_DEFAULT_REGION: external ? (penv.AWS_REGION ?? LOCAL_REGION) : LOCAL_REGION,
@@ -233,11 +241,13 @@ export async function startLocalRuntime(options: StartLocalRuntimeOptions = {}):
     EVENTS_STREAM_NAME: names.eventsStream,
     FEATURES_TABLE_NAME: names.featuresTable,
     RECOMMENDATIONS_TABLE_NAME: names.recommendationsTable,
-    QUARANTINE_URI: penv.SHOPLAKE_QUARANTINE_URI ?? pathToFileURL(`${quarantineDir}/`).href,
+    // The quarantine writer adds the `quarantine/` prefix itself: the URI is the lake root.
+    QUARANTINE_URI: penv.SHOPLAKE_QUARANTINE_URI ?? pathToFileURL(`${lakeDir}/`).href,
     SHOPLAKE_STATE_DIR: stateDir,
     SHOPLAKE_LAKE_DIR: lakeDir,
     POWERTOOLS_SERVICE_NAME: 'shoplake',
     POWERTOOLS_METRICS_NAMESPACE: 'shoplake',
+    POWERTOOLS_LOG_LEVEL: penv.POWERTOOLS_LOG_LEVEL ?? 'WARN',
   };
   if (!external) {
     env.AWS_ACCESS_KEY_ID = 'local';
@@ -251,6 +261,7 @@ export async function startLocalRuntime(options: StartLocalRuntimeOptions = {}):
   const onFailureFile = join(stateDir, 'dlq', 'stream-consumer.jsonl');
   const mappings: KinesisEventSourceMapping[] = [];
   let consumerMapping: KinesisEventSourceMapping | undefined;
+  let consumerTotals: ConsumerTotals | undefined;
   let firehoseMapping: KinesisEventSourceMapping | undefined;
   let firehose: LocalFirehose | undefined;
   const mappingBase = {
@@ -264,14 +275,29 @@ export async function startLocalRuntime(options: StartLocalRuntimeOptions = {}):
   };
   const checkpointDir = persist && !external ? join(stateDir, 'event-source-mappings') : undefined;
   try {
-    const consumer = options.consumer ?? 'module';
+    const consumer = options.consumer ?? 'local';
     if (consumer !== false) {
       let invoke: KinesisInvoke;
       if (consumer === 'module') {
         applyEnv();
         invoke = await importConsumerModule();
+      } else if (consumer === 'local') {
+        const local = localConsumer(env, {
+          logger: jsonLinesLogger(
+            join(stateDir, 'logs', 'stream-consumer.jsonl'),
+            'shoplake-stream-consumer',
+          ),
+        });
+        invoke = local.invoke;
+        consumerTotals = local.totals;
       } else {
-        invoke = consumer(env);
+        const built = consumer(env);
+        if (typeof built === 'function') {
+          invoke = built;
+        } else {
+          invoke = built.invoke;
+          consumerTotals = built.totals;
+        }
       }
       consumerMapping = new KinesisEventSourceMapping({
         ...mappingBase,
@@ -313,6 +339,7 @@ export async function startLocalRuntime(options: StartLocalRuntimeOptions = {}):
     clients,
     provisioned,
     consumerMapping,
+    consumerTotals,
     firehoseMapping,
     firehose,
     onFailureFile,

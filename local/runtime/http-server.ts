@@ -1,0 +1,364 @@
+/**
+ * Local HTTP server: the API Gateway REST API of `lambdas/shared/api-routes.ts` on 127.0.0.1.
+ *
+ * Why: the handlers must run locally exactly as on AWS, so this server does only what API
+ * Gateway does in front of a Lambda proxy integration — match the route, build the REST proxy
+ * event (resource, path parameters, single and multi-value headers and query strings, request
+ * context), invoke the handler module, and turn its result into an HTTP response. No business
+ * logic lives here. Local differences: no authentication (on AWS the API requires it) and no
+ * request-model validation (the handlers validate every event themselves anyway).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { API_ROUTES, type ApiRoute } from '../../lambdas/shared/api-routes.ts';
+import { LIMITS } from '../../lambdas/shared/event-schema.ts';
+import { lambdaContext, REPO_ROOT } from './runtime.ts';
+
+export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/** Loads a route's handler; `undefined` when the module does not exist (yet). */
+export type HandlerLoader = (module: ApiRoute['handler']) => Promise<ProxyHandler | undefined>;
+
+export interface HttpServerOptions {
+  /** @default 0 (a free port) */
+  readonly port?: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** API Gateway stage name, visible in `requestContext.stage`. @default 'local' */
+  readonly stage?: string;
+  readonly routes?: readonly ApiRoute[];
+  /** @default importing `lambdas/<module>` and taking its `handler` export */
+  readonly loadHandler?: HandlerLoader;
+  /** Body size limit in bytes (API Gateway's payload limit is 10 MB; the ingest contract is 1 MB). */
+  readonly maxBodyBytes?: number;
+  readonly log?: (message: string) => void;
+}
+
+export interface LocalHttpServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** A raw HTTP request, as much of it as API Gateway uses. */
+export interface RawRequest {
+  readonly method: string;
+  /** Path and query string, e.g. `/users/u1/recommendations?k=5&k=6`. */
+  readonly url: string;
+  /** Node's `rawHeaders`: [name, value, name, value, …] with the client's casing. */
+  readonly rawHeaders: readonly string[];
+  readonly body: string | null;
+  readonly sourceIp: string;
+}
+
+export interface RouteMatch {
+  readonly route: ApiRoute;
+  readonly pathParameters: Record<string, string> | null;
+}
+
+/** Matches a path against a route template (`/items/{itemId}/similar`). */
+export function matchPath(template: string, path: string): Record<string, string> | null | undefined {
+  const t = template.split('/');
+  const p = path.split('/');
+  if (t.length !== p.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < t.length; i += 1) {
+    const seg = t[i] as string;
+    const actual = p[i] as string;
+    const m = /^\{(\w+)\}$/.exec(seg);
+    if (m?.[1]) {
+      if (actual === '') return undefined;
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(actual);
+      } catch {
+        return undefined;
+      }
+      params[m[1]] = decoded;
+    } else if (seg !== actual) {
+      return undefined;
+    }
+  }
+  return Object.keys(params).length > 0 ? params : null;
+}
+
+/** Finds the route of a request: a match, `'method'` (path exists, method does not) or undefined. */
+export function findRoute(
+  routes: readonly ApiRoute[],
+  method: string,
+  path: string,
+): RouteMatch | 'method' | undefined {
+  let pathExists = false;
+  for (const route of routes) {
+    const params = matchPath(route.path, path);
+    if (params === undefined) continue;
+    pathExists = true;
+    if (route.method === method) return { route, pathParameters: params };
+  }
+  return pathExists ? 'method' : undefined;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return s;
+  }
+}
+
+/**
+ * Builds the API Gateway REST (v1) Lambda proxy event for a request, with API Gateway's rules:
+ * single-value maps keep the last value, multi-value maps keep all, absent maps are null.
+ */
+export function buildProxyEvent(
+  request: RawRequest,
+  match: RouteMatch,
+  options: { stage?: string; requestId?: string; now?: number } = {},
+): APIGatewayProxyEvent {
+  const stage = options.stage ?? 'local';
+  const queryIndex = request.url.indexOf('?');
+  const path = queryIndex >= 0 ? request.url.slice(0, queryIndex) : request.url;
+  const query = queryIndex >= 0 ? request.url.slice(queryIndex + 1) : '';
+
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
+    const name = request.rawHeaders[i] as string;
+    const value = request.rawHeaders[i + 1] as string;
+    headers[name] = value;
+    const values = multiValueHeaders[name] ?? [];
+    values.push(value);
+    multiValueHeaders[name] = values;
+  }
+
+  let queryStringParameters: Record<string, string> | null = null;
+  let multiValueQueryStringParameters: Record<string, string[]> | null = null;
+  for (const pair of query.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = safeDecode(eq >= 0 ? pair.slice(0, eq) : pair);
+    const value = safeDecode(eq >= 0 ? pair.slice(eq + 1) : '');
+    queryStringParameters ??= {};
+    multiValueQueryStringParameters ??= {};
+    queryStringParameters[name] = value;
+    const values = multiValueQueryStringParameters[name] ?? [];
+    values.push(value);
+    multiValueQueryStringParameters[name] = values;
+  }
+
+  const now = options.now ?? Date.now();
+  const userAgent = headers['User-Agent'] ?? headers['user-agent'] ?? null;
+  return {
+    resource: match.route.path,
+    path,
+    httpMethod: request.method,
+    headers,
+    multiValueHeaders,
+    queryStringParameters,
+    multiValueQueryStringParameters,
+    pathParameters: match.pathParameters,
+    stageVariables: null,
+    body: request.body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: null,
+      protocol: 'HTTP/1.1',
+      httpMethod: request.method,
+      path: `/${stage}${path}`,
+      stage,
+      requestId: options.requestId ?? randomUUID(),
+      requestTimeEpoch: now,
+      resourceId: 'local',
+      resourcePath: match.route.path,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: request.sourceIp,
+        user: null,
+        userAgent,
+        userArn: null,
+      },
+    },
+  };
+}
+
+/** Default loader: imports the real handler module; a missing module is `undefined` (→ 501). */
+export function moduleHandlerLoader(): HandlerLoader {
+  const cache = new Map<string, Promise<ProxyHandler | undefined>>();
+  return (module) => {
+    let loaded = cache.get(module);
+    if (!loaded) {
+      const file = join(REPO_ROOT, 'lambdas', module);
+      loaded = import(pathToFileURL(file).href).then(
+        (mod: unknown) => {
+          const handler = (mod as { handler?: unknown }).handler;
+          if (typeof handler !== 'function') throw new Error(`lambdas/${module} does not export handler`);
+          return handler as ProxyHandler;
+        },
+        (error: unknown) => {
+          const code = (error as { code?: unknown }).code;
+          const message = error instanceof Error ? error.message : '';
+          if (
+            (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+            message.includes(module.replace(/\.ts$/, ''))
+          ) {
+            cache.delete(module);
+            return undefined;
+          }
+          throw error;
+        },
+      );
+      cache.set(module, loaded);
+    }
+    return loaded;
+  };
+}
+
+class BodyTooLargeError extends Error {
+  constructor() {
+    super('request body too large');
+    this.name = 'BodyTooLargeError';
+  }
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new BodyTooLargeError());
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new BodyTooLargeError());
+        req.removeAllListeners('data');
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size === 0 ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(text);
+}
+
+/** Starts the local API. Resolves once listening. */
+export async function startHttpServer(options: HttpServerOptions = {}): Promise<LocalHttpServer> {
+  const routes = options.routes ?? API_ROUTES;
+  const loadHandler = options.loadHandler ?? moduleHandlerLoader();
+  const maxBody = options.maxBodyBytes ?? LIMITS.maxRequestBytes;
+  const log = options.log ?? (() => undefined);
+  const stage = options.stage ?? 'local';
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const path = url.split('?')[0] ?? '/';
+    const match = findRoute(routes, method, path);
+    if (match === undefined) {
+      send(res, 404, { message: `no route for ${method} ${path}` });
+      return;
+    }
+    if (match === 'method') {
+      send(res, 405, { message: `method ${method} not allowed on ${path}` });
+      return;
+    }
+    let body: string | null;
+    try {
+      body = await readBody(req, maxBody);
+    } catch (error: unknown) {
+      if (error instanceof BodyTooLargeError) {
+        send(res, 413, { message: `request body exceeds ${maxBody} bytes` }, { connection: 'close' });
+        return;
+      }
+      throw error;
+    }
+    const handler = await loadHandler(match.route.handler);
+    if (!handler) {
+      send(res, 501, {
+        message: `${match.route.description} (${method} ${match.route.path}) is not available yet: handler module lambdas/${match.route.handler} is missing`,
+      });
+      return;
+    }
+    const event = buildProxyEvent(
+      { method, url, rawHeaders: req.rawHeaders, body, sourceIp: req.socket.remoteAddress ?? '127.0.0.1' },
+      match,
+      { stage },
+    );
+    const started = Date.now();
+    let result: APIGatewayProxyResult;
+    try {
+      result = await handler(
+        event,
+        lambdaContext(match.route.handler.split('/')[0] ?? 'api') as unknown as Context,
+      );
+    } catch (error: unknown) {
+      // API Gateway answers 502 when the integration fails; the details go to the log.
+      log(`handler ${match.route.handler} failed: ${error instanceof Error ? error.message : String(error)}`);
+      send(res, 502, { message: 'Internal server error' });
+      return;
+    }
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+    for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) headers[k] = v.map(String);
+    headers['x-amzn-requestid'] = event.requestContext.requestId;
+    res.writeHead(result.statusCode, headers);
+    res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+    log(`${method} ${path} → ${result.statusCode} (${Date.now() - started} ms)`);
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      log(`request failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (!res.headersSent) send(res, 500, { message: 'local server error' });
+      else res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${address.port}`,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
