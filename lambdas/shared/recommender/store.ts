@@ -1,0 +1,359 @@
+/**
+ * The recommendations table: published lists per model version, the model registry and the
+ * active-version pointer, in one DynamoDB table (`RECOMMENDATIONS_TABLE`, pk/sk, TTL
+ * `expires_at`). Layout (ids pass `safeId`, categories `encodeKeyText`):
+ *
+ * | pk                                   | sk              | attributes                                         |
+ * |--------------------------------------|-----------------|----------------------------------------------------|
+ * | `MODEL#<version>#USER#<userId>`      | `TOPK`          | ids[], scores[], cats[], purchased[]               |
+ * | `MODEL#<version>#ITEM#<itemId>`      | `SIMILAR`       | ids[], scores[], cats[] (neighbours), next_ids[], next_scores[], category |
+ * | `MODEL#<version>#POPULAR`            | `ALL` / `CAT#<encoded category>` | ids[], scores[], cats[]           |
+ * | `REGISTRY`                           | `MODEL#<version>` | status, params, metrics, snapshots, timestamps   |
+ * | `REGISTRY`                           | `ACTIVE`        | version, previous, activated_at                    |
+ *
+ * A user's or item's lists live in their own partition, so reads spread over partitions;
+ * registry and pointer share one small partition read through a short in-process cache.
+ * Publishing writes a new version's items next to the old ones, so switching the pointer is
+ * one conditional write and rolling back needs no republish.
+ */
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { encodeKeyText, key, safeId } from '../keys.ts';
+
+export const REGISTRY_PK = 'REGISTRY';
+export const ACTIVE_SK = 'ACTIVE';
+/** DynamoDB limits the batch helpers respect. */
+export const BATCH_LIMITS = { write: 25, get: 100 } as const;
+
+export const userListKey = (version: string, userId: string) => ({
+  pk: key('MODEL', safeId('version', version), 'USER', safeId('userId', userId)),
+  sk: 'TOPK',
+});
+export const itemListKey = (version: string, itemId: string) => ({
+  pk: key('MODEL', safeId('version', version), 'ITEM', safeId('itemId', itemId)),
+  sk: 'SIMILAR',
+});
+export const popularKey = (version: string, category?: string) => ({
+  pk: key('MODEL', safeId('version', version), 'POPULAR'),
+  sk: category === undefined ? 'ALL' : key('CAT', encodeKeyText(category)),
+});
+export const registryKey = (version: string) => ({
+  pk: REGISTRY_PK,
+  sk: key('MODEL', safeId('version', version)),
+});
+export const activeKey = () => ({ pk: REGISTRY_PK, sk: ACTIVE_SK });
+
+/** A ranked list as stored: parallel arrays keep items small (no per-entry attribute names). */
+export interface StoredList {
+  readonly ids: string[];
+  readonly scores: number[];
+  /** Category per entry ('' when unknown), so category filters need no extra reads. */
+  readonly cats: string[];
+}
+
+export interface UserListItem extends StoredList {
+  /** Items the user purchased (for `exclude_purchased`), most recent first, capped. */
+  readonly purchased: string[];
+}
+
+export interface ItemListItem extends StoredList {
+  readonly category: string;
+  readonly next_ids: string[];
+  readonly next_scores: number[];
+}
+
+export type ModelStatus = 'candidate' | 'rejected' | 'published' | 'active' | 'retired';
+
+export interface RegistryEntry {
+  readonly version: string;
+  readonly status: ModelStatus;
+  readonly model: string;
+  readonly params: Record<string, number | string>;
+  readonly metrics: Record<string, Record<string, number>>;
+  /** Iceberg snapshot ids of the training data, by table. */
+  readonly snapshots: Record<string, string>;
+  readonly trained_at: string;
+  readonly interactions: number;
+  readonly users: number;
+  readonly items: number;
+  readonly published_at?: string;
+  readonly published_items?: number;
+  readonly activated_at?: string;
+  readonly gate?: { passed: boolean; reasons: string[] };
+}
+
+export interface ActivePointer {
+  readonly version: string;
+  readonly previous: string | null;
+  readonly activated_at: string;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : []);
+const numbers = (v: unknown): number[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'number') : []);
+
+/** Reads a stored list defensively: a malformed item degrades to an empty list, never a crash. */
+export function toStoredList(item: Record<string, unknown> | undefined): StoredList {
+  if (!item) return { ids: [], scores: [], cats: [] };
+  const ids = strings(item.ids);
+  const scores = numbers(item.scores);
+  const cats = strings(item.cats);
+  const n = Math.min(ids.length, scores.length);
+  return {
+    ids: ids.slice(0, n),
+    scores: scores.slice(0, n),
+    cats: ids.slice(0, n).map((_, i) => cats[i] ?? ''),
+  };
+}
+
+export function toItemList(item: Record<string, unknown>): ItemListItem {
+  const base = toStoredList(item);
+  const nextIds = strings(item.next_ids);
+  const nextScores = numbers(item.next_scores);
+  const n = Math.min(nextIds.length, nextScores.length);
+  return {
+    ...base,
+    category: typeof item.category === 'string' ? item.category : '',
+    next_ids: nextIds.slice(0, n),
+    next_scores: nextScores.slice(0, n),
+  };
+}
+
+export function toRegistryEntry(item: Record<string, unknown>): RegistryEntry | undefined {
+  if (typeof item.version !== 'string' || typeof item.status !== 'string') return undefined;
+  return item as unknown as RegistryEntry;
+}
+
+export class UnprocessedWritesError extends Error {
+  constructor(readonly remaining: number) {
+    super(`BatchWriteItem: ${remaining} items still unprocessed after retries`);
+    this.name = 'UnprocessedWritesError';
+  }
+}
+
+export class VersionNotPublishedError extends Error {
+  constructor(
+    readonly version: string,
+    readonly status: string,
+  ) {
+    super(
+      `model version ${version} cannot be activated: status is ${status}, expected published/active/retired`,
+    );
+    this.name = 'VersionNotPublishedError';
+  }
+}
+
+export interface RecommendationStoreOptions {
+  readonly client: Pick<DynamoDBDocumentClient, 'send'>;
+  readonly tableName: string;
+  /** Attempts for unprocessed batch items. @default 8 */
+  readonly maxBatchAttempts?: number;
+  /** Concurrent BatchWriteItem calls while publishing. @default 8 */
+  readonly writeConcurrency?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** How long the active pointer is cached in-process, ms. @default 5000 */
+  readonly activeCacheMs?: number;
+  readonly now?: () => number;
+}
+
+type Item = Record<string, unknown> & { pk: string; sk: string };
+
+/**
+ * Access to the recommendations table for the serving handler, the training Lambdas and the
+ * CLI. Batch writes retry `UnprocessedItems` with jittered backoff and fail loudly if some are
+ * still left: a model is never reported published when part of it is missing.
+ */
+export class RecommendationStore {
+  readonly tableName: string;
+  private readonly client: Pick<DynamoDBDocumentClient, 'send'>;
+  private readonly maxBatchAttempts: number;
+  private readonly writeConcurrency: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly activeCacheMs: number;
+  private readonly now: () => number;
+  private activeCache: { at: number; value: ActivePointer | undefined } | undefined;
+  /** Requests made, for benchmarks. */
+  readonly stats = { reads: 0, writes: 0, retries: 0 };
+
+  constructor(options: RecommendationStoreOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.maxBatchAttempts = options.maxBatchAttempts ?? 8;
+    this.writeConcurrency = options.writeConcurrency ?? 8;
+    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.activeCacheMs = options.activeCacheMs ?? 5_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  private async get(
+    k: { pk: string; sk: string },
+    consistent = false,
+  ): Promise<Record<string, unknown> | undefined> {
+    this.stats.reads++;
+    const res = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: k, ConsistentRead: consistent }),
+    );
+    return isRecord(res.Item) ? res.Item : undefined;
+  }
+
+  /** The active model pointer (cached for `activeCacheMs`; `fresh` bypasses the cache). */
+  async getActive(fresh = false): Promise<ActivePointer | undefined> {
+    const t = this.now();
+    if (!fresh && this.activeCache && t - this.activeCache.at < this.activeCacheMs)
+      return this.activeCache.value;
+    const item = await this.get(activeKey(), true);
+    const value =
+      item && typeof item.version === 'string'
+        ? {
+            version: item.version,
+            previous: typeof item.previous === 'string' ? item.previous : null,
+            activated_at: String(item.activated_at ?? ''),
+          }
+        : undefined;
+    this.activeCache = { at: t, value };
+    return value;
+  }
+
+  async getUserList(version: string, userId: string): Promise<UserListItem | undefined> {
+    const item = await this.get(userListKey(version, userId));
+    if (!item) return undefined;
+    return { ...toStoredList(item), purchased: strings(item.purchased) };
+  }
+
+  async getItemList(version: string, itemId: string): Promise<ItemListItem | undefined> {
+    const item = await this.get(itemListKey(version, itemId));
+    return item ? toItemList(item) : undefined;
+  }
+
+  /** Item lists of several items (missing items are absent from the map). */
+  async getItemLists(version: string, itemIds: readonly string[]): Promise<Map<string, ItemListItem>> {
+    const out = new Map<string, ItemListItem>();
+    const unique = [...new Set(itemIds)];
+    for (let i = 0; i < unique.length; i += BATCH_LIMITS.get) {
+      let pending: Record<string, unknown>[] = unique
+        .slice(i, i + BATCH_LIMITS.get)
+        .map((id) => itemListKey(version, id));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt >= this.maxBatchAttempts) throw new UnprocessedWritesError(pending.length);
+        if (attempt > 0) await this.backoff(attempt);
+        this.stats.reads++;
+        const res = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+        );
+        for (const item of res.Responses?.[this.tableName] ?? []) {
+          const pk = typeof item.pk === 'string' ? item.pk : '';
+          const id = pk.slice(pk.lastIndexOf('#') + 1);
+          out.set(id, toItemList(item));
+        }
+        pending = res.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return out;
+  }
+
+  async getPopular(version: string, category?: string): Promise<StoredList> {
+    return toStoredList(await this.get(popularKey(version, category)));
+  }
+
+  private backoff(attempt: number): Promise<void> {
+    this.stats.retries++;
+    return this.sleep(Math.floor(Math.random() * Math.min(2_000, 25 * 2 ** attempt)));
+  }
+
+  /**
+   * Writes items in BatchWriteItem calls of 25, `writeConcurrency` at a time, retrying
+   * `UnprocessedItems` with backoff; throws `UnprocessedWritesError` if any remain.
+   */
+  async putItems(items: readonly Item[]): Promise<number> {
+    const batches: Item[][] = [];
+    for (let i = 0; i < items.length; i += BATCH_LIMITS.write)
+      batches.push(items.slice(i, i + BATCH_LIMITS.write));
+    let next = 0;
+    const worker = async () => {
+      while (next < batches.length) {
+        const batch = batches[next++] as Item[];
+        let pending: Record<string, unknown>[] = batch.map((Item) => ({ PutRequest: { Item } }));
+        for (let attempt = 0; pending.length > 0; attempt++) {
+          if (attempt >= this.maxBatchAttempts) throw new UnprocessedWritesError(pending.length);
+          if (attempt > 0) await this.backoff(attempt);
+          this.stats.writes++;
+          const res = await this.client.send(
+            new BatchWriteCommand({ RequestItems: { [this.tableName]: pending as never } }),
+          );
+          pending = (res.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.writeConcurrency, batches.length) }, worker));
+    return items.length;
+  }
+
+  async putRegistryEntry(entry: RegistryEntry): Promise<void> {
+    this.stats.writes++;
+    await this.client.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...registryKey(entry.version), ...entry } }),
+    );
+  }
+
+  async getRegistryEntry(version: string): Promise<RegistryEntry | undefined> {
+    const item = await this.get(registryKey(version), true);
+    return item ? toRegistryEntry(item) : undefined;
+  }
+
+  /** Every registered version, newest first (versions sort by time). */
+  async listRegistry(): Promise<RegistryEntry[]> {
+    const out: RegistryEntry[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      this.stats.reads++;
+      const res = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
+          ExpressionAttributeValues: { ':pk': REGISTRY_PK, ':m': 'MODEL#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of res.Items ?? []) {
+        const e = toRegistryEntry(item);
+        if (e) out.push(e);
+      }
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out.sort((a, b) => (a.version < b.version ? 1 : a.version > b.version ? -1 : 0));
+  }
+
+  /**
+   * Points serving at `version` (which must be published). Records the previous version in the
+   * pointer and the activation time in the registry; the old active version becomes `retired`
+   * (still rollback-able: its lists stay in the table).
+   */
+  async activate(version: string, at: string): Promise<ActivePointer> {
+    const entry = await this.getRegistryEntry(version);
+    if (!entry || !['published', 'active', 'retired'].includes(entry.status)) {
+      throw new VersionNotPublishedError(version, entry?.status ?? 'unknown');
+    }
+    const current = await this.getActive(true);
+    const pointer: ActivePointer = { version, previous: current?.version ?? null, activated_at: at };
+    this.stats.writes++;
+    await this.client.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...activeKey(), ...pointer } }),
+    );
+    if (current && current.version !== version) {
+      const old = await this.getRegistryEntry(current.version);
+      if (old) await this.putRegistryEntry({ ...old, status: 'retired' });
+    }
+    await this.putRegistryEntry({ ...entry, status: 'active', activated_at: at });
+    this.activeCache = { at: this.now(), value: pointer };
+    return pointer;
+  }
+}

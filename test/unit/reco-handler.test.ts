@@ -1,0 +1,230 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import {
+  createRecommendationsHandler,
+  type RecommendationReader,
+} from '../../lambdas/recommendations/recommendations.ts';
+import { parseEvent, type ShopEvent } from '../../lambdas/shared/event-schema.ts';
+import { applyRecentItems, applyWindowAggregates } from '../../lambdas/shared/features/apply.ts';
+import { padSequence } from '../../lambdas/shared/features/feature-keys.ts';
+import { MemoryFeatureStore } from '../../lambdas/shared/features/memory-store.ts';
+import type { ItemListItem, StoredList, UserListItem } from '../../lambdas/shared/recommender/store.ts';
+
+const NOW = Date.parse('2026-11-21T10:02:00Z');
+
+function fakeStore(version: string | null): RecommendationReader {
+  const users = new Map<string, UserListItem>([
+    [
+      'u1',
+      {
+        ids: ['p9', 'p8', 'p7'],
+        scores: [0.9, 0.8, 0.7],
+        cats: ['Books', 'Toys', 'Books'],
+        purchased: ['p1'],
+      },
+    ],
+  ]);
+  const items = new Map<string, ItemListItem>([
+    [
+      'p1',
+      {
+        ids: ['p2', 'p3'],
+        scores: [0.6, 0.5],
+        cats: ['Books', 'Toys'],
+        category: 'Books',
+        next_ids: [],
+        next_scores: [],
+      },
+    ],
+    [
+      'p5',
+      {
+        ids: ['p6', 'p9'],
+        scores: [0.9, 0.4],
+        cats: ['Toys', 'Books'],
+        category: 'Toys',
+        next_ids: ['p4'],
+        next_scores: [1],
+      },
+    ],
+  ]);
+  const popular: StoredList = {
+    ids: ['p1', 'p2', 'p3', 'p4'],
+    scores: [1, 0.8, 0.5, 0.1],
+    cats: ['Books', 'Books', 'Toys', 'Toys'],
+  };
+  return {
+    getActive: async () =>
+      version ? { version, previous: null, activated_at: '2026-11-21T09:00:00Z' } : undefined,
+    getUserList: async (_v, id) => users.get(id),
+    getItemList: async (_v, id) => items.get(id),
+    getItemLists: async (_v, ids) =>
+      new Map(ids.flatMap((id) => (items.has(id) ? [[id, items.get(id) as ItemListItem]] : []))),
+    getPopular: async (_v, category) =>
+      category === undefined
+        ? popular
+        : {
+            ids: popular.ids.filter((_, i) => popular.cats[i] === category),
+            scores: popular.scores.filter((_, i) => popular.cats[i] === category),
+            cats: popular.cats.filter((c) => c === category),
+          },
+  };
+}
+
+function request(path: string, query: Record<string, string> = {}): APIGatewayProxyEvent {
+  const m = /^\/users\/([^/]+)\/recommendations$|^\/items\/([^/]+)\/similar$/.exec(path);
+  const resource = path.startsWith('/users/')
+    ? '/users/{userId}/recommendations'
+    : path.startsWith('/items/')
+      ? '/items/{itemId}/similar'
+      : path;
+  return {
+    httpMethod: 'GET',
+    path,
+    resource,
+    pathParameters: m
+      ? m[1]
+        ? { userId: decodeURIComponent(m[1]) }
+        : { itemId: decodeURIComponent(m[2] ?? '') }
+      : null,
+    queryStringParameters: Object.keys(query).length ? query : null,
+    multiValueQueryStringParameters: null,
+    headers: {},
+    multiValueHeaders: {},
+    body: null,
+    isBase64Encoded: false,
+    stageVariables: null,
+    requestContext: {} as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+async function viewEvents(store: MemoryFeatureStore, events: Record<string, unknown>[]) {
+  const parsed: ShopEvent[] = events.map((e) => {
+    const r = parseEvent(e, { now: () => NOW });
+    if (!r.ok) throw new Error(r.detail);
+    return r.event;
+  });
+  const records = parsed.map((event, n) => ({
+    event,
+    shardId: 'shard-0',
+    seq: padSequence(String(1000 + n)),
+  }));
+  await applyWindowAggregates(store, records);
+  await applyRecentItems(store, records, 20);
+}
+
+function setup(version: string | null = 'v1') {
+  const features = new MemoryFeatureStore();
+  const handle = createRecommendationsHandler({
+    store: fakeStore(version),
+    features,
+    now: () => NOW,
+    newRecId: () => 'rec-1',
+  });
+  const call = async (path: string, query?: Record<string, string>) => {
+    const res = await handle(request(path, query));
+    return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, unknown> };
+  };
+  return { features, call };
+}
+
+const view = (n: number, user: string, product: string, category: string, minute = 0) => ({
+  event_id: `e${n}`,
+  event_type: 'product_view',
+  event_time: new Date(NOW - 60_000 + minute * 1000).toISOString(),
+  session_id: 's1',
+  user_id: user,
+  product_id: product,
+  category,
+});
+
+describe('recommendations handler validation', () => {
+  it.each([
+    ['/users/a%23b/recommendations', {}, 'userId must be'],
+    ['/users/u1/recommendations', { k: '0' }, 'k must be an integer between 1 and 100'],
+    ['/users/u1/recommendations', { k: '101' }, 'k must be'],
+    ['/users/u1/recommendations', { k: '1e2' }, 'k must be'],
+    ['/users/u1/recommendations', { session_id: '../x' }, 'session_id must be'],
+    ['/users/u1/recommendations', { exclude_purchased: 'maybe' }, 'exclude_purchased must be true or false'],
+    ['/users/u1/recommendations', { category: 'a\u0000b' }, 'category must be'],
+    ['/users/u1/recommendations', { kk: '1' }, 'unknown query parameter'],
+    ['/items/p1/similar', { k: '-1' }, 'k must be'],
+    ['/trending', { window: '2h' }, 'window must be one of 5m, 1h, 1d'],
+  ])('answers 400 for %s %j', async (path, query, message) => {
+    const { call } = setup();
+    const r = await call(path, query);
+    expect(r.status).toBe(400);
+    expect(String(r.body.message)).toContain(message);
+  });
+
+  it('answers 404 only for an unknown item on /similar', async () => {
+    const { call } = setup();
+    expect((await call('/items/nope/similar')).status).toBe(404);
+    const ok = await call('/items/p1/similar', { k: '1' });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ rec_id: 'rec-1', model_version: 'v1', items: [{ product_id: 'p2' }] });
+  });
+});
+
+describe('recommendations handler blending', () => {
+  it('serves the precomputed list, excluding purchases, with model version and rec_id', async () => {
+    const { call } = setup();
+    const r = await call('/users/u1/recommendations', { k: '2' });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ rec_id: 'rec-1', model_version: 'v1', strategy: 'personalized' });
+    expect((r.body.items as { product_id: string }[]).map((i) => i.product_id)).toEqual(['p9', 'p8']);
+  });
+
+  it('changes the answer after the shopper views items (real-time features)', async () => {
+    const { features, call } = setup();
+    const before = await call('/users/u1/recommendations', { k: '3' });
+    await viewEvents(features, [view(1, 'u1', 'p5', 'Toys')]);
+    const after = await call('/users/u1/recommendations', { k: '3' });
+    const ids = (after.body.items as { product_id: string; reason: string }[]).map((i) => i.product_id);
+    expect(ids).not.toEqual((before.body.items as { product_id: string }[]).map((i) => i.product_id));
+    expect(ids[0]).toBe('p6'); // p5's nearest neighbour
+    expect(ids).not.toContain('p5'); // the item just viewed is not recommended back
+  });
+
+  it('filters by category', async () => {
+    const { call } = setup();
+    const r = await call('/users/u1/recommendations', { k: '5', category: 'Books' });
+    const items = r.body.items as { product_id: string; category?: string }[];
+    expect(items.length).toBeGreaterThan(0);
+    expect(items.every((i) => i.category === 'Books')).toBe(true);
+  });
+
+  it('serves unknown users and anonymous sessions from trending and session context', async () => {
+    const { features, call } = setup();
+    const unknown = await call('/users/stranger/recommendations', { k: '2' });
+    expect(unknown.body).toMatchObject({ strategy: 'trending', model_version: 'v1' });
+    expect((unknown.body.items as { product_id: string }[]).map((i) => i.product_id)).toEqual(['p1', 'p2']);
+    await viewEvents(features, [{ ...view(2, 'x', 'p5', 'Toys'), user_id: undefined, session_id: 'anon-1' }]);
+    const anon = await call('/users/anonymous/recommendations', { session_id: 'anon-1', k: '2' });
+    expect((anon.body.items as { product_id: string }[])[0]?.product_id).toBe('p6');
+    expect(anon.body.user_id).toBeNull();
+  });
+
+  it('ranks real-time trending by window and falls back to the model without events', async () => {
+    const { features, call } = setup();
+    const empty = await call('/trending', { window: '5m', k: '2' });
+    expect(empty.body).toMatchObject({ source: 'model', window: '5m' });
+    await viewEvents(features, [
+      view(3, 'a', 'p7', 'Books'),
+      view(4, 'b', 'p7', 'Books'),
+      view(5, 'c', 'p3', 'Toys'),
+    ]);
+    const r = await call('/trending', { window: '1h', k: '2' });
+    expect(r.body.source).toBe('realtime');
+    expect((r.body.items as { product_id: string }[]).map((i) => i.product_id)).toEqual(['p7', 'p3']);
+    const day = await call('/trending', { window: '1d', k: '1', category: 'Toys' });
+    expect((day.body.items as { product_id: string }[]).map((i) => i.product_id)).toEqual(['p3']);
+  });
+
+  it('serves trending with no active model and never answers 500', async () => {
+    const { call } = setup(null);
+    const r = await call('/users/u1/recommendations');
+    expect(r.status).toBe(200);
+    expect(r.body.model_version).toBeNull();
+  });
+});
