@@ -1,0 +1,107 @@
+/**
+ * The Trino → DuckDB dialect shim: what lets the `athena/*.sql` files (Trino, as Athena runs
+ * them) run unchanged on the local DuckDB engine.
+ *
+ * Two parts:
+ *  - session setup (`SHIM_SETUP_SQL`): Trino semantics DuckDB differs on (integer division,
+ *    UTC session zone) and temp macros for Trino functions DuckDB lacks or names differently;
+ *  - a token-level rewrite (`trinoToDuckdb`) for syntax a macro cannot fix (UNNEST of an
+ *    array of rows into named columns).
+ *
+ * Portable-SQL rules the ETL follows (so the shim stays small):
+ *  - `date_add` on a DATE yields TIMESTAMP in DuckDB: wrap it as `CAST(date_add(…) AS date)`;
+ *    `date_trunc('month', d)` likewise: `CAST(date_trunc('month', d) AS date)`.
+ *  - divide with `CAST(x AS double) / NULLIF(y, 0)` (Trino errors on /0, DuckDB yields NULL).
+ *  - no lambdas (`transform(x -> …)`), no `date_parse`, no `IGNORE NULLS` (syntax differs).
+ *  - `to_hex(md5(to_utf8(s)))` is the only supported use of to_hex / to_utf8.
+ */
+import { tokenize } from './sql-text.ts';
+
+/** Session settings + temp macros installed on every DuckDB connection of the engine. */
+export const SHIM_SETUP_SQL: readonly string[] = [
+  "SET TimeZone = 'UTC'",
+  // Trino: 5/2 = 2 for integers.
+  'SET integer_division = true',
+  // date_add(unit, n, t): Trino's argument order and units.
+  `CREATE OR REPLACE TEMP MACRO date_add(unit, n, t) AS (
+    CASE lower(unit)
+      WHEN 'millisecond' THEN t + to_milliseconds(CAST(n AS BIGINT))
+      WHEN 'second' THEN t + to_seconds(CAST(n AS BIGINT))
+      WHEN 'minute' THEN t + to_minutes(CAST(n AS BIGINT))
+      WHEN 'hour' THEN t + to_hours(CAST(n AS BIGINT))
+      WHEN 'day' THEN t + to_days(CAST(n AS INTEGER))
+      WHEN 'week' THEN t + to_weeks(CAST(n AS INTEGER))
+      WHEN 'month' THEN t + to_months(CAST(n AS INTEGER))
+      WHEN 'quarter' THEN t + to_months(3 * CAST(n AS INTEGER))
+      WHEN 'year' THEN t + to_years(CAST(n AS INTEGER))
+    END)`,
+  // Trino counts elapsed units; DuckDB's date_diff counts boundaries, its date_sub elapsed units.
+  'CREATE OR REPLACE TEMP MACRO date_diff(unit, a, b) AS date_sub(unit, a, b)',
+  'CREATE OR REPLACE TEMP MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)',
+  'CREATE OR REPLACE TEMP MACRO from_iso8601_date(s) AS CAST(s AS DATE)',
+  'CREATE OR REPLACE TEMP MACRO approx_distinct(x) AS approx_count_distinct(x)',
+  'CREATE OR REPLACE TEMP MACRO regexp_like(s, p) AS regexp_matches(s, p)',
+  // Trino date_format uses MySQL specifiers; %i is minutes (strftime %M).
+  "CREATE OR REPLACE TEMP MACRO date_format(t, f) AS strftime(t, replace(f, '%i', '%M'))",
+  // Trino day_of_week / dow: ISO, Monday = 1 … Sunday = 7 (DuckDB's dow is Sunday = 0).
+  'CREATE OR REPLACE TEMP MACRO day_of_week(d) AS isodow(d)',
+  'CREATE OR REPLACE TEMP MACRO dow(d) AS isodow(d)',
+  'CREATE OR REPLACE TEMP MACRO to_unixtime(t) AS epoch(t)',
+  'CREATE OR REPLACE TEMP MACRO from_unixtime(x) AS to_timestamp(x)',
+  'CREATE OR REPLACE TEMP MACRO cardinality(x) AS len(x)',
+  // Trino sequence(start, stop) of integers → list (UNNEST it for rows).
+  'CREATE OR REPLACE TEMP MACRO sequence(a, b) AS generate_series(a, b)',
+  // to_hex(md5(to_utf8(s))): DuckDB's md5(varchar) is lower-case hex already.
+  'CREATE OR REPLACE TEMP MACRO to_utf8(s) AS s',
+  'CREATE OR REPLACE TEMP MACRO to_hex(x) AS upper(x)',
+];
+
+/**
+ * Rewrites Trino syntax DuckDB cannot take: `UNNEST(array_of_rows) AS t(a, b, …)` becomes
+ * `LATERAL (SELECT UNNEST(array_of_rows, recursive := true)) AS t(a, b, …)`, which expands
+ * the rows into named columns as Trino does. Single-column UNNEST is left alone.
+ */
+export function trinoToDuckdb(sql: string): string {
+  const tokens = tokenize(sql);
+  const edits: { start: number; end: number; text: string }[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t?.type !== 'ident' || t.text.toLowerCase() !== 'unnest' || tokens[i + 1]?.text !== '(') continue;
+    // find the matching ')'
+    let depth = 0;
+    let close = -1;
+    for (let j = i + 1; j < tokens.length; j++) {
+      const x = tokens[j];
+      if (x?.text === '(') depth++;
+      else if (x?.text === ')') {
+        depth--;
+        if (depth === 0) {
+          close = j;
+          break;
+        }
+      }
+    }
+    if (close < 0) continue;
+    let k = close + 1;
+    if (tokens[k]?.type === 'ident' && tokens[k]?.text.toLowerCase() === 'as') k++;
+    const alias = tokens[k];
+    if (alias?.type !== 'ident' || tokens[k + 1]?.text !== '(') continue;
+    let names = 0;
+    for (let j = k + 2; j < tokens.length && tokens[j]?.text !== ')'; j++)
+      if (tokens[j]?.type === 'ident') names++;
+    if (names < 2) continue;
+    const open = tokens[i + 1];
+    const closeTok = tokens[close];
+    if (!open || !closeTok) continue;
+    const inner = sql.slice(open.end, closeTok.start);
+    edits.push({
+      start: t.start,
+      end: closeTok.end,
+      text: `LATERAL (SELECT UNNEST(${inner}, recursive := true))`,
+    });
+  }
+  let out = sql;
+  for (const e of edits.sort((a, b) => b.start - a.start))
+    out = out.slice(0, e.start) + e.text + out.slice(e.end);
+  return out;
+}
