@@ -10,6 +10,12 @@ export interface ApiRoute {
   /** Handler module under `lambdas/`, relative, exporting `handler`. */
   readonly handler: 'ingest/handler.ts' | 'recommendations/handler.ts';
   readonly description: string;
+  /**
+   * Query-string parameters the handler reads. API Gateway caches GET responses per path and
+   * these parameters (they become cache keys), so a parameter missing here would be served
+   * from another request's cache entry.
+   */
+  readonly queryParameters?: readonly string[];
 }
 
 export const API_ROUTES: readonly ApiRoute[] = [

@@ -1,0 +1,24 @@
+/**
+ * Development stage: cheap, short retention, no API cache cluster. Data is still RETAINed on
+ * `cdk destroy` (set `destroyOnRemoval: true` in a throw-away copy if you really want it gone).
+ */
+import type { StageConfig } from './stage-config.ts';
+
+export const dev: StageConfig = {
+  stage: 'dev',
+  destroyOnRemoval: false,
+  logRetentionDays: 14,
+  lake: {
+    noncurrentVersionExpirationDays: 7,
+    quarantineExpirationDays: 30,
+    athenaResultsExpirationDays: 7,
+    landingExpirationDays: 30,
+    accessLogsExpirationDays: 30,
+  },
+  athena: { bytesScannedCutoffPerQuery: 1_000_000_000 },
+  icebergMaintenance: { snapshotRetentionDays: 3, numberOfSnapshotsToRetain: 5, orphanFileRetentionDays: 3 },
+  firehose: { bufferIntervalSeconds: 300, bufferSizeMiB: 64 },
+  api: { throttleRateLimit: 50, throttleBurstLimit: 100, quotaPerDay: 1_000_000 },
+  schedules: { etl: 'cron(30 2 * * ? *)', training: 'cron(0 4 ? * SUN *)', timeZone: 'UTC' },
+  alarms: { iteratorAgeMs: 60_000, apiP99LatencyMs: 2_000, api5xxPer5Minutes: 5 },
+};

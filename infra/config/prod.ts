@@ -1,0 +1,29 @@
+/**
+ * Production stage: longer retention, API response cache, stricter alarms. Set
+ * `notificationEmail` and (with a QuickSight subscription) `quicksightPrincipalArn` for a real shop.
+ */
+import type { StageConfig } from './stage-config.ts';
+
+export const prod: StageConfig = {
+  stage: 'prod',
+  destroyOnRemoval: false,
+  logRetentionDays: 90,
+  lake: {
+    noncurrentVersionExpirationDays: 30,
+    quarantineExpirationDays: 90,
+    athenaResultsExpirationDays: 30,
+    landingExpirationDays: 90,
+    accessLogsExpirationDays: 365,
+  },
+  athena: { bytesScannedCutoffPerQuery: 10_000_000_000 },
+  icebergMaintenance: { snapshotRetentionDays: 7, numberOfSnapshotsToRetain: 10, orphanFileRetentionDays: 7 },
+  firehose: { bufferIntervalSeconds: 300, bufferSizeMiB: 128 },
+  api: {
+    throttleRateLimit: 500,
+    throttleBurstLimit: 1_000,
+    quotaPerDay: 50_000_000,
+    cache: { sizeGb: '0.5', ttlSeconds: 300 },
+  },
+  schedules: { etl: 'cron(30 2 * * ? *)', training: 'cron(0 4 ? * SUN *)', timeZone: 'UTC' },
+  alarms: { iteratorAgeMs: 30_000, apiP99LatencyMs: 1_000, api5xxPer5Minutes: 5 },
+};

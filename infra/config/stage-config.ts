@@ -1,0 +1,140 @@
+/**
+ * Typed stage configuration. A stage (`dev`, `prod`) is a TypeScript object checked by the zod
+ * schema below when the app is built, so a bad value fails `cdk synth` with the stage name, the
+ * field and what is wrong, instead of surfacing as a CloudFormation error minutes into a deploy.
+ * Chosen with `-c stage=<name>`; CloudFormation parameters are deliberately not used.
+ */
+import { z } from 'zod';
+
+/** Log retention values CloudWatch Logs accepts (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const positiveInt = z.number().int().positive();
+/** EventBridge Scheduler cron body: six fields (minutes hours day-of-month month day-of-week year). */
+const schedulerCron = z
+  .string()
+  .regex(/^cron\((\S+ ){5}\S+\)$/, 'must be an EventBridge Scheduler cron expression like cron(0 3 * * ? *)');
+
+export const StageConfigSchema = z.strictObject({
+  /** Stage name; becomes part of every stack name (`Shoplake-<stage>-Storage`). */
+  stage: z.string().regex(/^[a-z][a-z0-9-]{1,19}$/, 'must be 2-20 lowercase letters, digits or dashes'),
+  /**
+   * Optional fixed deployment target. Left unset, stacks are environment-agnostic so that
+   * `cdk synth` needs no credentials and makes no context lookups.
+   */
+  env: z
+    .strictObject({
+      account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a region like us-east-1'),
+    })
+    .optional(),
+  /**
+   * Delete buckets, tables, keys and log groups with the stacks. Only for throw-away stages:
+   * everything holding data is RETAINed unless this is explicitly `true`.
+   */
+  destroyOnRemoval: z.boolean(),
+  /** Retention of every Lambda, API access-log and Step Functions log group. */
+  logRetentionDays: z.union(LOG_RETENTION_DAYS.map((d) => z.literal(d))),
+  lake: z.strictObject({
+    /** Days after which non-current object versions in the lake bucket expire. */
+    noncurrentVersionExpirationDays: positiveInt,
+    /** Days quarantined (rejected) records are kept for operators to inspect. */
+    quarantineExpirationDays: positiveInt,
+    /** Days Athena query results are kept. */
+    athenaResultsExpirationDays: positiveInt,
+    /** Days raw landing files (exports dropped by the shop) are kept after ingestion. */
+    landingExpirationDays: positiveInt,
+    /** Days server access logs of the lake bucket are kept. */
+    accessLogsExpirationDays: positiveInt,
+  }),
+  athena: z.strictObject({
+    /** Per-query scan limit enforced by the workgroup (Athena minimum is 10 MB). */
+    bytesScannedCutoffPerQuery: z.number().int().min(10_000_000),
+  }),
+  icebergMaintenance: z.strictObject({
+    /** Snapshots older than this are expired by the Glue retention optimizer. */
+    snapshotRetentionDays: positiveInt,
+    /** Minimum snapshots the retention optimizer keeps regardless of age. */
+    numberOfSnapshotsToRetain: positiveInt,
+    /** Files unreferenced for this long are deleted by the orphan-file optimizer. */
+    orphanFileRetentionDays: positiveInt,
+  }),
+  firehose: z.strictObject({
+    /** Seconds Firehose buffers before committing to the bronze Iceberg table. */
+    bufferIntervalSeconds: z.number().int().min(0).max(900),
+    /** MiB Firehose buffers before committing. */
+    bufferSizeMiB: z.number().int().min(1).max(128),
+  }),
+  api: z.strictObject({
+    /** Steady-state requests per second per API key (usage plan). */
+    throttleRateLimit: z.number().positive(),
+    /** Burst requests per API key (usage plan). */
+    throttleBurstLimit: positiveInt,
+    /** Requests per day per API key. */
+    quotaPerDay: positiveInt,
+    /**
+     * API Gateway response cache for the GET routes. `sizeGb` is the cache cluster size;
+     * `undefined` disables the (billed per hour) cache cluster.
+     */
+    cache: z
+      .strictObject({
+        sizeGb: z.enum(['0.5', '1.6', '6.1', '13.5', '28.4', '58.2', '118', '237']),
+        ttlSeconds: z.number().int().min(0).max(3600),
+      })
+      .optional(),
+  }),
+  schedules: z.strictObject({
+    /** Daily ETL (bronze → silver → gold). */
+    etl: schedulerCron,
+    /** Weekly recommendation training. */
+    training: schedulerCron,
+    /** IANA time zone the cron expressions are evaluated in. */
+    timeZone: z.string().min(1),
+  }),
+  /** E-mail subscribed to alarm and pipeline-failure notifications (none when unset). */
+  notificationEmail: z.email().optional(),
+  /**
+   * ARN of the QuickSight user or group that owns the BI data source, data sets and dashboard.
+   * The BI stack is only created when this is set (QuickSight needs an account subscription).
+   */
+  quicksightPrincipalArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:quicksight:[a-z0-9-]+:\d{12}:(user|group)\/.+$/,
+      'must be a QuickSight user or group ARN',
+    )
+    .optional(),
+  alarms: z.strictObject({
+    /** Iterator age (ms) of the stream consumer above which the pipeline is considered behind. */
+    iteratorAgeMs: positiveInt,
+    /** API p99 latency (ms) alarm threshold. */
+    apiP99LatencyMs: positiveInt,
+    /** 5xx responses per 5 minutes that raise an alarm. */
+    api5xxPer5Minutes: positiveInt,
+  }),
+});
+
+export type StageConfig = z.infer<typeof StageConfigSchema>;
+
+/** A stage configuration that does not pass the schema: names the stage and every bad field. */
+export class StageConfigError extends Error {
+  constructor(
+    readonly stage: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`invalid stage configuration "${stage}":\n  - ${problems.join('\n  - ')}`);
+    this.name = 'StageConfigError';
+  }
+}
+
+/** Validates a stage object and returns it typed; throws `StageConfigError` listing every problem. */
+export function validateStageConfig(name: string, input: unknown): StageConfig {
+  const parsed = StageConfigSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map(
+    (issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`,
+  );
+  throw new StageConfigError(name, problems);
+}

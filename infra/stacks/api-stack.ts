@@ -1,0 +1,185 @@
+/**
+ * The public REST API, built from `lambdas/shared/api-routes.ts` (the same table the local HTTP
+ * server routes): `POST /events` to the ingest Lambda with request validation against the
+ * ingest JSON Schema, and the `GET` recommendation routes with response caching. Every method
+ * requires an API key; usage plans throttle and cap each key. Access logs go to a log group with
+ * the stage's retention, execution errors are logged, and X-Ray tracing is on.
+ *
+ * One API for ingestion and serving (rather than one per stack): one endpoint and key for the
+ * shop, one account-level CloudWatch role, and no cross-stack Lambda-permission cycles.
+ * Two keys are issued so that the event producer (shop backend) and the storefront get their own
+ * throttle, quota and rotation; API keys are not scoped to methods (use IAM auth for that).
+ */
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import { API_ROUTES, type ApiRoute } from '../../lambdas/shared/api-routes.ts';
+import { ingestRequestJsonSchema } from '../../lambdas/shared/event-schema.ts';
+import type { StageConfig } from '../config/stage-config.ts';
+import { stageLogGroup } from '../constructs/secure-defaults.ts';
+
+/** API Gateway stage name (the first path segment of every URL). */
+export const API_STAGE_NAME = 'v1';
+/** JSON Schema dialect API Gateway models accept. */
+export const API_MODEL_SCHEMA = 'http://json-schema.org/draft-04/schema#';
+
+export interface ApiStackProps extends StackProps {
+  readonly config: StageConfig;
+  /** Function per handler module of `api-routes.ts`; a route whose handler is absent is skipped. */
+  readonly handlers: Readonly<Partial<Record<ApiRoute['handler'], lambda.IFunction>>>;
+}
+
+/** Path parameters of an API Gateway path (`/users/{userId}/x` → `['userId']`). */
+export function pathParameters(path: string): string[] {
+  return [...path.matchAll(/\{([A-Za-z0-9_]+)\+?\}/g)].map((m) => m[1] ?? '');
+}
+
+export class ApiStack extends Stack {
+  readonly api: apigw.RestApi;
+  readonly writeKey: apigw.IApiKey;
+  readonly readKey: apigw.IApiKey;
+  /** Routes that were created (all of API_ROUTES once every handler exists). */
+  readonly routes: readonly ApiRoute[];
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const accessLogs = stageLogGroup(this, 'AccessLogs', config);
+    const cache = config.api.cache;
+
+    this.api = new apigw.RestApi(this, 'ShopApi', {
+      description: `shoplake ${config.stage}: event ingest and recommendations`,
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      apiKeySourceType: apigw.ApiKeySourceType.HEADER,
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      minCompressionSize: undefined,
+      deployOptions: {
+        stageName: API_STAGE_NAME,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        tracingEnabled: true,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: false,
+        cacheClusterEnabled: cache !== undefined,
+        cacheClusterSize: cache?.sizeGb,
+        methodOptions: Object.fromEntries(
+          API_ROUTES.filter((r) => r.method === 'GET').map((r) => [
+            `${r.path}/${r.method}`,
+            {
+              cachingEnabled: cache !== undefined,
+              cacheTtl: cache ? Duration.seconds(cache.ttlSeconds) : undefined,
+              cacheDataEncrypted: cache !== undefined,
+            },
+          ]),
+        ),
+      },
+    });
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      Validations.of(cloudWatchRole).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          "API Gateway needs one account-level role to deliver access and execution logs; AWS documents this managed policy as that role's policy.",
+      });
+    }
+    Validations.of(this.api).acknowledge(
+      {
+        id: 'AwsSolutions::AwsSolutions-APIG3',
+        reason:
+          'No WAF web ACL by default (cost per ACL and rule); every method needs an API key and usage plans throttle each key. Attach a WAF ACL to the stage for public storefront traffic.',
+      },
+      {
+        id: 'AwsSolutions::AwsSolutions-APIG4',
+        reason:
+          'Methods are authenticated with API keys bound to usage plans (server-to-server shop integration); an IAM or Cognito authorizer is a documented alternative in docs/deploy.md.',
+      },
+      {
+        id: 'AwsSolutions::AwsSolutions-COG4',
+        reason:
+          'No Cognito user pool: callers are the shop backend and storefront, authenticated by API key.',
+      },
+    );
+
+    const bodyValidator = this.api.addRequestValidator('BodyValidator', {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    const paramsValidator = this.api.addRequestValidator('ParamsValidator', {
+      validateRequestBody: false,
+      validateRequestParameters: true,
+    });
+    const ingestModel = new apigw.CfnModel(this, 'IngestRequestModel', {
+      restApiId: this.api.restApiId,
+      contentType: 'application/json',
+      description: 'Ingest request envelope (lambdas/shared/event-schema.ts ingestRequestJsonSchema)',
+      schema: { $schema: API_MODEL_SCHEMA, title: 'IngestRequest', ...ingestRequestJsonSchema() },
+    });
+    const ingestModelRef = apigw.Model.fromModelName(this, 'IngestRequestModelRef', ingestModel.ref);
+
+    const created: ApiRoute[] = [];
+    for (const route of API_ROUTES) {
+      const fn = props.handlers[route.handler];
+      if (!fn) continue;
+      const resource = this.api.root.resourceForPath(route.path);
+      const params = pathParameters(route.path).map((p) => `method.request.path.${p}`);
+      const queryParams = (route.queryParameters ?? []).map((q) => `method.request.querystring.${q}`);
+      const requestParameters: Record<string, boolean> = {};
+      for (const p of params) requestParameters[p] = true;
+      for (const q of queryParams) requestParameters[q] = false;
+      const cached = route.method === 'GET' && cache !== undefined;
+      resource.addMethod(
+        route.method,
+        new apigw.LambdaIntegration(fn, {
+          proxy: true,
+          allowTestInvoke: false,
+          cacheKeyParameters: cached ? [...params, ...queryParams] : undefined,
+          timeout: Duration.seconds(29),
+        }),
+        {
+          apiKeyRequired: true,
+          operationName: `${route.method}${route.path}`,
+          requestParameters,
+          requestValidator: route.method === 'POST' ? bodyValidator : paramsValidator,
+          requestModels: route.method === 'POST' ? { 'application/json': ingestModelRef } : undefined,
+        },
+      );
+      created.push(route);
+    }
+    this.routes = created;
+
+    const stage = this.api.deploymentStage;
+    this.writeKey = this.api.addApiKey('WriteKey', { description: `shoplake ${config.stage}: POST /events` });
+    this.readKey = this.api.addApiKey('ReadKey', {
+      description: `shoplake ${config.stage}: GET recommendations`,
+    });
+    const throttle = { rateLimit: config.api.throttleRateLimit, burstLimit: config.api.throttleBurstLimit };
+    const quota = { limit: config.api.quotaPerDay, period: apigw.Period.DAY };
+    const writePlan = this.api.addUsagePlan('WritePlan', {
+      description: 'Event producers',
+      throttle,
+      quota,
+      apiStages: [{ api: this.api, stage }],
+    });
+    writePlan.addApiKey(this.writeKey);
+    const readPlan = this.api.addUsagePlan('ReadPlan', {
+      description: 'Storefront reads',
+      throttle,
+      quota,
+      apiStages: [{ api: this.api, stage }],
+    });
+    readPlan.addApiKey(this.readKey);
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the shop API' });
+    new CfnOutput(this, 'WriteApiKeyId', {
+      value: this.writeKey.keyId,
+      description: 'aws apigateway get-api-key --include-value --api-key <id> → x-api-key for POST /events',
+    });
+    new CfnOutput(this, 'ReadApiKeyId', {
+      value: this.readKey.keyId,
+      description: 'aws apigateway get-api-key --include-value --api-key <id> → x-api-key for GET routes',
+    });
+  }
+}

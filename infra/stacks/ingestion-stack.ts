@@ -1,0 +1,207 @@
+/**
+ * Ingestion: the ingest Lambda behind `POST /events` (the route itself is created by the API
+ * stack) writing to the Kinesis events stream (on-demand, KMS); the stream consumer Lambda
+ * with the event-source mapping of `CONSUMER_EVENT_SOURCE` and an encrypted SQS on-failure
+ * destination; Firehose reading the same stream into the bronze events Iceberg table, with
+ * records it cannot deliver written under the `errors/firehose/` prefix.
+ *
+ * The stream's logical id equals its definition id (`EventsStream`) for the local runtime.
+ */
+import { Aws, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { StageConfig } from '../config/stage-config.ts';
+import type { CatalogTable } from '../constructs/lake-catalog.ts';
+import { dataRemovalPolicy, secureKey, secureQueue, stageLogGroup } from '../constructs/secure-defaults.ts';
+import { type ShoplakeFunction, shoplakeFunction } from '../constructs/shoplake-function.ts';
+import { CONSUMER_EVENT_SOURCE, EVENTS_STREAM, LAKE_PREFIXES } from '../definitions/resources.ts';
+
+/** Handler modules (relative to `lambdas/`). */
+export const INGEST_HANDLER = 'ingest/handler.ts';
+export const STREAM_CONSUMER_HANDLER = 'stream-consumer/handler.ts';
+
+export interface IngestionStackProps extends StackProps {
+  readonly config: StageConfig;
+  readonly lakeBucket: s3.IBucket;
+  /** `s3://<lake bucket>/`: the lake root; quarantine objects go under `quarantine/`. */
+  readonly lakeRootUri: string;
+  readonly featuresTable: dynamodb.ITable;
+  /** Bronze events table Firehose delivers into. */
+  readonly bronzeEventsTable: CatalogTable;
+}
+
+export class IngestionStack extends Stack {
+  readonly streamKey: kms.Key;
+  readonly eventsStream: kinesis.Stream;
+  readonly ingestFunction: ShoplakeFunction | undefined;
+  readonly consumerFunction: ShoplakeFunction | undefined;
+  /** Batches the consumer gave up on (after retries / max record age): their stream coordinates. */
+  readonly consumerFailureQueue: sqs.Queue;
+  readonly deliveryStream: firehose.CfnDeliveryStream;
+
+  constructor(scope: Construct, id: string, props: IngestionStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    this.streamKey = secureKey(this, 'StreamKey', config, {
+      description: `shoplake ${config.stage} events stream and queues`,
+    });
+    this.eventsStream = new kinesis.Stream(this, EVENTS_STREAM.id, {
+      streamMode: kinesis.StreamMode.ON_DEMAND,
+      encryption: kinesis.StreamEncryption.KMS,
+      encryptionKey: this.streamKey,
+      retentionPeriod: Duration.hours(EVENTS_STREAM.retentionHours),
+      removalPolicy: dataRemovalPolicy(config),
+    });
+    Validations.of(this.eventsStream).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-KDS3',
+      reason:
+        "The stream uses a customer-managed KMS key (rotation on, retained with the data) instead of aws/kinesis, so key policy and lifetime are under the deployer's control.",
+    });
+    const cfnStream = this.eventsStream.node.defaultChild;
+    if (cfnStream instanceof kinesis.CfnStream) cfnStream.overrideLogicalId(EVENTS_STREAM.id);
+
+    const quarantineObjects = `${LAKE_PREFIXES.quarantine}*`;
+
+    this.ingestFunction = shoplakeFunction(this, 'IngestFunction', {
+      entry: INGEST_HANDLER,
+      serviceName: 'ingest',
+      description: 'POST /events: validate a batch, put accepted events on the stream, quarantine the rest',
+      config,
+      memorySize: 1024,
+      timeout: Duration.seconds(29),
+    });
+    if (this.ingestFunction) {
+      this.eventsStream.grantWrite(this.ingestFunction.function);
+      this.ingestFunction.addEnvironment('EVENTS_STREAM_NAME', this.eventsStream.streamName);
+      props.lakeBucket.grantPut(this.ingestFunction.function, quarantineObjects);
+      this.ingestFunction.addEnvironment('QUARANTINE_URI', props.lakeRootUri);
+    }
+
+    this.consumerFailureQueue = secureQueue(this, 'ConsumerFailureQueue', config, this.streamKey);
+    Validations.of(this.consumerFailureQueue).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SQS3',
+      reason:
+        'This queue is the on-failure destination of the stream consumer event-source mapping (it holds the coordinates of failed batches); it is itself the dead-letter location.',
+    });
+
+    this.consumerFunction = shoplakeFunction(this, 'StreamConsumerFunction', {
+      entry: STREAM_CONSUMER_HANDLER,
+      serviceName: 'stream-consumer',
+      description: 'Kinesis events → dedup → real-time features in DynamoDB; bad records to quarantine',
+      config,
+      memorySize: 1024,
+      timeout: Duration.minutes(2),
+    });
+    if (this.consumerFunction) {
+      const fn = this.consumerFunction;
+      props.featuresTable.grantReadWriteData(fn.function);
+      fn.addEnvironment('FEATURES_TABLE_NAME', props.featuresTable.tableName);
+      props.lakeBucket.grantPut(fn.function, quarantineObjects);
+      fn.addEnvironment('QUARANTINE_URI', props.lakeRootUri);
+      fn.function.addEventSource(
+        new KinesisEventSource(this.eventsStream, {
+          startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+          batchSize: CONSUMER_EVENT_SOURCE.batchSize,
+          maxBatchingWindow: Duration.seconds(CONSUMER_EVENT_SOURCE.maxBatchingWindowSeconds),
+          bisectBatchOnError: CONSUMER_EVENT_SOURCE.bisectBatchOnError,
+          retryAttempts: CONSUMER_EVENT_SOURCE.maxRetryAttempts,
+          maxRecordAge: Duration.seconds(CONSUMER_EVENT_SOURCE.maxRecordAgeSeconds),
+          parallelizationFactor: CONSUMER_EVENT_SOURCE.parallelizationFactor,
+          reportBatchItemFailures: CONSUMER_EVENT_SOURCE.reportBatchItemFailures,
+          onFailure: new SqsDlq(this.consumerFailureQueue),
+        }),
+      );
+    }
+
+    this.deliveryStream = this.createBronzeDelivery(props);
+  }
+
+  /** Firehose: stream → bronze events Iceberg table; undeliverable records → `errors/firehose/`. */
+  private createBronzeDelivery(props: IngestionStackProps): firehose.CfnDeliveryStream {
+    const { config, lakeBucket, bronzeEventsTable } = props;
+    const role = new iam.Role(this, 'BronzeDeliveryRole', {
+      assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+      description: 'Firehose: read the events stream, write the bronze events Iceberg table',
+    });
+    this.eventsStream.grantRead(role);
+    lakeBucket.grantReadWrite(role, `${LAKE_PREFIXES.warehouse}*`);
+    lakeBucket.grantReadWrite(role, `${LAKE_PREFIXES.firehoseErrors}*`);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['glue:GetTable', 'glue:GetDatabase', 'glue:UpdateTable'],
+        resources: [
+          this.formatArn({ service: 'glue', resource: 'catalog' }),
+          bronzeEventsTable.databaseArn,
+          bronzeEventsTable.tableArn,
+        ],
+      }),
+    );
+    const logGroup = stageLogGroup(this, 'BronzeDeliveryLogs', config);
+    const logStream = new logs.LogStream(this, 'BronzeDeliveryLogStream', {
+      logGroup,
+      removalPolicy: dataRemovalPolicy(config),
+    });
+    logGroup.grantWrite(role);
+
+    const stream = new firehose.CfnDeliveryStream(this, 'BronzeEventsDelivery', {
+      deliveryStreamType: 'KinesisStreamAsSource',
+      kinesisStreamSourceConfiguration: {
+        kinesisStreamArn: this.eventsStream.streamArn,
+        roleArn: role.roleArn,
+      },
+      icebergDestinationConfiguration: {
+        roleArn: role.roleArn,
+        appendOnly: true,
+        catalogConfiguration: { catalogArn: this.formatArn({ service: 'glue', resource: 'catalog' }) },
+        destinationTableConfigurationList: [
+          {
+            destinationDatabaseName: bronzeEventsTable.databaseName,
+            destinationTableName: bronzeEventsTable.tableName,
+            s3ErrorOutputPrefix: LAKE_PREFIXES.firehoseErrors,
+          },
+        ],
+        bufferingHints: {
+          intervalInSeconds: config.firehose.bufferIntervalSeconds,
+          sizeInMBs: config.firehose.bufferSizeMiB,
+        },
+        retryOptions: { durationInSeconds: 300 },
+        s3BackupMode: 'FailedDataOnly',
+        s3Configuration: {
+          bucketArn: lakeBucket.bucketArn,
+          roleArn: role.roleArn,
+          errorOutputPrefix: LAKE_PREFIXES.firehoseErrors,
+          prefix: LAKE_PREFIXES.firehoseErrors,
+          encryptionConfiguration: lakeBucket.encryptionKey
+            ? { kmsEncryptionConfig: { awskmsKeyArn: lakeBucket.encryptionKey.keyArn } }
+            : undefined,
+        },
+        cloudWatchLoggingOptions: {
+          enabled: true,
+          logGroupName: logGroup.logGroupName,
+          logStreamName: logStream.logStreamName,
+        },
+      },
+    });
+    // The role's policy must exist before Firehose validates access at creation time.
+    const policy = role.node.tryFindChild('DefaultPolicy');
+    if (policy) stream.node.addDependency(policy);
+    Validations.of(stream).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-KDF1',
+      reason:
+        'Firehose server-side encryption is not available for Kinesis-stream sources; records are encrypted at rest by the stream (KMS) and by the destination bucket (KMS).',
+    });
+    return stream;
+  }
+}

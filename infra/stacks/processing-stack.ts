@@ -1,0 +1,275 @@
+/**
+ * Processing: the state machines of `step-functions/*.asl.json` (loaded from file with
+ * definition substitutions), their task Lambdas (`lambdas/etl/`, `lambdas/training/`),
+ * EventBridge Scheduler schedules (daily ETL, weekly training) and failure notifications
+ * (execution FAILED / TIMED_OUT / ABORTED → SNS).
+ */
+import { Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { NAMESPACES } from '../../lambdas/shared/catalog/index.ts';
+import type { StageConfig } from '../config/stage-config.ts';
+import { secureKey, secureTopic, stageLogGroup } from '../constructs/secure-defaults.ts';
+import { type ShoplakeFunction, shoplakeFunction } from '../constructs/shoplake-function.ts';
+import {
+  pascalCase,
+  type StateMachineFile,
+  stateMachineFiles,
+  type TaskHandlerFile,
+  taskHandlerFiles,
+} from '../constructs/state-machine-files.ts';
+import { LAKE_PREFIXES } from '../definitions/resources.ts';
+import type { StorageStack } from './storage-stack.ts';
+
+/** Task-Lambda groups: directories under `lambdas/` whose handlers the state machines invoke. */
+export const TASK_GROUPS = ['etl', 'training'] as const;
+
+/** Which state machine each schedule starts (file stem of `step-functions/<name>.asl.json`). */
+export const SCHEDULED_STATE_MACHINES = { etl: 'etl', training: 'train' } as const;
+
+/** Execution statuses that notify the failure topic. */
+export const FAILURE_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+
+export interface ProcessingStackProps extends StackProps {
+  readonly config: StageConfig;
+  readonly storage: StorageStack;
+  readonly recommendationsTable: dynamodb.ITable;
+  readonly featuresTable: dynamodb.ITable;
+}
+
+/** A state machine placeholder nothing in the stack can resolve. */
+export class UnresolvedSubstitutionError extends Error {
+  constructor(
+    readonly file: string,
+    readonly keys: readonly string[],
+    readonly known: readonly string[],
+  ) {
+    super(
+      `step-functions/${file}.asl.json uses unknown substitution(s) ${keys.map((k) => `\${${k}}`).join(', ')}; known: ${known.join(', ')}`,
+    );
+    this.name = 'UnresolvedSubstitutionError';
+  }
+}
+
+export class ProcessingStack extends Stack {
+  readonly notificationKey: kms.Key;
+  readonly failureTopic: sns.Topic;
+  readonly stateMachines: Readonly<Record<string, sfn.StateMachine>>;
+  readonly taskFunctions: Readonly<Record<string, ShoplakeFunction>>;
+  /** Substitution values every state machine may use (besides `<Task>FunctionArn`). */
+  readonly substitutions: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: ProcessingStackProps) {
+    super(scope, id, props);
+    const { config, storage } = props;
+
+    this.notificationKey = secureKey(this, 'NotificationKey', config, {
+      description: `shoplake ${config.stage} pipeline notifications`,
+    });
+    this.notificationKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'EventBridgePublishesToEncryptedTopic',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
+    this.failureTopic = secureTopic(this, 'FailureTopic', this.notificationKey, {
+      displayName: `shoplake ${config.stage} pipeline failures`,
+    });
+    if (config.notificationEmail)
+      this.failureTopic.addSubscription(new subscriptions.EmailSubscription(config.notificationEmail));
+
+    const lakeRoot = storage.lakeRootUri;
+    const base: Record<string, string> = {
+      AthenaWorkGroup: storage.workGroupName,
+      LakeBucket: storage.lakeBucket.bucketName,
+      LakeRootUri: lakeRoot,
+      WarehouseUri: storage.warehouseUri,
+      AthenaResultsUri: storage.lakeBucket.s3UrlForObject(LAKE_PREFIXES.athenaResults),
+      LandingEventsUri: storage.lakeBucket.s3UrlForObject(LAKE_PREFIXES.landingEvents),
+      RecommendationsTable: props.recommendationsTable.tableName,
+      FeaturesTable: props.featuresTable.tableName,
+      FailureTopicArn: this.failureTopic.topicArn,
+    };
+    for (const ns of NAMESPACES) base[`${pascalCase(ns)}Database`] = storage.catalog.databaseNames[ns];
+    this.substitutions = base;
+
+    // Task Lambdas: one per handler module; each gets the lake, Athena and table settings.
+    const tasks: Record<string, ShoplakeFunction> = {};
+    const taskFiles: TaskHandlerFile[] = TASK_GROUPS.flatMap((g) => taskHandlerFiles(g));
+    for (const task of taskFiles) {
+      const fn = shoplakeFunction(this, `${pascalCase(task.group)}${task.pascalName}Function`, {
+        entry: task.entry,
+        serviceName: `${task.group}-${task.pascalName}`,
+        description: `${task.group} task: lambdas/${task.entry}`,
+        config,
+        memorySize: 1024,
+        timeout: Duration.minutes(5),
+      });
+      if (!fn) continue;
+      this.grantTaskAccess(fn, props);
+      tasks[`${task.pascalName}FunctionArn`] = fn;
+      tasks[`${pascalCase(task.group)}${task.pascalName}FunctionArn`] = fn;
+    }
+    this.taskFunctions = tasks;
+
+    const machines: Record<string, sfn.StateMachine> = {};
+    for (const file of stateMachineFiles()) machines[file.name] = this.stateMachine(file, config, props);
+    this.stateMachines = machines;
+
+    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+      description: 'EventBridge Scheduler: start the ETL and training state machines',
+    });
+    for (const [scheduleName, machineName] of Object.entries(SCHEDULED_STATE_MACHINES)) {
+      const machine = machines[machineName];
+      if (!machine) continue;
+      const expression = scheduleName === 'etl' ? config.schedules.etl : config.schedules.training;
+      new scheduler.Schedule(this, `${pascalCase(scheduleName)}Schedule`, {
+        description: `shoplake ${config.stage}: start ${machineName}`,
+        schedule: scheduler.ScheduleExpression.expression(expression, TimeZone.of(config.schedules.timeZone)),
+        target: new schedulerTargets.StepFunctionsStartExecution(machine, {
+          role: scheduleRole,
+          input: scheduler.ScheduleTargetInput.fromObject({ trigger: 'schedule', schedule: scheduleName }),
+          retryAttempts: 3,
+          maxEventAge: Duration.hours(1),
+        }),
+      });
+    }
+
+    if (Object.keys(machines).length > 0) {
+      new events.Rule(this, 'ExecutionFailureRule', {
+        description: 'State machine executions that failed, timed out or were aborted',
+        eventPattern: {
+          source: ['aws.states'],
+          detailType: ['Step Functions Execution Status Change'],
+          detail: {
+            status: [...FAILURE_STATUSES],
+            stateMachineArn: Object.values(machines).map((m) => m.stateMachineArn),
+          },
+        },
+        targets: [new eventTargets.SnsTopic(this.failureTopic)],
+      });
+    }
+  }
+
+  /** Lake, catalog, Athena and table access every task Lambda needs; env names the resources. */
+  private grantTaskAccess(fn: ShoplakeFunction, props: ProcessingStackProps): void {
+    const { storage } = props;
+    storage.lakeBucket.grantReadWrite(fn.function);
+    storage.lakeBucket.grantDelete(fn.function, `${LAKE_PREFIXES.landingEvents}*`);
+    fn.addEnvironment('LAKE_BUCKET', storage.lakeBucket.bucketName);
+    fn.addEnvironment('LAKE_ROOT_URI', storage.lakeRootUri);
+    this.grantAthena(fn.role, storage);
+    fn.addEnvironment('ATHENA_WORKGROUP', storage.workGroupName);
+    for (const ns of NAMESPACES)
+      fn.addEnvironment(`GLUE_DATABASE_${ns.toUpperCase()}`, storage.catalog.databaseNames[ns]);
+    props.recommendationsTable.grantReadWriteData(fn.function);
+    fn.addEnvironment('RECOMMENDATIONS_TABLE_NAME', props.recommendationsTable.tableName);
+    props.featuresTable.grantReadData(fn.function);
+    fn.addEnvironment('FEATURES_TABLE_NAME', props.featuresTable.tableName);
+  }
+
+  /** Athena queries in the stage's workgroup over the shoplake Glue databases. */
+  private grantAthena(grantee: iam.IGrantable, storage: StorageStack): void {
+    const workGroupArn = this.formatArn({
+      service: 'athena',
+      resource: 'workgroup',
+      resourceName: storage.workGroupName,
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'athena:StartQueryExecution',
+        'athena:GetQueryExecution',
+        'athena:GetQueryResults',
+        'athena:StopQueryExecution',
+        'athena:GetWorkGroup',
+        'athena:GetNamedQuery',
+        'athena:BatchGetNamedQuery',
+        'athena:ListNamedQueries',
+      ],
+      resourceArns: [workGroupArn],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'glue:GetDatabase',
+        'glue:GetDatabases',
+        'glue:GetTable',
+        'glue:GetTables',
+        'glue:GetPartition',
+        'glue:GetPartitions',
+        'glue:BatchGetPartition',
+        'glue:CreateTable',
+        'glue:UpdateTable',
+        'glue:DeleteTable',
+      ],
+      resourceArns: [
+        this.formatArn({ service: 'glue', resource: 'catalog' }),
+        ...storage.catalog.databaseArns,
+        ...Object.values(storage.catalog.databaseNames).map((db) =>
+          this.formatArn({ service: 'glue', resource: 'table', resourceName: `${db}/*` }),
+        ),
+      ],
+    });
+    storage.lakeKey.grantEncryptDecrypt(grantee);
+  }
+
+  private stateMachine(
+    file: StateMachineFile,
+    config: StageConfig,
+    props: ProcessingStackProps,
+  ): sfn.StateMachine {
+    const values: Record<string, string> = {};
+    const unknown: string[] = [];
+    const invoked: ShoplakeFunction[] = [];
+    for (const key of file.substitutions) {
+      const task = this.taskFunctions[key];
+      if (task) {
+        values[key] = task.function.functionArn;
+        invoked.push(task);
+        continue;
+      }
+      const value = this.substitutions[key];
+      if (value === undefined) unknown.push(key);
+      else values[key] = value;
+    }
+    if (unknown.length > 0) {
+      throw new UnresolvedSubstitutionError(
+        file.name,
+        unknown,
+        [...Object.keys(this.substitutions), ...Object.keys(this.taskFunctions)].sort(),
+      );
+    }
+    const id = `${pascalCase(file.name)}StateMachine`;
+    const logGroup = stageLogGroup(this, `${id}Logs`, config);
+    const machine = new sfn.StateMachine(this, id, {
+      definitionBody: sfn.DefinitionBody.fromFile(file.path),
+      definitionSubstitutions: values,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      timeout: Duration.hours(6),
+      comment: `step-functions/${file.name}.asl.json`,
+    });
+    for (const task of new Set(invoked)) task.function.grantInvoke(machine);
+    this.grantAthena(machine, props.storage);
+    props.storage.lakeBucket.grantReadWrite(machine);
+    this.failureTopic.grantPublish(machine);
+    return machine;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Serving: the DynamoDB tables of `infra/definitions/resources.ts` (on-demand, point-in-time
+ * recovery, TTL, customer-managed KMS, RETAIN) and the recommendations Lambda that reads them.
+ * The public routes to the Lambda are created by the API stack from `api-routes.ts`.
+ *
+ * Table logical ids equal the definition ids (`FeaturesTable`, …) so the local runtime can map
+ * synthesized resources back to their definitions without guessing.
+ */
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
+import type { StageConfig } from '../config/stage-config.ts';
+import { dataRemovalPolicy, secureKey } from '../constructs/secure-defaults.ts';
+import { type ShoplakeFunction, shoplakeFunction } from '../constructs/shoplake-function.ts';
+import { FEATURES_TABLE, RECOMMENDATIONS_TABLE, type TableDefinition } from '../definitions/resources.ts';
+
+/** Handler module of the recommendation routes (relative to `lambdas/`). */
+export const RECOMMENDATIONS_HANDLER = 'recommendations/handler.ts';
+
+export interface ServingStackProps extends StackProps {
+  readonly config: StageConfig;
+}
+
+export class ServingStack extends Stack {
+  readonly tableKey: kms.Key;
+  readonly featuresTable: dynamodb.Table;
+  readonly recommendationsTable: dynamodb.Table;
+  /** Undefined only while the handler is missing and the work-in-progress flag is set. */
+  readonly recommendationsFunction: ShoplakeFunction | undefined;
+
+  constructor(scope: Construct, id: string, props: ServingStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.tableKey = secureKey(this, 'TableKey', config, {
+      description: `shoplake ${config.stage} DynamoDB tables`,
+    });
+    this.featuresTable = this.table(FEATURES_TABLE, config);
+    this.recommendationsTable = this.table(RECOMMENDATIONS_TABLE, config);
+
+    const fn = shoplakeFunction(this, 'RecommendationsFunction', {
+      entry: RECOMMENDATIONS_HANDLER,
+      serviceName: 'recommendations',
+      description: 'GET recommendations, similar items and trending items',
+      config,
+      memorySize: 1024,
+    });
+    if (fn) {
+      this.recommendationsTable.grantReadData(fn.function);
+      fn.addEnvironment('RECOMMENDATIONS_TABLE_NAME', this.recommendationsTable.tableName);
+      this.featuresTable.grantReadData(fn.function);
+      fn.addEnvironment('FEATURES_TABLE_NAME', this.featuresTable.tableName);
+    }
+    this.recommendationsFunction = fn;
+  }
+
+  /** A table built from its definition: the only place key schema and TTL come from. */
+  private table(definition: TableDefinition, config: StageConfig): dynamodb.Table {
+    const table = new dynamodb.Table(this, definition.id, {
+      partitionKey: attribute(definition.partitionKey),
+      sortKey: definition.sortKey ? attribute(definition.sortKey) : undefined,
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: definition.timeToLiveAttribute,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.tableKey,
+      deletionProtection: !config.destroyOnRemoval,
+      removalPolicy: dataRemovalPolicy(config),
+    });
+    for (const index of definition.globalSecondaryIndexes ?? []) {
+      table.addGlobalSecondaryIndex({
+        indexName: index.IndexName,
+        partitionKey: attribute(index.partitionKey),
+        sortKey: index.sortKey ? attribute(index.sortKey) : undefined,
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+    const cfn = table.node.defaultChild;
+    if (cfn instanceof dynamodb.CfnTable) cfn.overrideLogicalId(definition.id);
+    return table;
+  }
+}
+
+const ATTRIBUTE_TYPES = {
+  S: dynamodb.AttributeType.STRING,
+  N: dynamodb.AttributeType.NUMBER,
+  B: dynamodb.AttributeType.BINARY,
+} as const;
+
+function attribute(key: TableDefinition['partitionKey']): dynamodb.Attribute {
+  return { name: key.AttributeName, type: ATTRIBUTE_TYPES[key.AttributeType] };
+}
