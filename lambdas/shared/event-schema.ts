@@ -197,7 +197,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function reject(reason: RejectReason, detail: string, raw?: Record<string, unknown>): ParseResult {
   const eventId = raw?.event_id;
-  return typeof eventId === 'string' && ID_PATTERN.test(eventId)
+  return typeof eventId === 'string' && ID_PATTERN.test(eventId) && eventId !== '.' && eventId !== '..'
     ? { ok: false, reason, detail, event_id: eventId }
     : { ok: false, reason, detail };
 }
@@ -206,7 +206,8 @@ function reject(reason: RejectReason, detail: string, raw?: Record<string, unkno
 function reasonFromIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): ParseResult {
   const field = issue.path.map(String).join('.') || '(event)';
   const top = String(issue.path[0] ?? '');
-  if (issue.code === 'invalid_type' && raw[top] === undefined) {
+  // A required top-level field that is absent (zod reports enums as invalid_value, not invalid_type).
+  if (issue.path.length === 1 && raw[top] === undefined) {
     return reject('missing_field', `${field} is required`, raw);
   }
   if (top === 'event_type') {
