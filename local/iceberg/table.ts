@@ -259,15 +259,16 @@ export class IcebergTable {
     return path.join(this.tableDir, 'metadata');
   }
 
-  /** Re-reads the latest committed metadata version. */
+  /**
+   * Re-reads the latest committed metadata version. The file is parsed again even when the
+   * version did not change, so a writer never commits on top of a file that became unreadable.
+   */
   async refresh(): Promise<this> {
     const version = await latestVersion(this.metadataDir);
     if (version === undefined) throw new IcebergMetadataError(this.metadataDir, 'no metadata files');
-    if (version !== this.version) {
-      this.metadata = await readMetadataFile(metadataFile(this.metadataDir, version));
-      this.version = version;
-      this.metadataLocation = metadataFile(this.metadataDir, version);
-    }
+    this.metadata = await readMetadataFile(metadataFile(this.metadataDir, version));
+    this.version = version;
+    this.metadataLocation = metadataFile(this.metadataDir, version);
     return this;
   }
 
@@ -677,7 +678,10 @@ export class IcebergTable {
       }
       for (const mf of manifests) {
         out.add(mf.manifestPath);
-        for (const e of await readManifest(mf)) out.add(e.dataFile.filePath);
+        for (const e of await readManifest(mf)) {
+          // A DELETED entry records a removal; the file is live only where another entry says so.
+          if (e.status !== ENTRY_STATUS.DELETED) out.add(e.dataFile.filePath);
+        }
       }
     }
     return out;
@@ -906,6 +910,19 @@ export class IcebergTable {
    */
   private async commit(change: PendingChange, started: number): Promise<CommitResult> {
     const commitStarted = performance.now();
+    try {
+      return await this.commitLoop(change, started, commitStarted);
+    } catch (err: unknown) {
+      await Promise.all(change.attemptFiles.splice(0).map((f) => rm(toLocalPath(f), { force: true })));
+      throw err;
+    }
+  }
+
+  private async commitLoop(
+    change: PendingChange,
+    started: number,
+    commitStarted: number,
+  ): Promise<CommitResult> {
     for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
       const base = this.metadata;
       const baseVersion = this.version;
@@ -935,6 +952,8 @@ export class IcebergTable {
       }
       await unlink(tmp).catch(() => undefined);
       if (won) {
+        // Committed: these files now belong to the table and must never be cleaned up.
+        change.attemptFiles.length = 0;
         this.metadata = next;
         this.version = baseVersion + 1;
         this.metadataLocation = target;
@@ -969,12 +988,21 @@ export class IcebergTable {
     );
   }
 
+  /**
+   * Best effort by design: the commit already happened (the link), and readers probe past a
+   * stale hint, so a failure here must not turn a committed write into a reported failure
+   * (whose cleanup would delete committed files).
+   */
   private async writeHint(version: number): Promise<void> {
-    const current = await readHint(this.metadataDir);
-    if (current !== undefined && current >= version) return;
     const tmp = path.join(this.metadataDir, `.tmp-${randomUUID()}.hint`);
-    await writeFile(tmp, String(version));
-    await rename(tmp, path.join(this.metadataDir, 'version-hint.text'));
+    try {
+      const current = await readHint(this.metadataDir);
+      if (current !== undefined && current >= version) return;
+      await writeFile(tmp, String(version));
+      await rename(tmp, path.join(this.metadataDir, 'version-hint.text'));
+    } catch {
+      await unlink(tmp).catch(() => undefined);
+    }
   }
 }
 
