@@ -312,7 +312,9 @@ export function parseEvent(input: unknown, options: ParseOptions = {}): ParseRes
   let items: PurchaseLine[] | null = null;
   if (e.event_type === 'purchase') {
     if (!e.order_id) return reject('missing_order_id', 'purchase requires order_id', raw);
-    if (e.items && e.product_id) {
+    // A normalised single-line purchase carries both, consistently: re-validation must accept it.
+    const sameSingleLine = e.items?.length === 1 && e.items[0]?.product_id === e.product_id;
+    if (e.items && e.product_id && !sameSingleLine) {
       return reject('ambiguous_purchase_lines', 'purchase has both items and a top-level product_id', raw);
     }
     if (e.items) {

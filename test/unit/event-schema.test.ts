@@ -323,6 +323,17 @@ describe('context fields and extra attributes', () => {
     expect(second).toEqual(first);
     const p = accepted(purchaseEvent());
     expect(accepted(JSON.parse(JSON.stringify(p)))).toEqual(p);
+    const single = accepted(
+      wireEvent({
+        event_type: 'purchase',
+        order_id: 'o-1',
+        product_id: 'p-1',
+        price: 3,
+        quantity: 2,
+        order_status: 'cancelled',
+      }),
+    );
+    expect(accepted(JSON.parse(JSON.stringify(single)))).toEqual(single);
   });
 });
 
