@@ -1,0 +1,357 @@
+// Interoperability is the acceptance test of the local Iceberg library: the reference reader
+// pyiceberg (Python, from .venv) and the independent JavaScript reader icebird must read
+// shoplake's tables with the same schema and rows — current snapshot, a past snapshot, and
+// after a column was added.
+import { execFile } from 'node:child_process';
+import { access, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { icebergRead } from 'icebird';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  duckdbScanSql,
+  type IcebergTable,
+  LocalIcebergCatalog,
+  type TableSpec,
+} from '../../local/iceberg/index.ts';
+import type { IcebergJsonType, IcebergSchema } from '../../local/iceberg/schema.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const PYTHON = path.join(ROOT, '.venv', 'bin', 'python');
+const READER = path.join(import.meta.dirname, 'helpers', 'pyiceberg_read.py');
+
+const SPEC: TableSpec = {
+  columns: [
+    { id: 1, name: 'event_id', type: 'string', required: true },
+    { id: 2, name: 'event_time', type: 'timestamptz', required: true },
+    { id: 3, name: 'country', type: 'string', required: false },
+    { id: 4, name: 'quantity', type: 'int', required: false },
+    { id: 5, name: 'views', type: 'long', required: false },
+    { id: 6, name: 'price', type: 'double', required: false },
+    { id: 7, name: 'is_member', type: 'boolean', required: false },
+    { id: 8, name: 'signup_date', type: 'date', required: false },
+    { id: 9, name: 'amount', type: 'decimal(9,2)', required: false },
+    {
+      id: 10,
+      name: 'items',
+      type: {
+        type: 'list',
+        element: {
+          type: 'struct',
+          fields: [
+            { name: 'product_id', type: 'string', required: true },
+            { name: 'quantity', type: 'int', required: false },
+          ],
+        },
+      },
+      required: false,
+    },
+    { id: 11, name: 'attributes', type: { type: 'map', key: 'string', value: 'string' }, required: false },
+    {
+      id: 12,
+      name: 'device',
+      type: {
+        type: 'struct',
+        fields: [
+          { name: 'kind', type: 'string', required: false },
+          { name: 'width', type: 'int', required: false },
+        ],
+      },
+      required: false,
+    },
+  ],
+  partitionBy: [
+    { sourceColumn: 'event_time', transform: 'day' },
+    { sourceColumn: 'country', transform: 'identity' },
+  ],
+  sortBy: [{ column: 'event_id', direction: 'asc' }],
+};
+
+/** Rows of one batch: `n` events spread over three days and three countries (one NULL). */
+function batchSql(prefix: string, n: number, withChannel = false): string {
+  return `SELECT '${prefix}' || lpad(i::VARCHAR, 3, '0') AS event_id,
+      TIMESTAMPTZ '2026-11-19 08:00:00.123+00' + to_minutes(i * 677) AS event_time,
+      CASE i % 4 WHEN 0 THEN 'DE' WHEN 1 THEN 'FR' WHEN 2 THEN 'GB' ELSE NULL END AS country,
+      CASE WHEN i % 5 = 0 THEN NULL ELSE i::INT END AS quantity,
+      (i * 1000000007)::BIGINT AS views,
+      i * 1.25 AS price,
+      i % 2 = 0 AS is_member,
+      DATE '2020-01-01' + i::INT AS signup_date,
+      (i * 3.5)::DECIMAL(9,2) AS amount,
+      CASE WHEN i % 3 = 0 THEN NULL ELSE [{'product_id': 'p' || i, 'quantity': i::INT}, {'product_id': 'q', 'quantity': NULL}] END AS items,
+      MAP {'utm': 'u' || (i % 2), 'ref': 'r'} AS attributes,
+      {'kind': CASE WHEN i % 2 = 0 THEN 'mobile' ELSE 'desktop' END, 'width': (300 + i)::INT} AS device
+      ${withChannel ? `, 'ch' || (i % 3) AS channel` : ''}
+    FROM range(${n}) t(i)`;
+}
+
+type Canon = null | string | number | boolean | Canon[] | { [k: string]: Canon };
+
+function isoMillis(d: Date): string {
+  return d.toISOString();
+}
+
+/** Canonical form of a value read by DuckDB (JSON) or icebird (hyparquet), by Iceberg type. */
+function canon(value: unknown, type: IcebergJsonType): Canon {
+  if (value === null || value === undefined) return null;
+  if (typeof type === 'string') {
+    if (type === 'timestamptz' || type === 'timestamp') {
+      if (value instanceof Date) return isoMillis(value);
+      return isoMillis(new Date(String(value)));
+    }
+    if (type === 'date') {
+      if (value instanceof Date) return value.toISOString().slice(0, 10);
+      return String(value).slice(0, 10);
+    }
+    if (type.startsWith('decimal')) {
+      const scale = Number(/,\s*(\d+)\)/.exec(type)?.[1] ?? 0);
+      return Number(value).toFixed(scale);
+    }
+    if (type === 'long' || type === 'int' || type === 'double' || type === 'float') return Number(value);
+    if (type === 'boolean') return Boolean(value);
+    return String(value);
+  }
+  if (type.type === 'list') {
+    return (value as unknown[]).map((v) => canon(v, type.element));
+  }
+  if (type.type === 'map') {
+    const entries: [string, unknown][] = Array.isArray(value)
+      ? (value as { key: unknown; value: unknown }[]).map((kv) => [String(kv.key), kv.value])
+      : Object.entries(value as Record<string, unknown>);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.fromEntries(entries.map(([k, v]) => [k, canon(v, type.value)]));
+  }
+  const obj = value as Record<string, unknown>;
+  return Object.fromEntries(type.fields.map((f) => [f.name, canon(obj[f.name], f.type)]));
+}
+
+function canonRows(rows: Record<string, unknown>[], schema: IcebergSchema): Canon[] {
+  return rows
+    .map((r) => Object.fromEntries(schema.fields.map((f) => [f.name, canon(r[f.name], f.type)])))
+    .sort((a, b) => String(a.event_id).localeCompare(String(b.event_id)));
+}
+
+function sortById(rows: Canon[]): Canon[] {
+  return [...rows].sort((a, b) =>
+    String((a as Record<string, Canon>).event_id).localeCompare(
+      String((b as Record<string, Canon>).event_id),
+    ),
+  );
+}
+
+/**
+ * pyiceberg 0.12 turns a NULL list of structs into an empty list when it projects the Arrow
+ * table (`ArrowProjectionVisitor.list` rebuilds the array with `LargeListArray.from_arrays(
+ * offsets, values)` and no null mask, a workaround for apache/arrow#38809). The Parquet files
+ * hold real NULLs (icebird, DuckDB and plain pyarrow read them as NULL), so for pyiceberg only
+ * the expected NULL `items` become [].
+ */
+function asPyicebergReads(rows: Canon[] | undefined): Canon[] {
+  return (rows ?? []).map((r) => {
+    const row = r as Record<string, Canon>;
+    return row.items === null ? { ...row, items: [] } : row;
+  });
+}
+
+interface PyRead {
+  schema: IcebergSchema;
+  spec: { 'source-id': number; 'field-id': number; name: string; transform: string }[];
+  snapshots: { id: number; operation: string }[];
+  reads: Record<string, { rows: Canon[]; files: number }>;
+  filtered?: { rows: Canon[]; files: number };
+}
+
+async function pyiceberg(
+  metadataFile: string,
+  snapshotIds: number[],
+  filterDayFrom?: string,
+): Promise<PyRead> {
+  const args = [READER, metadataFile, ...snapshotIds.flatMap((s) => ['--snapshot', String(s)])];
+  if (filterDayFrom) args.push('--filter-day-from', filterDayFrom);
+  const { stdout } = await promisify(execFile)(PYTHON, args, {
+    timeout: 120_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return JSON.parse(stdout) as PyRead;
+}
+
+/**
+ * Node 20's fetch has no file:// support; icebird and hyparquet read through fetch, so serve
+ * local files (with Range requests, as hyparquet reads Parquet footers and column chunks).
+ */
+function installFileFetch(): () => void {
+  const original = globalThis.fetch;
+  globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (!url.startsWith('file://')) return original(input, init);
+    const file = url.slice('file://'.length);
+    try {
+      await access(file);
+    } catch {
+      return new Response('not found', { status: 404, statusText: 'Not Found' });
+    }
+    const range = new Headers(init?.headers).get('range');
+    if (range) {
+      const m = /^bytes=(\d+)-(\d*)$/.exec(range);
+      if (!m) return new Response('bad range', { status: 416 });
+      const start = Number(m[1]);
+      const handle = await open(file, 'r');
+      try {
+        const size = (await handle.stat()).size;
+        const end = m[2] ? Math.min(Number(m[2]), size - 1) : size - 1;
+        const buf = Buffer.alloc(Math.max(0, end - start + 1));
+        await handle.read(buf, 0, buf.length, start);
+        return new Response(buf, {
+          status: 206,
+          headers: { 'content-range': `bytes ${start}-${end}/${size}`, 'content-length': String(buf.length) },
+        });
+      } finally {
+        await handle.close();
+      }
+    }
+    const body = await readFile(file);
+    return new Response(body, { status: 200, headers: { 'content-length': String(body.length) } });
+  }) as typeof fetch;
+  return () => {
+    globalThis.fetch = original;
+  };
+}
+
+let instance: DuckDBInstance;
+let conn: DuckDBConnection;
+let warehouse: string;
+let table: IcebergTable;
+let restoreFetch: () => void;
+const snap: Record<string, number> = {};
+const expected: Record<string, Canon[]> = {};
+let schemaV0: IcebergSchema;
+
+async function sourceRows(sql: string, schema: IcebergSchema): Promise<Canon[]> {
+  const r = await conn.runAndReadAll(sql);
+  return canonRows(await r.getRowObjectsJson(), schema);
+}
+
+beforeAll(async () => {
+  try {
+    await access(PYTHON);
+  } catch {
+    throw new Error(
+      `pyiceberg interop test needs ${PYTHON}: run \`bash scripts/setup-test-tools.sh\` (npm test does it) to install pyiceberg`,
+    );
+  }
+  restoreFetch = installFileFetch();
+  instance = await DuckDBInstance.create(':memory:', {
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+  });
+  conn = await instance.connect();
+  warehouse = await mkdtemp(path.join(tmpdir(), 'iceberg-interop-'));
+  const catalog = new LocalIcebergCatalog(warehouse);
+  table = await catalog.createTable('silver.interop_events', SPEC);
+  schemaV0 = table.schema();
+
+  // Snapshot 1 and 2: appends. Then add a column, append with it, overwrite one partition.
+  snap.first = (await table.appendQuery(conn, batchSql('a', 12))).snapshotId;
+  expected.first = await sourceRows(batchSql('a', 12), schemaV0);
+  snap.second = (await table.appendQuery(conn, batchSql('b', 7))).snapshotId;
+  await table.addColumn('channel', 'string');
+  snap.third = (await table.appendQuery(conn, batchSql('c', 5, true))).snapshotId;
+  // Overwrite the DE rows of 2026-11-19 with one new row (copy-on-write of that partition only).
+  const replacement = `SELECT * REPLACE ('z000' AS event_id) FROM (${batchSql('z', 1, true)})`;
+  snap.overwrite = (await table.overwriteQuery(conn, replacement, { partitions: 'affected' })).snapshotId;
+
+  const current = table.schema();
+  const withChannel = (sql: string, has: boolean) =>
+    has ? sql : `SELECT *, NULL::VARCHAR AS channel FROM (${sql})`;
+  const all = [
+    ...(await sourceRows(withChannel(batchSql('a', 12), false), current)),
+    ...(await sourceRows(withChannel(batchSql('b', 7), false), current)),
+    ...(await sourceRows(batchSql('c', 5, true), current)),
+  ];
+  const isReplaced = (r: Canon) => {
+    const row = r as Record<string, Canon>;
+    return row.country === 'DE' && String(row.event_time).startsWith('2026-11-19');
+  };
+  expect(all.filter(isReplaced).length).toBeGreaterThan(1);
+  expected.current = sortById([
+    ...all.filter((r) => !isReplaced(r)),
+    ...(await sourceRows(replacement, current)),
+  ]);
+  expected.third = sortById(all);
+});
+
+afterAll(async () => {
+  restoreFetch?.();
+  conn?.closeSync();
+  instance?.closeSync();
+  if (warehouse) await rm(warehouse, { recursive: true, force: true });
+});
+
+describe('pyiceberg reads shoplake tables', () => {
+  let py: PyRead;
+  beforeAll(async () => {
+    py = await pyiceberg(
+      table.metadataLocation,
+      [snap.first ?? 0, snap.third ?? 0],
+      '2026-11-21T00:00:00+00:00',
+    );
+  }, 120_000);
+
+  it('with the identical schema: names, field ids (nested too), types, required flags', () => {
+    expect(py.schema.fields).toEqual(table.schema().fields);
+    expect(py.schema['schema-id']).toBe(1);
+    expect(py.spec).toEqual([
+      { 'source-id': 2, 'field-id': 1000, name: 'event_time_day', transform: 'day' },
+      { 'source-id': 3, 'field-id': 1001, name: 'country', transform: 'identity' },
+    ]);
+    expect(py.snapshots).toEqual([
+      { id: snap.first, operation: 'append' },
+      { id: snap.second, operation: 'append' },
+      { id: snap.third, operation: 'append' },
+      { id: snap.overwrite, operation: 'overwrite' },
+    ]);
+  });
+
+  it('with identical rows in the current snapshot (after add column and a partition overwrite)', () => {
+    expect(py.reads.current?.rows).toHaveLength(expected.current?.length ?? -1);
+    expect(sortById(py.reads.current?.rows ?? [])).toEqual(asPyicebergReads(expected.current));
+  });
+
+  it('with identical rows in past snapshots (time travel), each with its own schema', () => {
+    expect(sortById(py.reads[String(snap.first)]?.rows ?? [])).toEqual(asPyicebergReads(expected.first));
+    expect(sortById(py.reads[String(snap.third)]?.rows ?? [])).toEqual(asPyicebergReads(expected.third));
+  });
+
+  it('prunes files with our partition values and column bounds, without losing rows', () => {
+    const want = (expected.current ?? []).filter(
+      (r) => String((r as Record<string, Canon>).event_time) >= '2026-11-21',
+    );
+    expect(want.length).toBeGreaterThan(0);
+    expect(sortById(py.filtered?.rows ?? [])).toEqual(asPyicebergReads(want));
+    expect(py.filtered?.files).toBeLessThan(py.reads.current?.files ?? 0);
+  });
+});
+
+describe('icebird reads shoplake tables', () => {
+  it('with identical rows in the current snapshot (found through version-hint.text)', async () => {
+    const rows = (await icebergRead({ tableUrl: `file://${table.tableDir}` })) as Record<string, unknown>[];
+    expect(canonRows(rows, table.schema())).toEqual(expected.current);
+  });
+
+  it('with identical rows in a past snapshot', async () => {
+    const metadata = { ...table.metadata, 'current-snapshot-id': snap.first ?? 0 };
+    const rows = (await icebergRead({
+      tableUrl: `file://${table.tableDir}`,
+      metadata: metadata as unknown as Parameters<typeof icebergRead>[0]['metadata'],
+    })) as Record<string, unknown>[];
+    expect(canonRows(rows, schemaV0)).toEqual(expected.first);
+  });
+});
+
+describe('DuckDB reads its own writes the same way', () => {
+  it('current snapshot through duckdbScanSql equals the source rows', async () => {
+    expect(await sourceRows(await duckdbScanSql(table), table.schema())).toEqual(expected.current);
+  });
+});
