@@ -4,6 +4,7 @@
  * transitions, and a blend of them whose weights are tuned on the validation split.
  */
 import { popularity, type SimilarityMeasure, topNeighbours, transitionNeighbours } from './cooccurrence.ts';
+import { mixSeed, seededRng } from './rng.ts';
 import type {
   HistoryEntry,
   ModelFactory,
@@ -211,8 +212,35 @@ export const blendModel: ModelFactory = {
   },
 };
 
+/**
+ * Seeded random scores: the floor every model must clear, and the deliberately broken model
+ * the quality-gate tests feed the training pipeline.
+ */
+export const randomModel: ModelFactory = {
+  name: 'random',
+  description: 'seeded random scores (reference floor; a deliberately broken model)',
+  grid: [{ seed: 1 }],
+  fit(data, params) {
+    const seed = params.seed ?? 1;
+    const n = data.vocab.items.length;
+    return {
+      name: 'random',
+      vocab: data.vocab,
+      prior: new Float64Array(n),
+      params: { seed },
+      scoreInto(history, acc, scale = 1) {
+        const last = history[history.length - 1];
+        const rng = seededRng(mixSeed(seed, history.length * 7919 + (last?.idx ?? 0)));
+        for (let i = 0; i < n; i++) acc.add(i, scale * (rng() + 1e-9));
+      },
+      neighbours: () => NO_NEIGHBOURS,
+    };
+  },
+};
+
 /** Every model, by name: `--model all` evaluates them side by side. */
 export const MODELS: readonly ModelFactory[] = [
+  randomModel,
   popularityModel,
   itemCfModel,
   itemCfChanceModel,

@@ -20,6 +20,11 @@ export interface PublicationOptions {
   readonly popularN?: number;
   /** @default 200 purchased items remembered per user for `exclude_purchased`. */
   readonly purchasedCap?: number;
+  /**
+   * Neighbour lists computed elsewhere (the co-occurrence SQL on Athena), by item id, best
+   * first; when given they replace the in-process item-to-item lists.
+   */
+  readonly similar?: ReadonlyMap<string, readonly { id: string; score: number }[]>;
 }
 
 export type PublishedItem = Record<string, unknown> & { pk: string; sk: string };
@@ -88,14 +93,22 @@ export function buildPublication(
       skipped++;
       continue;
     }
-    const similar = cf.neighbours(idx).slice(0, similarK);
+    const external = options.similar?.get(id);
+    const similar = external
+      ? external
+          .slice(0, similarK)
+          .map((n) => ({ id: n.id, score: n.score, cat: cat(data.vocab.index.get(n.id) ?? -1) }))
+      : cf
+          .neighbours(idx)
+          .slice(0, similarK)
+          .map((n) => ({ id: names[n.idx] ?? '', score: n.score, cat: cat(n.idx) }));
     const next = seq.neighbours(idx).slice(0, nextK);
     items.push({
       ...itemListKey(version, id),
       category: cat(idx),
-      ids: similar.map((n) => names[n.idx] ?? ''),
+      ids: similar.map((n) => n.id),
       scores: similar.map((n) => round(n.score)),
-      cats: similar.map((n) => cat(n.idx)),
+      cats: similar.map((n) => n.cat),
       next_ids: next.map((n) => names[n.idx] ?? ''),
       next_scores: next.map((n) => round(n.score)),
     });

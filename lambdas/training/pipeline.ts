@@ -1,0 +1,347 @@
+/**
+ * The training pipeline's logic, one function per Step Functions task (see
+ * `step-functions/train.asl.json`): prepare a run, train + evaluate + gate a candidate,
+ * publish it, activate it. Clients, clock and object I/O are parameters, so the Lambdas, the
+ * local ASL runner and the tests run exactly this code.
+ */
+import { randomBytes } from 'node:crypto';
+import { ID_PATTERN } from '../shared/event-schema.ts';
+import {
+  buildTrainingData,
+  distinctItems,
+  groupByShopper,
+  parseInteractionsCsv,
+  splitCsvLine,
+} from '../shared/recommender/data.ts';
+import { type EvaluationReport, evaluate } from '../shared/recommender/evaluate.ts';
+import { modelsByName, popularityModel } from '../shared/recommender/models.ts';
+import { buildPublication, type PublishedItem } from '../shared/recommender/publication.ts';
+import type { RecommendationStore, RegistryEntry } from '../shared/recommender/store.ts';
+import { DEFAULT_EVENT_WEIGHTS, type EventWeights } from '../shared/recommender/types.ts';
+import { joinUri, type ObjectIo } from './objects.ts';
+
+/** Defaults of a training run, shared by the state machine input, the CLI and the docs. */
+export const TRAINING_DEFAULTS = {
+  model: 'blend',
+  seed: 42,
+  k: 10,
+  /** Interactions of the last N days train the model. */
+  lookbackDays: 90,
+  cooccurrence: { maxBasketItems: 100, minPairs: 2, neighbours: 50 },
+  /** The candidate may be at most this much (relative) worse than the active model's NDCG@k. */
+  maxRegression: 0.05,
+} as const;
+
+export class TrainingInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainingInputError';
+  }
+}
+
+export interface RunConfig {
+  readonly version: string;
+  readonly since: string;
+  readonly model: string;
+  readonly seed: number;
+  readonly k: number;
+  readonly maxRegression: number;
+  readonly weights: EventWeights;
+  readonly cooccurrence: { maxBasketItems: number; minPairs: number; neighbours: number };
+  /** Athena ExecutionParameters (typed literals, in placeholder order) per SQL file. */
+  readonly parameters: { interactions: string[]; export: string[]; cooccurrence: string[] };
+}
+
+function num(v: unknown, fallback: number, name: string): number {
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TrainingInputError(`${name} must be a number`);
+  return v;
+}
+
+const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/** A sortable, key-safe version id: `v20261121T101500Z-3fa2`. */
+export function newVersion(now: Date, suffix = randomBytes(2).toString('hex')): string {
+  return `v${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${suffix}`;
+}
+
+/** Task `Prepare`: validates the execution input and fixes the run's version and parameters. */
+export function prepareRun(input: unknown, now: Date): RunConfig {
+  const i = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  const version = i.version === undefined ? newVersion(now) : String(i.version);
+  if (!ID_PATTERN.test(version))
+    throw new TrainingInputError('version must be 1-64 characters of A-Za-z0-9._:-');
+  const model = i.model === undefined ? TRAINING_DEFAULTS.model : String(i.model);
+  modelsByName(model);
+  const lookbackDays = num(i.lookbackDays, TRAINING_DEFAULTS.lookbackDays, 'lookbackDays');
+  const since =
+    typeof i.since === 'string' ? new Date(i.since) : new Date(now.getTime() - lookbackDays * 86_400_000);
+  if (!Number.isFinite(since.getTime())) throw new TrainingInputError('since must be an ISO-8601 timestamp');
+  const w = (typeof i.weights === 'object' && i.weights !== null ? i.weights : {}) as Record<string, unknown>;
+  const weights: EventWeights = {
+    view: num(w.view, DEFAULT_EVENT_WEIGHTS.view, 'weights.view'),
+    cart: num(w.cart, DEFAULT_EVENT_WEIGHTS.cart, 'weights.cart'),
+    purchase: num(w.purchase, DEFAULT_EVENT_WEIGHTS.purchase, 'weights.purchase'),
+  };
+  const c = TRAINING_DEFAULTS.cooccurrence;
+  const cooccurrence = {
+    maxBasketItems: num(i.maxBasketItems, c.maxBasketItems, 'maxBasketItems'),
+    minPairs: num(i.minPairs, c.minPairs, 'minPairs'),
+    neighbours: num(i.neighbours, c.neighbours, 'neighbours'),
+  };
+  const sinceIso = since.toISOString();
+  return {
+    version,
+    since: sinceIso,
+    model,
+    seed: num(i.seed, TRAINING_DEFAULTS.seed, 'seed'),
+    k: num(i.k, TRAINING_DEFAULTS.k, 'k'),
+    maxRegression: num(i.maxRegression, TRAINING_DEFAULTS.maxRegression, 'maxRegression'),
+    weights,
+    cooccurrence,
+    parameters: {
+      interactions: [
+        literal(version),
+        literal(sinceIso),
+        String(weights.view),
+        String(weights.cart),
+        String(weights.purchase),
+      ],
+      export: [literal(version)],
+      cooccurrence: [
+        literal(version),
+        String(cooccurrence.maxBasketItems),
+        String(cooccurrence.minPairs),
+        String(cooccurrence.neighbours),
+      ],
+    },
+  };
+}
+
+export interface GateResult {
+  readonly passed: boolean;
+  readonly reasons: string[];
+}
+
+/**
+ * Quality gate: the candidate must beat popularity (HR@k on the same split) and must not be
+ * worse than the active model's NDCG@k by more than `maxRegression` (relative; the active
+ * model's metrics come from its own run, so a small tolerance absorbs data drift).
+ */
+export function qualityGate(
+  candidate: { model: string; metrics: Record<string, Record<string, number>> },
+  active: RegistryEntry | undefined,
+  k: number,
+  maxRegression: number,
+): GateResult {
+  const reasons: string[] = [];
+  const hr = `HR@${k}`;
+  const ndcg = `NDCG@${k}`;
+  const mine = candidate.metrics[candidate.model] ?? {};
+  const pop = candidate.metrics.popularity ?? {};
+  const users = mine.users ?? 0;
+  if (users < 1) reasons.push('no shopper qualified for evaluation (needs ≥ 3 distinct items)');
+  if (!((mine[hr] ?? 0) > (pop[hr] ?? 0))) {
+    reasons.push(`${hr} ${(mine[hr] ?? 0).toFixed(4)} does not beat popularity ${(pop[hr] ?? 0).toFixed(4)}`);
+  }
+  const activeMetrics = active?.metrics[active.model];
+  if (activeMetrics && activeMetrics[ndcg] !== undefined) {
+    const floor = (activeMetrics[ndcg] ?? 0) * (1 - maxRegression);
+    if ((mine[ndcg] ?? 0) < floor) {
+      reasons.push(
+        `${ndcg} ${(mine[ndcg] ?? 0).toFixed(4)} is worse than the active model ${active?.version} (${(activeMetrics[ndcg] ?? 0).toFixed(4)}, tolerance ${maxRegression})`,
+      );
+    }
+  }
+  return { passed: reasons.length === 0, reasons };
+}
+
+export interface TrainInput {
+  readonly run: RunConfig;
+  /** CSV of `reco_interactions_export.sql` (Athena result location or local file). */
+  readonly interactionsUri: string;
+  /** CSV of `reco_cooccurrence.sql`; its neighbour lists are published when given. */
+  readonly cooccurrenceUri?: string;
+  /** Iceberg snapshot ids (or query ids) of the training data, by table. */
+  readonly snapshots?: Record<string, string>;
+}
+
+export interface TrainOutput {
+  readonly version: string;
+  readonly model: string;
+  readonly gate: GateResult;
+  readonly metrics: Record<string, Record<string, number>>;
+  readonly artifactUri: string;
+  readonly counts: {
+    interactions: number;
+    rejected: number;
+    users: number;
+    items: number;
+    published: number;
+  };
+}
+
+export interface TrainingDeps {
+  readonly store: RecommendationStore;
+  readonly io: ObjectIo;
+  /** Base URI of model artifacts (`s3://bucket/ml/models/`, `file:///…/ml/models/`). */
+  readonly artifactsUri: string;
+  readonly now?: () => Date;
+}
+
+/** Parses the co-occurrence SQL result into neighbour lists by item id (rows arrive ranked). */
+export function parseCooccurrenceCsv(text: string): Map<string, { id: string; score: number }[]> {
+  const lines = text.split(/\r?\n/);
+  const header = splitCsvLine(lines[0] ?? '').map((h) => h.trim().toLowerCase());
+  const [it, nb, cos, rank] = ['item_id', 'neighbour_id', 'cosine', 'neighbour_rank'].map((n) =>
+    header.indexOf(n),
+  );
+  if ((it ?? -1) < 0 || (nb ?? -1) < 0 || (cos ?? -1) < 0) {
+    throw new TrainingInputError('co-occurrence CSV must have item_id, neighbour_id, cosine columns');
+  }
+  const rows: { item: string; id: string; score: number; rank: number }[] = [];
+  for (let n = 1; n < lines.length; n++) {
+    const line = lines[n] ?? '';
+    if (line.trim() === '') continue;
+    const f = splitCsvLine(line);
+    const score = Number(f[cos ?? 0]);
+    if (!Number.isFinite(score)) continue;
+    rows.push({ item: f[it ?? 0] ?? '', id: f[nb ?? 0] ?? '', score, rank: Number(f[rank ?? -1] ?? n) });
+  }
+  rows.sort((a, b) => (a.item < b.item ? -1 : a.item > b.item ? 1 : a.rank - b.rank));
+  const out = new Map<string, { id: string; score: number }[]>();
+  for (const r of rows) {
+    const list = out.get(r.item) ?? [];
+    list.push({ id: r.id, score: r.score });
+    out.set(r.item, list);
+  }
+  return out;
+}
+
+function metricsOf(report: EvaluationReport): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const r of report.results) out[r.model] = { ...r.metrics, users: r.users };
+  return out;
+}
+
+/**
+ * Task `TrainAndEvaluate`: reads the interactions, tunes and evaluates the candidate against
+ * popularity (loo-sampled, validation-only tuning), fits it on all data, writes the
+ * publication artifact and records the candidate (or its rejection) in the registry.
+ */
+export async function trainAndEvaluate(input: TrainInput, deps: TrainingDeps): Promise<TrainOutput> {
+  const now = deps.now ?? (() => new Date());
+  const run = input.run;
+  const parsed = parseInteractionsCsv(await deps.io.readText(input.interactionsUri));
+  const factory = modelsByName(run.model)[0] ?? popularityModel;
+  const models = factory.name === 'popularity' ? [popularityModel] : [popularityModel, factory];
+  const report = evaluate(parsed.interactions, {
+    protocol: 'loo-sampled',
+    models,
+    seed: run.seed,
+    k: run.k,
+    weights: run.weights,
+  });
+  const metrics = metricsOf(report);
+  const tuned = report.results.find((r) => r.model === factory.name);
+  const params: Record<string, number> = {};
+  for (const [key, v] of Object.entries(tuned?.params ?? {})) if (typeof v === 'number') params[key] = v;
+
+  const histories = new Map<string, ReturnType<typeof distinctItems>>();
+  for (const [user, list] of groupByShopper(parsed.interactions))
+    histories.set(user, distinctItems(list, run.weights));
+  const data = buildTrainingData(histories, run.weights);
+  const model = factory.fit(data, params);
+  const similar = input.cooccurrenceUri
+    ? parseCooccurrenceCsv(await deps.io.readText(input.cooccurrenceUri))
+    : undefined;
+  const publication = buildPublication(run.version, model, data, similar ? { similar } : {});
+  const artifactUri = joinUri(deps.artifactsUri, `${run.version}/publication.jsonl`);
+  await deps.io.writeText(artifactUri, `${publication.items.map((i) => JSON.stringify(i)).join('\n')}\n`);
+
+  const activePointer = await deps.store.getActive(true);
+  const active = activePointer ? await deps.store.getRegistryEntry(activePointer.version) : undefined;
+  const gate = qualityGate({ model: factory.name, metrics }, active, run.k, run.maxRegression);
+  const entry: RegistryEntry = {
+    version: run.version,
+    status: gate.passed ? 'candidate' : 'rejected',
+    model: factory.name,
+    params: { ...model.params, since: run.since, weights: JSON.stringify(run.weights), seed: run.seed },
+    metrics,
+    snapshots: input.snapshots ?? {},
+    trained_at: now().toISOString(),
+    interactions: parsed.interactions.length,
+    users: publication.counts.users,
+    items: publication.counts.items,
+    gate,
+  };
+  await deps.store.putRegistryEntry(entry);
+  return {
+    version: run.version,
+    model: factory.name,
+    gate,
+    metrics,
+    artifactUri,
+    counts: {
+      interactions: parsed.interactions.length,
+      rejected: parsed.rejected.length,
+      users: publication.counts.users,
+      items: publication.counts.items,
+      published: publication.items.length,
+    },
+  };
+}
+
+export class PublishError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PublishError';
+  }
+}
+
+/** Task `Publish`: writes the artifact's items under the new version (batched, retried). */
+export async function publishCandidate(
+  input: { version: string; artifactUri: string },
+  deps: TrainingDeps,
+): Promise<{ version: string; items: number }> {
+  const entry = await deps.store.getRegistryEntry(input.version);
+  if (!entry || entry.status !== 'candidate') {
+    throw new PublishError(
+      `version ${input.version} is ${entry?.status ?? 'not registered'}, expected candidate`,
+    );
+  }
+  const items: PublishedItem[] = [];
+  const text = await deps.io.readText(input.artifactUri);
+  const prefix = `MODEL#${input.version}#`;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const v: unknown = JSON.parse(line);
+    const rec = typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+    if (typeof rec.pk !== 'string' || typeof rec.sk !== 'string' || !rec.pk.startsWith(prefix)) {
+      throw new PublishError(`artifact line does not belong to version ${input.version}`);
+    }
+    items.push(rec as PublishedItem);
+  }
+  const written = await deps.store.putItems(items);
+  const now = (deps.now ?? (() => new Date()))();
+  await deps.store.putRegistryEntry({
+    ...entry,
+    status: 'published',
+    published_at: now.toISOString(),
+    published_items: written,
+  });
+  return { version: input.version, items: written };
+}
+
+/** Task `Activate` (and `shoplake models rollback`): switches the active-version pointer. */
+export async function activateVersion(
+  input: { version: string },
+  deps: Pick<TrainingDeps, 'store' | 'now'>,
+): Promise<{ version: string; previous: string | null }> {
+  const now = (deps.now ?? (() => new Date()))();
+  const pointer = await deps.store.activate(input.version, now.toISOString());
+  return { version: pointer.version, previous: pointer.previous };
+}
