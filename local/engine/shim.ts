@@ -49,6 +49,8 @@ export const SHIM_SETUP_SQL: readonly string[] = [
   'CREATE OR REPLACE TEMP MACRO to_unixtime(t) AS epoch(t)',
   'CREATE OR REPLACE TEMP MACRO from_unixtime(x) AS to_timestamp(x)',
   'CREATE OR REPLACE TEMP MACRO cardinality(x) AS len(x)',
+  // Trino count_if is 0 when no row matches; DuckDB yields NULL when every input is NULL.
+  'CREATE OR REPLACE TEMP MACRO count_if(x) AS count(CASE WHEN x THEN 1 END)',
   // Trino sequence(start, stop) of integers → list (UNNEST it for rows).
   'CREATE OR REPLACE TEMP MACRO sequence(a, b) AS generate_series(a, b)',
   // to_hex(md5(to_utf8(s))): DuckDB's md5(varchar) is lower-case hex already.

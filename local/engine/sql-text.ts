@@ -393,6 +393,8 @@ export function analyzeStatement(sql: string): StatementInfo {
     const isFrom = kw(t, 'from', 'join', 'using', 'into', 'update');
     if (!isFrom) continue;
     if (kw(t, 'update') && i !== first) continue;
+    // a IS [NOT] DISTINCT FROM b
+    if (kw(t, 'from') && kw(tokens[i - 1], 'distinct') && kw(tokens[i - 2], 'is', 'not')) continue;
     // EXTRACT(x FROM y), TRIM(x FROM y), substring(x FROM y): FROM inside function calls.
     if (kw(t, 'from') && inFunctionArgs(tokens, i)) continue;
     let j = i + 1;

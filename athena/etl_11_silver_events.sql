@@ -1,0 +1,45 @@
+-- bronze → silver.events: valid events of the run window, deduplicated by event_id (the first
+-- arrival wins), inserted only if silver does not hold the event_id yet. Late and out-of-order
+-- events land in the partition of their own event_time. The rows inserted here carry
+-- etl_run_id = :run_id, which is how every later step finds what changed.
+-- Params: :run_id, :date_from, :date_to.
+INSERT INTO silver.events (
+  schema_version, event_id, event_type, event_time, session_id, user_id, product_id, category, price,
+  quantity, currency, order_id, order_status, items, rating, text, query, page_type, referrer,
+  utm_source, utm_medium, utm_campaign, discount_code, device, rec_id, attributes,
+  ingested_at, event_date, revenue, etl_run_id
+)
+WITH valid AS (
+  SELECT
+    b.*,
+    row_number() OVER (
+      PARTITION BY b.event_id
+      ORDER BY coalesce(b.ingested_at, b.event_time), b.source_file, b.event_time
+    ) AS arrival
+  FROM bronze.events b
+  WHERE CAST(b.event_time AS date) BETWEEN CAST(:date_from AS date) AND CAST(:date_to AS date)
+    AND b.event_type IN ('page_view', 'product_view', 'search', 'add_to_cart', 'remove_from_cart',
+                         'begin_checkout', 'purchase', 'review')
+    AND NOT (b.event_type IN ('product_view', 'add_to_cart', 'remove_from_cart', 'review') AND b.product_id IS NULL)
+    AND NOT (b.event_type = 'purchase' AND (b.order_id IS NULL OR b.items IS NULL OR cardinality(b.items) = 0))
+    AND NOT (b.event_type = 'review' AND (b.rating IS NULL OR b.rating < 1 OR b.rating > 5))
+    AND coalesce(b.price, 0) >= 0
+    AND coalesce(b.quantity, 1) >= 1
+    AND NOT (b.ingested_at IS NOT NULL AND b.event_time > b.ingested_at + INTERVAL '1' DAY)
+)
+SELECT
+  coalesce(v.schema_version, 1), v.event_id, v.event_type, v.event_time, v.session_id, v.user_id, v.product_id,
+  v.category, v.price, coalesce(v.quantity, 1), v.currency, v.order_id,
+  CASE WHEN v.event_type = 'purchase' THEN coalesce(v.order_status, 'placed') END,
+  v.items, v.rating, v.text, v.query, v.page_type, v.referrer, v.utm_source, v.utm_medium, v.utm_campaign,
+  v.discount_code, v.device, v.rec_id, v.attributes,
+  v.ingested_at,
+  CAST(v.event_time AS date),
+  CASE WHEN v.event_type = 'purchase' THEN (
+    SELECT round(sum(l.quantity * l.price), 2)
+    FROM UNNEST(v.items) AS l(product_id, quantity, price, category)
+  ) END,
+  :run_id
+FROM valid v
+WHERE v.arrival = 1
+  AND NOT EXISTS (SELECT 1 FROM silver.events s WHERE s.event_id = v.event_id)

@@ -1,0 +1,44 @@
+-- bronze.oltp_products snapshots → silver.dim_product with price history (SCD Type 2 on name,
+-- category and price; previous_price is the price of the version before). Stock is not a
+-- tracked attribute: it is the stock at the last snapshot of the version.
+-- Params: none.
+MERGE INTO silver.dim_product t
+USING (
+  WITH snap AS (
+    SELECT
+      p.*,
+      to_hex(md5(to_utf8(concat_ws('|', coalesce(p.name, ''), coalesce(p.category, ''),
+                                   coalesce(CAST(p.price AS varchar), ''), coalesce(p.currency, ''))))) AS row_hash
+    FROM bronze.oltp_products p
+  ),
+  changes AS (
+    SELECT snap.*, lag(snap.row_hash) OVER (PARTITION BY snap.product_id ORDER BY snap.snapshot_at) AS prev_hash
+    FROM snap
+  ),
+  versions AS (
+    SELECT * FROM changes WHERE prev_hash IS NULL OR prev_hash <> row_hash
+  ),
+  ranged AS (
+    SELECT
+      v.*,
+      lag(v.price) OVER (PARTITION BY v.product_id ORDER BY v.snapshot_at) AS previous_price,
+      lead(v.snapshot_at) OVER (PARTITION BY v.product_id ORDER BY v.snapshot_at) AS valid_to
+    FROM versions v
+  )
+  SELECT
+    r.product_id || '@' || date_format(r.snapshot_at, '%Y-%m-%dT%H:%i:%S') AS product_sk,
+    r.product_id, r.name, r.category, r.price, r.currency, r.previous_price,
+    (SELECT max_by(x.stock, x.snapshot_at) FROM snap x
+      WHERE x.product_id = r.product_id AND x.snapshot_at >= r.snapshot_at
+        AND (r.valid_to IS NULL OR x.snapshot_at < r.valid_to)) AS stock,
+    r.snapshot_at AS valid_from, r.valid_to, r.valid_to IS NULL AS is_current, r.row_hash
+  FROM ranged r
+) s
+ON t.product_sk = s.product_sk
+WHEN MATCHED AND (t.valid_to IS DISTINCT FROM s.valid_to OR t.is_current <> s.is_current
+                  OR t.stock IS DISTINCT FROM s.stock) THEN
+  UPDATE SET valid_to = s.valid_to, is_current = s.is_current, stock = s.stock
+WHEN NOT MATCHED THEN
+  INSERT (product_sk, product_id, name, category, price, currency, previous_price, stock, valid_from, valid_to, is_current, row_hash)
+  VALUES (s.product_sk, s.product_id, s.name, s.category, s.price, s.currency, s.previous_price, s.stock,
+          s.valid_from, s.valid_to, s.is_current, s.row_hash)

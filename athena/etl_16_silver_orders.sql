@@ -1,0 +1,91 @@
+-- silver.orders: orders reconciled from purchase events and the latest OLTP orders snapshot.
+-- Affected orders: those with new purchase events in this run, and those whose OLTP row is new
+-- or changed (status or total). Purchase events of one order (an order split over several
+-- events) are aggregated; OLTP is the system of record for status and customer, events give
+-- the lines when present. Cancellations keep status 'cancelled'. Touched rows get etl_run_id.
+-- Params: :run_id.
+MERGE INTO silver.orders t
+USING (
+  WITH latest_oltp AS (
+    SELECT o.* FROM bronze.oltp_orders o
+    WHERE o.snapshot_at = (SELECT max(x.snapshot_at) FROM bronze.oltp_orders x)
+  ),
+  oltp_changed AS (
+    SELECT o.order_id
+    FROM latest_oltp o LEFT JOIN silver.orders s ON s.order_id = o.order_id
+    WHERE s.order_id IS NULL OR s.status <> o.status
+       OR (s.oltp_amount IS NULL AND o.total_amount IS NOT NULL)
+       OR abs(s.oltp_amount - o.total_amount) >= 0.005
+  ),
+  affected AS (
+    SELECT DISTINCT e.order_id FROM silver.events e WHERE e.etl_run_id = :run_id AND e.event_type = 'purchase'
+    UNION
+    SELECT order_id FROM oltp_changed
+  ),
+  ev_lines AS (
+    SELECT e.order_id, e.user_id, e.event_time, e.order_status, e.currency, e.session_id, e.discount_code,
+           l.quantity, l.price
+    FROM silver.events e
+    CROSS JOIN UNNEST(e.items) AS l(product_id, quantity, price, category)
+    WHERE e.event_type = 'purchase' AND e.order_id IN (SELECT order_id FROM affected)
+  ),
+  ev AS (
+    SELECT
+      order_id,
+      max(user_id) AS customer_id,
+      min(event_time) AS order_time,
+      CASE WHEN count_if(order_status = 'cancelled') > 0 THEN 'cancelled' ELSE 'placed' END AS status,
+      count(*) AS line_count,
+      sum(quantity) AS units,
+      round(sum(quantity * price), 2) AS amount,
+      max(currency) AS currency,
+      min(session_id) AS session_id,
+      max(discount_code) AS discount_code
+    FROM ev_lines
+    GROUP BY order_id
+  ),
+  o AS (
+    SELECT * FROM latest_oltp WHERE order_id IN (SELECT order_id FROM affected)
+  ),
+  ol AS (
+    SELECT l.order_id, count(*) AS line_count, sum(l.quantity) AS units, round(sum(l.quantity * l.unit_price), 2) AS amount
+    FROM bronze.oltp_order_lines l
+    WHERE l.snapshot_at = (SELECT max(x.snapshot_at) FROM bronze.oltp_order_lines x)
+      AND l.order_id IN (SELECT order_id FROM affected)
+    GROUP BY l.order_id
+  )
+  SELECT
+    coalesce(ev.order_id, o.order_id) AS order_id,
+    coalesce(o.customer_id, ev.customer_id) AS customer_id,
+    coalesce(ev.order_time, o.order_time) AS order_time,
+    CAST(coalesce(ev.order_time, o.order_time) AS date) AS order_date,
+    coalesce(o.status, ev.status) AS status,
+    CASE
+      WHEN ev.order_id IS NOT NULL AND o.order_id IS NOT NULL THEN 'both'
+      WHEN ev.order_id IS NOT NULL THEN 'event'
+      ELSE 'oltp'
+    END AS source,
+    coalesce(ev.line_count, ol.line_count, 0) AS line_count,
+    coalesce(ev.units, ol.units, 0) AS units,
+    coalesce(ev.amount, ol.amount, o.total_amount, 0) AS amount,
+    o.total_amount AS oltp_amount,
+    CASE WHEN ev.order_id IS NOT NULL AND o.order_id IS NOT NULL THEN abs(ev.amount - o.total_amount) < 0.01 END
+      AS amount_matches,
+    coalesce(ev.currency, o.currency) AS currency,
+    ev.session_id,
+    ev.discount_code
+  FROM ev
+  FULL OUTER JOIN o ON o.order_id = ev.order_id
+  LEFT JOIN ol ON ol.order_id = coalesce(ev.order_id, o.order_id)
+) s
+ON t.order_id = s.order_id
+WHEN MATCHED THEN
+  UPDATE SET customer_id = s.customer_id, order_time = s.order_time, order_date = s.order_date, status = s.status,
+    source = s.source, line_count = s.line_count, units = s.units, amount = s.amount, oltp_amount = s.oltp_amount,
+    amount_matches = s.amount_matches, currency = s.currency, session_id = s.session_id,
+    discount_code = s.discount_code, etl_run_id = :run_id
+WHEN NOT MATCHED THEN
+  INSERT (order_id, customer_id, order_time, order_date, status, source, line_count, units, amount, oltp_amount,
+          amount_matches, currency, session_id, discount_code, etl_run_id)
+  VALUES (s.order_id, s.customer_id, s.order_time, s.order_date, s.status, s.source, s.line_count, s.units, s.amount,
+          s.oltp_amount, s.amount_matches, s.currency, s.session_id, s.discount_code, :run_id)

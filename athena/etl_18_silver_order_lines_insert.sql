@@ -1,0 +1,38 @@
+-- silver.order_lines, step 2 of 2: lines of the orders touched in this run, from the purchase
+-- events when the order has any (numbered in event order), otherwise from the latest OLTP
+-- snapshot. Category: the line's own, else the product's current category.
+-- Params: :run_id.
+INSERT INTO silver.order_lines (
+  order_id, line_no, product_id, category, quantity, unit_price, line_amount, order_time, order_date, status,
+  customer_id, etl_run_id
+)
+WITH touched AS (
+  SELECT o.order_id, o.customer_id, o.order_time, o.order_date, o.status, o.source
+  FROM silver.orders o
+  WHERE o.etl_run_id = :run_id
+),
+ev_lines AS (
+  SELECT e.order_id, l.product_id, l.category, l.quantity, l.price AS unit_price, e.event_time, e.event_id
+  FROM silver.events e
+  CROSS JOIN UNNEST(e.items) AS l(product_id, quantity, price, category)
+  WHERE e.event_type = 'purchase' AND e.order_id IN (SELECT order_id FROM touched WHERE source <> 'oltp')
+),
+oltp_lines AS (
+  SELECT l.order_id, l.product_id, CAST(NULL AS varchar) AS category, l.quantity, l.unit_price, l.line_no
+  FROM bronze.oltp_order_lines l
+  WHERE l.snapshot_at = (SELECT max(x.snapshot_at) FROM bronze.oltp_order_lines x)
+    AND l.order_id IN (SELECT order_id FROM touched WHERE source = 'oltp')
+),
+lines AS (
+  SELECT order_id, product_id, category, quantity, unit_price,
+         row_number() OVER (PARTITION BY order_id ORDER BY event_time, event_id, product_id, quantity, unit_price) AS line_no
+  FROM ev_lines
+  UNION ALL
+  SELECT order_id, product_id, category, quantity, unit_price, line_no FROM oltp_lines
+)
+SELECT
+  l.order_id, CAST(l.line_no AS integer), l.product_id, coalesce(l.category, p.category), l.quantity, l.unit_price,
+  round(l.quantity * l.unit_price, 2), t.order_time, t.order_date, t.status, t.customer_id, :run_id
+FROM lines l
+JOIN touched t ON t.order_id = l.order_id
+LEFT JOIN silver.dim_product p ON p.product_id = l.product_id AND p.is_current

@@ -1,0 +1,32 @@
+-- gold.daily_sales for the days whose orders this run touched (incremental).
+-- Params: :run_id.
+MERGE INTO gold.daily_sales t
+USING (
+  WITH affected AS (
+    SELECT DISTINCT o.order_date AS d FROM silver.orders o WHERE o.etl_run_id = :run_id
+  )
+  SELECT
+    o.order_date AS sale_date,
+    count_if(o.status = 'placed') AS orders,
+    coalesce(sum(CASE WHEN o.status = 'placed' THEN o.units END), 0) AS units,
+    coalesce(sum(CASE WHEN o.status = 'placed' THEN o.amount END), 0) AS revenue,
+    count_if(o.status = 'cancelled') AS cancelled_orders,
+    coalesce(sum(CASE WHEN o.status = 'cancelled' THEN o.amount END), 0) AS cancelled_revenue,
+    coalesce(sum(CASE WHEN o.status = 'placed' THEN o.amount ELSE -o.amount END), 0) AS net_revenue,
+    count(DISTINCT CASE WHEN o.status = 'placed' THEN o.customer_id END) AS customers,
+    sum(CASE WHEN o.status = 'placed' THEN o.amount END) / CAST(nullif(count_if(o.status = 'placed'), 0) AS double)
+      AS avg_order_value
+  FROM silver.orders o
+  WHERE o.order_date IN (SELECT d FROM affected)
+  GROUP BY o.order_date
+) s
+ON t.sale_date = s.sale_date
+WHEN MATCHED THEN
+  UPDATE SET orders = s.orders, units = s.units, revenue = s.revenue, cancelled_orders = s.cancelled_orders,
+    cancelled_revenue = s.cancelled_revenue, net_revenue = s.net_revenue, customers = s.customers,
+    avg_order_value = s.avg_order_value, etl_run_id = :run_id
+WHEN NOT MATCHED THEN
+  INSERT (sale_date, orders, units, revenue, cancelled_orders, cancelled_revenue, net_revenue, customers,
+          avg_order_value, etl_run_id)
+  VALUES (s.sale_date, s.orders, s.units, s.revenue, s.cancelled_orders, s.cancelled_revenue, s.net_revenue,
+          s.customers, s.avg_order_value, :run_id)

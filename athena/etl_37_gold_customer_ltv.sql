@@ -1,0 +1,37 @@
+-- gold.customer_ltv for the customers whose orders changed in this run: lifetime placed
+-- revenue net of cancellations, with the customer's current country. Params: :run_id.
+MERGE INTO gold.customer_ltv t
+USING (
+  WITH affected AS (
+    SELECT DISTINCT o.customer_id FROM silver.orders o WHERE o.etl_run_id = :run_id AND o.customer_id IS NOT NULL
+  ),
+  agg AS (
+    SELECT
+      o.customer_id,
+      min(o.order_date) AS first_order_date,
+      max(o.order_date) AS last_order_date,
+      count_if(o.status = 'placed') AS orders,
+      coalesce(sum(CASE WHEN o.status = 'placed' THEN o.amount END), 0) AS revenue,
+      coalesce(sum(CASE WHEN o.status = 'cancelled' THEN o.amount END), 0) AS cancelled_revenue
+    FROM silver.orders o
+    WHERE o.customer_id IN (SELECT customer_id FROM affected)
+    GROUP BY o.customer_id
+  )
+  SELECT
+    a.customer_id, a.first_order_date, a.last_order_date, a.orders, a.revenue, a.cancelled_revenue,
+    a.revenue - a.cancelled_revenue AS lifetime_value,
+    a.revenue / CAST(nullif(a.orders, 0) AS double) AS avg_order_value,
+    c.country
+  FROM agg a
+  LEFT JOIN silver.dim_customer c ON c.customer_id = a.customer_id AND c.is_current
+) s
+ON t.customer_id = s.customer_id
+WHEN MATCHED THEN
+  UPDATE SET first_order_date = s.first_order_date, last_order_date = s.last_order_date, orders = s.orders,
+    revenue = s.revenue, cancelled_revenue = s.cancelled_revenue, lifetime_value = s.lifetime_value,
+    avg_order_value = s.avg_order_value, country = s.country, etl_run_id = :run_id
+WHEN NOT MATCHED THEN
+  INSERT (customer_id, first_order_date, last_order_date, orders, revenue, cancelled_revenue, lifetime_value,
+          avg_order_value, country, etl_run_id)
+  VALUES (s.customer_id, s.first_order_date, s.last_order_date, s.orders, s.revenue, s.cancelled_revenue,
+          s.lifetime_value, s.avg_order_value, s.country, :run_id)

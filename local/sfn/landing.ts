@@ -1,0 +1,202 @@
+/**
+ * Landing → bronze for the local lake: what Firehose's Iceberg destination does on AWS.
+ *
+ * The local Firehose writes NDJSON part files to `<lake>/landing/events/event_date=…/`. A load
+ * moves the files it takes to `<lake>/landing/_processing/<loadId>/` (a rename: appends that
+ * happen afterwards go to a fresh file, so nothing is loaded twice or missed), appends their
+ * rows to `bronze.events` in one Iceberg commit, then moves them to
+ * `<lake>/landing/_loaded/<loadId>/` (kept for operators). A load interrupted between the
+ * two moves is finished on the next load: its files are re-loaded only if bronze has no row
+ * from them. Records whose fields do not fit the bronze types, or that lack a required field,
+ * go to `ops.rejected_events` with a reason — never dropped silently.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { LAKE_PREFIXES } from '../../infra/definitions/resources.ts';
+import { BRONZE_EVENTS } from '../../lambdas/shared/catalog/index.ts';
+import type { IcebergType } from '../../lambdas/shared/event-schema.ts';
+import type { DuckdbEngine } from '../engine/duckdb.ts';
+
+export interface LandingLoadResult {
+  readonly loadId: string;
+  readonly files: number;
+  readonly rows: number;
+  readonly rejected: number;
+  readonly recoveredLoads: number;
+}
+
+const REQUIRED = ['event_id', 'event_type', 'event_time', 'session_id'] as const;
+
+function sqlString(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+/** JSON-transform structure (DuckDB) of an Iceberg type. */
+function jsonStructure(t: IcebergType): unknown {
+  if (typeof t === 'string') {
+    switch (t) {
+      case 'int':
+        return 'INTEGER';
+      case 'long':
+        return 'BIGINT';
+      case 'double':
+        return 'DOUBLE';
+      case 'boolean':
+        return 'BOOLEAN';
+      default:
+        return 'VARCHAR'; // timestamps and dates are cast explicitly (TRY_CAST)
+    }
+  }
+  if (t.type === 'list') return [jsonStructure(t.element)];
+  if (t.type === 'map') return 'MAP(VARCHAR, VARCHAR)';
+  return Object.fromEntries(t.fields.map((f) => [f.name, jsonStructure(f.type)]));
+}
+
+function listPartFiles(root: string): string[] {
+  if (!existsSync(root)) return [];
+  const out: string[] = [];
+  for (const dir of readdirSync(root).sort()) {
+    if (!dir.startsWith('event_date=')) continue;
+    const full = join(root, dir);
+    if (!statSync(full).isDirectory()) continue;
+    for (const f of readdirSync(full).sort()) {
+      if (f.endsWith('.jsonl') && statSync(join(full, f)).size > 0) out.push(join(full, f));
+    }
+  }
+  return out;
+}
+
+function listFilesRecursive(root: string): string[] {
+  if (!existsSync(root)) return [];
+  const out: string[] = [];
+  for (const name of readdirSync(root).sort()) {
+    const full = join(root, name);
+    if (statSync(full).isDirectory()) out.push(...listFilesRecursive(full));
+    else if (name.endsWith('.jsonl')) out.push(full);
+  }
+  return out;
+}
+
+function moveTree(files: string[], fromRoot: string, toRoot: string): string[] {
+  return files.map((f) => {
+    const target = join(toRoot, relative(fromRoot, f));
+    mkdirSync(dirname(target), { recursive: true });
+    renameSync(f, target);
+    return target;
+  });
+}
+
+/**
+ * Loads every landed event file into bronze.events. Returns what was loaded; a landing
+ * directory without files is a no-op (zero rows), not an error.
+ */
+export async function loadLandingEvents(
+  engine: DuckdbEngine,
+  lakeDir: string,
+  options: { runId: string; now?: Date } = { runId: 'manual' },
+): Promise<LandingLoadResult> {
+  const landingRoot = join(lakeDir, LAKE_PREFIXES.landingEvents);
+  const processingRoot = join(lakeDir, 'landing', '_processing');
+  const loadedRoot = join(lakeDir, 'landing', '_loaded');
+  const now = options.now ?? new Date();
+  let recoveredLoads = 0;
+  let files = 0;
+  let rows = 0;
+  let rejected = 0;
+
+  // Finish interrupted loads first.
+  if (existsSync(processingRoot)) {
+    for (const loadId of readdirSync(processingRoot).sort()) {
+      const dir = join(processingRoot, loadId);
+      const pending = listFilesRecursive(dir);
+      if (pending.length === 0) continue;
+      const already = await engine.query<{ n: number }>(
+        'SELECT count(*) AS n FROM bronze.events WHERE starts_with(source_file, :prefix)',
+        { prefix: `${loadId}/` },
+      );
+      if (Number(already[0]?.n ?? 0) === 0) {
+        const r = await appendFiles(engine, pending, processingRoot, options.runId, now);
+        rows += r.rows;
+        rejected += r.rejected;
+        files += pending.length;
+      }
+      moveTree(pending, processingRoot, loadedRoot);
+      recoveredLoads++;
+    }
+  }
+
+  const loadId = `load-${now.toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
+  const landed = listPartFiles(landingRoot);
+  if (landed.length === 0) return { loadId, files, rows, rejected, recoveredLoads };
+  const moved = moveTree(landed, landingRoot, join(processingRoot, loadId));
+  const r = await appendFiles(engine, moved, processingRoot, options.runId, now);
+  moveTree(moved, processingRoot, loadedRoot);
+  return {
+    loadId,
+    files: files + moved.length,
+    rows: rows + r.rows,
+    rejected: rejected + r.rejected,
+    recoveredLoads,
+  };
+}
+
+async function appendFiles(
+  engine: DuckdbEngine,
+  paths: string[],
+  processingRoot: string,
+  runId: string,
+  now: Date,
+): Promise<{ rows: number; rejected: number }> {
+  const conn = engine.connection;
+  const eventCols = BRONZE_EVENTS.columns.filter((c) => c.name !== 'ingested_at' && c.name !== 'source_file');
+  const structure = JSON.stringify(Object.fromEntries(eventCols.map((c) => [c.name, jsonStructure(c.type)])));
+  const list = paths.map(sqlString).join(', ');
+  const stage = '__shoplake_landing';
+  const prefixLen = processingRoot.length + 1;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${stage} AS
+    SELECT substr(filename, ${prefixLen + 1}) AS source_file, json AS raw, json_transform(json, ${sqlString(structure)}) AS t
+    FROM read_ndjson_objects([${list}], filename = true)`);
+  try {
+    // A field is invalid when the record has a value for it that did not convert.
+    const invalid = eventCols
+      .map((c) => {
+        const present = `(json_type(raw, ${sqlString(`$.${c.name}`)}) IS NOT NULL AND json_type(raw, ${sqlString(`$.${c.name}`)}) <> 'NULL')`;
+        const converted =
+          c.type === 'timestamptz'
+            ? `TRY_CAST(t.${c.name} AS TIMESTAMPTZ) IS NOT NULL`
+            : `t.${c.name} IS NOT NULL`;
+        return `WHEN ${present} AND NOT (${converted}) THEN 'invalid_field'`;
+      })
+      .join(' ');
+    const missing = REQUIRED.map((n) => `WHEN t.${n} IS NULL THEN 'missing_field'`).join(' ');
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${stage}_r AS
+      SELECT *, CASE ${invalid} ${missing} ELSE NULL END AS reason FROM ${stage}`);
+    const ingestedAt = `TIMESTAMPTZ ${sqlString(now.toISOString())}`;
+    const select = BRONZE_EVENTS.columns
+      .map((c) => {
+        if (c.name === 'ingested_at') return `${ingestedAt} AS ingested_at`;
+        if (c.name === 'source_file') return 'source_file';
+        if (c.name === 'event_time') return 'TRY_CAST(t.event_time AS TIMESTAMPTZ) AS event_time';
+        if (c.name === 'schema_version') return 'coalesce(t.schema_version, 1) AS schema_version';
+        return `t.${c.name} AS ${c.name}`;
+      })
+      .join(', ');
+    const bronze = await engine.table('bronze.events');
+    const good = await bronze.appendQuery(conn, `SELECT ${select} FROM ${stage}_r WHERE reason IS NULL`);
+    const rejectedOps = await engine.table('ops.rejected_events');
+    const bad = await rejectedOps.appendQuery(
+      conn,
+      `SELECT ${sqlString(runId)} AS run_id, TRY_CAST(t.event_id AS VARCHAR) AS event_id, t.event_type AS event_type,
+              TRY_CAST(t.event_time AS TIMESTAMPTZ) AS event_time, reason || ': ' || left(CAST(raw AS VARCHAR), 500) AS reason,
+              ${ingestedAt} AS ingested_at, source_file
+       FROM ${stage}_r WHERE reason IS NOT NULL`,
+    );
+    await engine.table('bronze.events');
+    await engine.table('ops.rejected_events');
+    return { rows: good.addedRecords, rejected: bad.addedRecords };
+  } finally {
+    await conn.run(`DROP TABLE IF EXISTS ${stage}`);
+    await conn.run(`DROP TABLE IF EXISTS ${stage}_r`);
+  }
+}
