@@ -352,16 +352,20 @@ export class IcebergTable {
   /**
    * Copy-on-write overwrite: writes the query's rows, then replaces either the whole table or
    * the partitions the new rows fall in (plus `alsoReplace`). Fails with `CommitConflictError`
-   * if a concurrent commit changed the data being replaced (no silent lost update).
+   * if, since `readSnapshotId` (default: the snapshot this object last read), a concurrent
+   * commit changed the data being replaced — no silent lost update.
    */
   async overwriteQuery(
     conn: DuckDBConnection,
     selectSql: string,
     scope: OverwriteScope,
+    opts: { readSnapshotId?: number } = {},
   ): Promise<CommitResult> {
     const started = performance.now();
+    // The snapshot the caller's data was computed from: by default the one this object last
+    // read (the caller's view of the table), captured before refreshing to the latest version.
+    const readSnapshot = opts.readSnapshotId ?? this.metadata['current-snapshot-id'];
     await this.refresh();
-    const readSnapshot = this.metadata['current-snapshot-id'];
     const files = await this.writeQuery(conn, selectSql);
     return this.withCleanup(files, () => this.overwriteFiles(files, scope, readSnapshot, started));
   }

@@ -432,6 +432,31 @@ describe('optimistic concurrency', () => {
     expect(await ids(fresh)).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'late0']);
   });
 
+  it('overwriteQuery from a table object that has not seen a concurrent append to the partition conflicts', async () => {
+    const ident = nextIdent();
+    const t1 = await catalog.createTable(ident, EVENTS);
+    await t1.appendQuery(conn, eventsSql('a', 5));
+    const t2 = await new LocalIcebergCatalog(warehouse).loadTable(ident);
+    await t2.appendQuery(conn, eventsSql('late', 1, '2026-11-21 07:00:00+00'));
+    const dataBefore = (await listFiles(t1.tableDir)).filter((f) => f.endsWith('.parquet'));
+    const err = await t1
+      .overwriteQuery(conn, eventsSql('n', 1, '2026-11-21 05:00:00+00'), { partitions: 'affected' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommitConflictError);
+    expect(String(err)).toContain(
+      `commit to ${ident} failed: a concurrent commit changed the data this overwrite replaces`,
+    );
+    // Its data files were removed; the table still has the concurrent append.
+    expect((await listFiles(t1.tableDir)).filter((f) => f.endsWith('.parquet'))).toEqual(dataBefore);
+    expect(await ids(await catalog.loadTable(ident))).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'late0']);
+    // After refreshing (re-reading the table) the same overwrite goes through.
+    await t1.refresh();
+    const r = await t1.overwriteQuery(conn, eventsSql('n', 1, '2026-11-21 05:00:00+00'), {
+      partitions: 'affected',
+    });
+    expect(r.deletedRecords).toBe(4);
+  });
+
   it('an overwrite of a partition nobody touched is re-applied after losing the race', async () => {
     const ident = nextIdent();
     const t1 = await catalog.createTable(ident, EVENTS);
