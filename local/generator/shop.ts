@@ -181,7 +181,8 @@ const REVIEW_TEXT = [
 ];
 
 const DAY_MS = 86_400_000;
-const SESSION_END_GUARD_MS = 20 * 60_000;
+/** Sessions start at least this long before `end`, so most of them finish inside the period. */
+const SESSION_END_GUARD_MS = 5 * 60_000;
 
 interface Resolved {
   seed: number;

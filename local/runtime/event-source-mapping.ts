@@ -23,6 +23,8 @@ import { CONSUMER_EVENT_SOURCE } from '../../infra/definitions/resources.ts';
 /** The settings of `CONSUMER_EVENT_SOURCE` the poller honours. */
 export interface EventSourceConfig {
   readonly batchSize: number;
+  /** How long to gather records before invoking with a batch that is not full. */
+  readonly maxBatchingWindowSeconds: number;
   readonly bisectBatchOnError: boolean;
   readonly maxRetryAttempts: number;
   readonly maxRecordAgeSeconds: number;
@@ -95,6 +97,8 @@ export class KinesisEventSourceMapping {
   private running = false;
   private loops: Promise<void>[] = [];
   private wake: (() => void)[] = [];
+  /** While a drain waits, partial batches are invoked at once instead of waiting out the window. */
+  private draining = 0;
 
   constructor(private readonly options: EventSourceMappingOptions) {
     this.config = options.config ?? CONSUMER_EVENT_SOURCE;
@@ -133,7 +137,16 @@ export class KinesisEventSourceMapping {
     const timeoutMs = options.timeoutMs ?? 120_000;
     const since = Date.now();
     const deadline = since + timeoutMs;
+    this.draining += 1;
     for (const wake of this.wake.splice(0)) wake();
+    try {
+      await this.waitCaughtUp(since, deadline, timeoutMs);
+    } finally {
+      this.draining -= 1;
+    }
+  }
+
+  private async waitCaughtUp(since: number, deadline: number, timeoutMs: number): Promise<void> {
     while (!this.shards.every((s) => s.caughtUpAt > since)) {
       const failed = this.shards.find((s) => s.error !== undefined);
       if (failed)
@@ -195,10 +208,16 @@ export class KinesisEventSourceMapping {
     }
   }
 
-  /** Reads up to batchSize records: keeps reading while the shard has more (no extra wait). */
+  /**
+   * Reads up to batchSize records. Like Lambda, a batch that is not full is held open for up to
+   * `maxBatchingWindowSeconds` from its first record, so bursts become few large invocations
+   * (fewer, larger feature writes) instead of many small ones.
+   */
   private async fetchBatch(shard: ShardState): Promise<KinesisRecord[]> {
     const out: KinesisRecord[] = [];
-    while (out.length < this.config.batchSize) {
+    const windowMs = this.config.maxBatchingWindowSeconds * 1000;
+    let firstAt = 0;
+    while (out.length < this.config.batchSize && this.running) {
       if (!shard.iterator) {
         const it = await this.options.kinesis.send(
           new GetShardIteratorCommand({
@@ -217,8 +236,13 @@ export class KinesisEventSourceMapping {
       );
       shard.iterator = res.NextShardIterator;
       const got = res.Records ?? [];
+      if (got.length > 0 && out.length === 0) firstAt = Date.now();
       out.push(...got);
-      if (got.length === 0 || (res.MillisBehindLatest ?? 0) === 0) break;
+      const caughtUp = got.length === 0 || (res.MillisBehindLatest ?? 0) === 0;
+      if (!caughtUp) continue;
+      const remaining = firstAt + windowMs - Date.now();
+      if (out.length === 0 || remaining <= 0 || this.draining > 0) break;
+      await this.idle(Math.min(remaining, 50));
     }
     return out;
   }

@@ -1,0 +1,172 @@
+/**
+ * `shoplake ingest FILE`: replays a file through the same path as live traffic — the ingest
+ * handler (requests of ≤ 500 events / 1 MB), Kinesis, the stream consumer — and accounts for
+ * every record: received = accepted + duplicates + rejected (checked in code).
+ *
+ * Formats:
+ *  - `events` (default): newline-delimited JSON, one event per line; a line that is not JSON is
+ *    sent as its raw text, so the handler rejects and quarantines it (`invalid_json`);
+ *  - `online-retail`: the UCI Online Retail CSV (see `local/generator/online-retail.ts` for how
+ *    invoice lines become purchase events, cancellations included).
+ */
+import { readFileSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+import { mapOnlineRetail, UCI_ATTRIBUTION } from '../../generator/online-retail.ts';
+import { localIngest } from '../../runtime/handlers.ts';
+import {
+  consumerSnapshot,
+  type ReplaySummary,
+  sendThroughIngest,
+  summarizeReplay,
+} from '../../runtime/replay.ts';
+import { drainWithProgress, withRuntime } from '../../runtime/session.ts';
+import { fmt, type Reporter, reporter } from '../output.ts';
+
+/** Lines of an NDJSON file as payloads: parsed JSON, or the raw line when it is not JSON. */
+export function* ndjsonPayloads(text: string): IterableIterator<unknown> {
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end).replace(/\r$/, '');
+    start = end + 1;
+    if (line.trim() === '') continue;
+    try {
+      yield JSON.parse(line) as unknown;
+    } catch {
+      yield line;
+    }
+  }
+}
+
+interface LineAccounting {
+  csv_records: number;
+  invoices: number;
+  events: number;
+  isolated_lines: number;
+  lines_in_events_passed_ingest: number;
+  lines_in_events_rejected_at_ingest: number;
+}
+
+export interface IngestCommandSummary extends ReplaySummary {
+  file: string;
+  format: 'events' | 'online-retail';
+  elapsed_ms: number;
+  events_per_second: number;
+  quarantine_uri: string;
+  on_failure_file: string;
+  online_retail?: LineAccounting & { attribution: string };
+}
+
+function progress(report: Reporter, total: number | undefined) {
+  let last = 0;
+  return (t: { received: number; accepted: number; rejected: number }) => {
+    if (t.received - last >= 5_000) {
+      last = t.received;
+      report.progress(
+        `  ingest: ${fmt(t.received)}${total ? ` / ${fmt(total)}` : ''} sent (${fmt(t.accepted)} accepted, ${fmt(t.rejected)} rejected)`,
+      );
+    }
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('ingest')
+    .description('replay a file through ingest → Kinesis → consumer on the local runtime')
+    .argument('<file>', 'NDJSON events, or the UCI online-retail CSV with --format online-retail')
+    .addOption(
+      new Option('--format <format>', 'input format').choices(['events', 'online-retail']).default('events'),
+    )
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('--quiet', 'no progress output on stderr')
+    .action(async (file: string, _opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{
+        format: 'events' | 'online-retail';
+        json?: boolean;
+        quiet?: boolean;
+        stateDir: string;
+      }>();
+      const report = reporter({ json: opts.json, quiet: opts.quiet });
+      const text = readFileSync(file, 'utf8');
+      let payloads: Iterable<unknown>;
+      let total: number | undefined;
+      let accounting: LineAccounting | undefined;
+      let eventLines: (readonly number[])[] = [];
+      if (opts.format === 'online-retail') {
+        const mapping = mapOnlineRetail(text);
+        report.progress(
+          `mapped ${fmt(mapping.csvRecords)} invoice lines → ${fmt(mapping.records.length)} purchase events (${fmt(mapping.invoices)} invoices, ${fmt(mapping.isolatedLines)} lines isolated for rejection)`,
+        );
+        payloads = mapping.records.map((r) => r.payload);
+        eventLines = mapping.records.map((r) => r.lines);
+        total = mapping.records.length;
+        accounting = {
+          csv_records: mapping.csvRecords,
+          invoices: mapping.invoices,
+          events: mapping.records.length,
+          isolated_lines: mapping.isolatedLines,
+          lines_in_events_passed_ingest: 0,
+          lines_in_events_rejected_at_ingest: 0,
+        };
+      } else {
+        payloads = ndjsonPayloads(text);
+      }
+
+      const summary = await withRuntime({ stateDir: opts.stateDir, report }, async ({ runtime }) => {
+        const before = consumerSnapshot(runtime);
+        const started = Date.now();
+        const tally = await sendThroughIngest(payloads, {
+          ingest: localIngest(runtime.env),
+          onProgress: progress(report, total),
+          onResult: (index, status) => {
+            if (!accounting) return;
+            const n = eventLines[index]?.length ?? 0;
+            if (status === 'accepted') accounting.lines_in_events_passed_ingest += n;
+            else accounting.lines_in_events_rejected_at_ingest += n;
+          },
+        });
+        report.progress(`  ingest: ${fmt(tally.received)} sent; waiting for the consumer…`);
+        await drainWithProgress(runtime, report, tally.accepted);
+        const elapsed = Date.now() - started;
+        const replay = summarizeReplay(runtime, tally, before);
+        if (
+          accounting &&
+          accounting.lines_in_events_passed_ingest + accounting.lines_in_events_rejected_at_ingest !==
+            accounting.csv_records
+        ) {
+          throw new Error('online-retail line accounting does not add up');
+        }
+        const out: IngestCommandSummary = {
+          file,
+          format: opts.format,
+          ...replay,
+          elapsed_ms: elapsed,
+          events_per_second: Math.round((replay.received / Math.max(1, elapsed)) * 1000),
+          quarantine_uri: runtime.env.QUARANTINE_URI ?? '',
+          on_failure_file: runtime.onFailureFile,
+          ...(accounting ? { online_retail: { ...accounting, attribution: UCI_ATTRIBUTION } } : {}),
+        };
+        return out;
+      });
+
+      report.result(summary, () => {
+        const lines = [
+          `${summary.file}: ${fmt(summary.received)} received → ${fmt(summary.accepted)} accepted, ${fmt(summary.duplicates)} duplicates, ${fmt(summary.rejected)} rejected (${fmt(summary.events_per_second)} events/s)`,
+        ];
+        for (const [reason, n] of Object.entries(summary.rejected_by_reason).sort((a, b) => b[1] - a[1])) {
+          lines.push(`  rejected ${reason}: ${fmt(n)}`);
+        }
+        if (summary.rejected > 0)
+          lines.push(`  rejected records are in ${summary.quarantine_uri}quarantine/`);
+        if (summary.online_retail) {
+          const o = summary.online_retail;
+          lines.push(
+            `  CSV: ${fmt(o.csv_records)} invoice lines in ${fmt(o.events)} events; ${fmt(o.lines_in_events_passed_ingest)} lines passed ingest, ${fmt(o.lines_in_events_rejected_at_ingest)} rejected`,
+            `  ${o.attribution}`,
+          );
+        }
+        return lines.join('\n');
+      });
+    });
+}

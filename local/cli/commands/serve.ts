@@ -1,0 +1,38 @@
+/**
+ * `shoplake serve`: the local API (the routes of `lambdas/shared/api-routes.ts`) in front of the
+ * real handler modules, on the local runtime, until Ctrl-C. Events posted to `/events` flow
+ * through Kinesis to the stream consumer like on AWS.
+ */
+import type { Command } from 'commander';
+import { API_ROUTES } from '../../../lambdas/shared/api-routes.ts';
+import { startHttpServer } from '../../runtime/http-server.ts';
+import { withRuntime } from '../../runtime/session.ts';
+import { reporter } from '../output.ts';
+import { DEFAULT_API_PORT, positiveInt } from './demo.ts';
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the local API (ingest, recommendations, trending) on the local runtime')
+    .option('--port <port>', 'port to listen on (0 = any free port)', positiveInt('--port'), DEFAULT_API_PORT)
+    .option('--host <host>', 'interface to bind', '127.0.0.1')
+    .option('--quiet', 'no request log on stderr')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ port: number; host: string; quiet?: boolean; stateDir: string }>();
+      const report = reporter({ quiet: opts.quiet });
+      await withRuntime({ stateDir: opts.stateDir, report }, async (session) => {
+        // The handler modules read their environment at import: set it first.
+        session.runtime.applyEnv();
+        const server = await startHttpServer({
+          port: opts.port,
+          host: opts.host,
+          log: (m) => report.progress(m),
+        });
+        process.stderr.write(`local API on ${server.url} — Ctrl-C to stop\n`);
+        for (const r of API_ROUTES)
+          process.stderr.write(`  ${r.method.padEnd(4)} ${r.path}  ${r.description}\n`);
+        await session.untilSignal();
+        await server.close();
+      });
+    });
+}
