@@ -12,8 +12,14 @@ import {
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import { DEFAULT_DATABASE_PREFIX } from '../../lambdas/shared/catalog/index.ts';
+import {
+  analyzeStatement,
+  athenaLiteral,
+  bindNamed,
+  qualifyNamespaces,
+  toPositional,
+} from '../../lambdas/shared/catalog/sql.ts';
 import { isSqlFileArgument, readSqlStatements } from './sql-files.ts';
-import { analyzeStatement, athenaLiteral, bindNamed, qualifyNamespaces, toPositional } from './sql-text.ts';
 import type { ColumnInfo, ExecuteOptions, Params, QueryEngine, Row, StatementResult } from './types.ts';
 
 /** The subset of the Athena client the engine uses (a fake in unit tests). */

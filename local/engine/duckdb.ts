@@ -23,6 +23,16 @@ import {
   type TableSpec,
 } from '../../lambdas/shared/catalog/index.ts';
 import {
+  analyzeStatement,
+  bindNamed,
+  ForbiddenSqlError,
+  type ParamValue,
+  replaceTarget,
+  type StatementInfo,
+  toDuckdbNamed,
+  tokenize,
+} from '../../lambdas/shared/catalog/sql.ts';
+import {
   type CommitResult,
   createDuckdbView,
   type IcebergTable,
@@ -34,16 +44,6 @@ import { type TransformName, transformResultType, transformSql } from '../iceber
 import { partitionValueFromText } from '../iceberg/values.ts';
 import { SHIM_SETUP_SQL, trinoToDuckdb } from './shim.ts';
 import { isSqlFileArgument, readSqlStatements } from './sql-files.ts';
-import {
-  analyzeStatement,
-  bindNamed,
-  ForbiddenSqlError,
-  type ParamValue,
-  replaceTarget,
-  type StatementInfo,
-  toDuckdbNamed,
-  tokenize,
-} from './sql-text.ts';
 import type { ColumnInfo, ExecuteOptions, Params, QueryEngine, Row, StatementResult } from './types.ts';
 
 export interface DuckdbEngineOptions {

@@ -15,7 +15,7 @@
  *  - no lambdas (`transform(x -> …)`), no `date_parse`, no `IGNORE NULLS` (syntax differs).
  *  - `to_hex(md5(to_utf8(s)))` is the only supported use of to_hex / to_utf8.
  */
-import { tokenize } from './sql-text.ts';
+import { tokenize } from '../../lambdas/shared/catalog/sql.ts';
 
 /** Session settings + temp macros installed on every DuckDB connection of the engine. */
 export const SHIM_SETUP_SQL: readonly string[] = [

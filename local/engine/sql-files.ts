@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { splitStatements } from './sql-text.ts';
+import { splitStatements } from '../../lambdas/shared/catalog/sql.ts';
 
 /** Repository root (this file lives in `local/engine/`). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -7,9 +7,9 @@
  * `CAST(:run_date AS date)`). Athena receives them as positional `?` execution parameters,
  * DuckDB as prepared-statement parameters: values are never spliced into SQL text.
  */
-import type { Params, StatementKind } from './sql-text.ts';
+import type { Params, StatementKind } from '../../lambdas/shared/catalog/sql.ts';
 
-export type { Params, ParamValue } from './sql-text.ts';
+export type { Params, ParamValue } from '../../lambdas/shared/catalog/sql.ts';
 
 export type Row = Record<string, unknown>;
 

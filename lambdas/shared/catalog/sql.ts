@@ -5,7 +5,8 @@
  * before anything runs. It is not a parser: it understands what the ETL SQL and ad-hoc
  * queries need (strings, quoted identifiers, comments, parentheses, FROM/JOIN lists).
  */
-import { isCatalogTable, NAMESPACES, UnknownTableError } from '../../lambdas/shared/catalog/index.ts';
+import { isCatalogTable, UnknownTableError } from './tables.ts';
+import { NAMESPACES } from './types.ts';
 
 export type TokenType = 'ident' | 'qident' | 'string' | 'number' | 'param' | 'punct' | 'op';
 

@@ -1,0 +1,322 @@
+/**
+ * Runs the ETL state machine (`step-functions/etl.asl.json`) locally with
+ * aws-local-stepfunctions: the same definition, with the same substitutions CDK applies, and
+ * task overrides that do locally what the AWS services do:
+ *  - `lambda:invoke` PrepareRun → `prepareRun` (the Lambda's own code);
+ *  - `athena:startQueryExecution.sync` → the task's QueryString and ExecutionParameters run on
+ *    the DuckDB engine (the Extract task first loads landing files and the OLTP snapshot);
+ *  - `athena:getQueryResults` → the stored result in Athena's ResultSet shape;
+ *  - `sns:publish` → collected in the run result (and printed by the CLI).
+ */
+import '../polyfills.ts';
+import { readFileSync } from 'node:fs';
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import {
+  ETL_DEFINITION_PATH,
+  etlDefinitionSubstitutions,
+  substituteDefinition,
+} from '../../lambdas/etl/definition.ts';
+import {
+  type EtlRunContext,
+  type EtlRunInput,
+  parseRunInput,
+  prepareRun,
+} from '../../lambdas/etl/prepare-run.ts';
+import { parseAthenaLiteral } from '../../lambdas/shared/catalog/sql.ts';
+import type { DuckdbEngine } from '../engine/duckdb.ts';
+import type { Row } from '../engine/types.ts';
+import { type LandingLoadResult, loadLandingEvents } from './landing.ts';
+
+/** Local stand-ins for the substituted resources (well-formed ARNs for the interpreter). */
+export const LOCAL_ETL_RESOURCES = {
+  AthenaWorkgroup: 'shoplake-local',
+  PrepareRunFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:shoplake-etl-prepare-run',
+  AlarmTopicArn: 'arn:aws:sns:us-east-1:000000000000:shoplake-alarms',
+} as const;
+
+export interface OltpExtractResult {
+  readonly snapshotAt: string;
+  readonly tables: Readonly<Record<string, number>>;
+}
+
+export interface LocalEtlOptions {
+  readonly engine: DuckdbEngine;
+  readonly lakeDir: string;
+  readonly input?: EtlRunInput;
+  /** Snapshots the OLTP database into bronze (local/oltp); skipped when absent. */
+  readonly extractOltp?: (engine: DuckdbEngine, runId: string) => Promise<OltpExtractResult>;
+  readonly now?: () => Date;
+  readonly onProgress?: (message: string) => void;
+}
+
+export interface EtlStepResult {
+  readonly state: string;
+  readonly kind: string;
+  readonly target?: string;
+  readonly affectedRows?: number;
+  readonly ms: number;
+}
+
+export interface LocalEtlResult {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly run?: EtlRunContext;
+  readonly landing?: LandingLoadResult;
+  readonly oltp?: OltpExtractResult;
+  readonly extractSummary?: Row;
+  readonly steps: EtlStepResult[];
+  readonly failedChecks: Row[];
+  readonly notifications: { subject: string; message: string }[];
+  readonly error?: { error: string; cause: string };
+  readonly elapsedMs: number;
+}
+
+export class EtlRunFailedError extends Error {
+  constructor(
+    readonly result: LocalEtlResult,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EtlRunFailedError';
+  }
+}
+
+interface StateDef {
+  Type: string;
+  Resource?: string;
+  Retry?: unknown[];
+  ItemProcessor?: { States: Record<string, StateDef> };
+  Iterator?: { States: Record<string, StateDef> };
+}
+
+function collectStates(states: Record<string, StateDef>, out: Map<string, StateDef> = new Map()) {
+  for (const [name, s] of Object.entries(states)) {
+    out.set(name, s);
+    const inner = s.ItemProcessor?.States ?? s.Iterator?.States;
+    if (inner) collectStates(inner, out);
+  }
+  return out;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function cellText(v: unknown): string | undefined {
+  if (v === null || v === undefined) return undefined;
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** The substituted definition the local interpreter runs (what CloudFormation deploys). */
+export function localEtlDefinition(): Record<string, unknown> {
+  const text = readFileSync(ETL_DEFINITION_PATH, 'utf8');
+  const substituted = substituteDefinition(
+    text,
+    etlDefinitionSubstitutions(LOCAL_ETL_RESOURCES, { databasePrefix: '' }),
+  );
+  const parsed: unknown = JSON.parse(substituted);
+  if (!isObject(parsed)) throw new Error('ETL definition is not a JSON object');
+  return parsed;
+}
+
+/**
+ * Runs one ETL execution locally. Resolves with the run summary when the execution succeeds;
+ * throws `EtlRunFailedError` (carrying the same summary, the failed checks and the failure
+ * notification) when it fails.
+ */
+export async function runLocalEtl(options: LocalEtlOptions): Promise<LocalEtlResult> {
+  const started = performance.now();
+  const { engine } = options;
+  const now = options.now ?? (() => new Date());
+  const progress = options.onProgress ?? (() => undefined);
+  const definition = localEtlDefinition();
+  const states = collectStates((definition.States ?? {}) as Record<string, StateDef>);
+  const results = new Map<string, { columns: string[]; rows: Row[] }>();
+  const steps: EtlStepResult[] = [];
+  const notifications: { subject: string; message: string }[] = [];
+  let run: EtlRunContext | undefined;
+  let landing: LandingLoadResult | undefined;
+  let oltp: OltpExtractResult | undefined;
+  let queryCounter = 0;
+
+  const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  const retryOverrides: Record<string, number> = {};
+  for (const [name, s] of states) {
+    if (s.Retry) retryOverrides[name] = 0;
+    if (s.Type !== 'Task' || !s.Resource) continue;
+    if (s.Resource === 'arn:aws:states:::lambda:invoke') {
+      handlers[name] = async (input) => {
+        const payload = isObject(input) && isObject(input.Payload) ? input.Payload : {};
+        const parsed = parseRunInput(payload.input);
+        const executionName = typeof payload.executionName === 'string' ? payload.executionName : undefined;
+        const ctx = prepareRun(executionName ? { ...parsed, executionName } : parsed, {
+          now,
+          databasePrefix: '',
+        });
+        run = ctx;
+        progress(`etl ${ctx.run_id}: window ${ctx.date_from} .. ${ctx.date_to}`);
+        return { StatusCode: 200, Payload: ctx };
+      };
+    } else if (s.Resource === 'arn:aws:states:::athena:startQueryExecution.sync') {
+      handlers[name] = async (input) => {
+        if (!isObject(input) || typeof input.QueryString !== 'string') {
+          throw new Error(`${name}: task input has no QueryString`);
+        }
+        const t0 = performance.now();
+        if (name === 'Extract') {
+          const runId = run?.run_id ?? 'manual';
+          landing = await loadLandingEvents(engine, options.lakeDir, { runId, now: now() });
+          progress(
+            `  extract: ${landing.rows} landed events from ${landing.files} files -> bronze.events (${landing.rejected} rejected)`,
+          );
+          if (options.extractOltp) {
+            oltp = await options.extractOltp(engine, runId);
+            progress(
+              `  extract: OLTP snapshot ${oltp.snapshotAt} -> bronze (${Object.entries(oltp.tables)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(', ')})`,
+            );
+          }
+        }
+        const raw = Array.isArray(input.ExecutionParameters) ? input.ExecutionParameters : [];
+        const values = raw.map((v) => parseAthenaLiteral(String(v)));
+        const result = await engine.executePositional(input.QueryString, values);
+        const id = `local-${++queryCounter}`;
+        results.set(id, { columns: result.columns.map((c) => c.name), rows: result.rows });
+        const step: EtlStepResult = {
+          state: name,
+          kind: result.kind,
+          ...(result.target ? { target: result.target } : {}),
+          ...(result.affectedRows !== undefined ? { affectedRows: result.affectedRows } : {}),
+          ms: Math.round(performance.now() - t0),
+        };
+        steps.push(step);
+        if (result.kind !== 'ddl')
+          progress(
+            `  ${name.padEnd(28)} ${String(step.affectedRows ?? result.rows.length).padStart(9)} ${result.target ? 'rows' : 'result rows'}  ${step.ms} ms`,
+          );
+        return {
+          QueryExecution: {
+            QueryExecutionId: id,
+            Query: input.QueryString,
+            Status: { State: 'SUCCEEDED' },
+            Statistics: { TotalExecutionTimeInMillis: step.ms },
+          },
+        };
+      };
+    } else if (s.Resource === 'arn:aws:states:::athena:getQueryResults') {
+      handlers[name] = async (input) => {
+        const id = isObject(input) ? String(input.QueryExecutionId ?? '') : '';
+        const r = results.get(id);
+        if (!r) throw new Error(`${name}: no local query result ${id}`);
+        const header = { Data: r.columns.map((c) => ({ VarCharValue: c })) };
+        const rows = r.rows.map((row) => ({
+          Data: r.columns.map((c) => {
+            const text = cellText(row[c]);
+            return text === undefined ? {} : { VarCharValue: text };
+          }),
+        }));
+        return {
+          ResultSet: {
+            Rows: [header, ...rows],
+            ResultSetMetadata: { ColumnInfo: r.columns.map((c) => ({ Name: c, Type: 'varchar' })) },
+          },
+        };
+      };
+    } else if (s.Resource === 'arn:aws:states:::sns:publish') {
+      handlers[name] = async (input) => {
+        const subject = isObject(input) ? String(input.Subject ?? '') : '';
+        const message = isObject(input) ? String(input.Message ?? '') : '';
+        notifications.push({ subject, message });
+        progress(`  notify: ${subject}: ${message.slice(0, 500)}`);
+        return { MessageId: `local-${notifications.length}` };
+      };
+    } else {
+      throw new Error(`no local handler for task resource ${s.Resource} (state ${name})`);
+    }
+  }
+
+  const machine = new StateMachine(definition as never, {
+    validationOptions: { checkArn: true, checkPaths: true },
+  });
+  const t = now();
+  const executionName = `etl-${t.toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${Math.random().toString(36).slice(2, 8)}`;
+  const execution = machine.run((options.input ?? {}) as never, {
+    context: {
+      Execution: { Id: `local:${executionName}`, Name: executionName, StartTime: t.toISOString() },
+    } as never,
+    overrides: {
+      taskResourceLocalHandlers: handlers as never,
+      retryIntervalOverrides: retryOverrides,
+    },
+  });
+
+  const summaryOf = (
+    status: 'SUCCEEDED' | 'FAILED',
+    output: unknown,
+    error?: { error: string; cause: string },
+  ) => {
+    const failedChecks: Row[] = [];
+    let extractSummary: Row | undefined;
+    const o = isObject(output) ? output : {};
+    const gateRows = isObject(o.gate) && Array.isArray(o.gate.Rows) ? o.gate.Rows : [];
+    const toRows = (rows: unknown[]): Row[] => {
+      const [head, ...rest] = rows as { Data?: { VarCharValue?: string }[] }[];
+      const names = (head?.Data ?? []).map((d) => d.VarCharValue ?? '');
+      return rest.map((r) => Object.fromEntries(names.map((n, i) => [n, r.Data?.[i]?.VarCharValue ?? null])));
+    };
+    failedChecks.push(...toRows(gateRows));
+    const extractRows =
+      isObject(o.extract_summary) && Array.isArray(o.extract_summary.Rows) ? o.extract_summary.Rows : [];
+    extractSummary = toRows(extractRows)[0];
+    const result: LocalEtlResult = {
+      status,
+      ...(run ? { run } : {}),
+      ...(landing ? { landing } : {}),
+      ...(oltp ? { oltp } : {}),
+      ...(extractSummary ? { extractSummary } : {}),
+      steps,
+      failedChecks,
+      notifications,
+      ...(error ? { error } : {}),
+      elapsedMs: Math.round(performance.now() - started),
+    };
+    return result;
+  };
+
+  try {
+    const output = await execution.result;
+    return summaryOf('SUCCEEDED', output);
+  } catch (error: unknown) {
+    const note = notifications[notifications.length - 1];
+    let cause = error instanceof Error ? error.message : String(error);
+    let name = error instanceof ExecutionError ? 'EtlFailed' : error instanceof Error ? error.name : 'Error';
+    let gate: Row[] = [];
+    if (note) {
+      try {
+        const parsed: unknown = JSON.parse(note.message);
+        if (isObject(parsed)) {
+          name = String(parsed.Error ?? name);
+          cause = String(parsed.Cause ?? cause);
+          if (name === 'DataQualityGateFailed') {
+            const rows: unknown = JSON.parse(cause);
+            if (Array.isArray(rows)) {
+              const [head, ...rest] = rows as { Data?: { VarCharValue?: string }[] }[];
+              const names = (head?.Data ?? []).map((d) => d.VarCharValue ?? '');
+              gate = rest.map((r) =>
+                Object.fromEntries(names.map((n, i) => [n, r.Data?.[i]?.VarCharValue ?? null])),
+              );
+            }
+          }
+        }
+      } catch {
+        cause = note.message;
+      }
+    }
+    const summary = { ...summaryOf('FAILED', undefined, { error: name, cause }), failedChecks: gate };
+    const detail =
+      name === 'DataQualityGateFailed'
+        ? `data-quality gate failed, gold not updated: ${gate.map((g) => `${g.check_name} (observed ${g.observed})`).join(', ')}`
+        : `${name}: ${cause}`;
+    throw new EtlRunFailedError(summary, `ETL run ${run?.run_id ?? ''} failed: ${detail}`);
+  }
+}
