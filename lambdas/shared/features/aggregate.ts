@@ -17,7 +17,6 @@ import {
   categoryAttr,
   eventTypeAttr,
   type FeatureKey,
-  itemId,
   productAttr,
   windowKey,
 } from './feature-keys.ts';
@@ -97,12 +96,12 @@ export function planWindowUpdates(records: readonly FeatureRecord[]): WindowItem
     const t = Date.parse(r.event.event_time);
     for (const window of WINDOW_NAMES) {
       const start = bucketStart(t, window);
-      const key = windowKey(window, start, r.shardId);
-      const id = itemId(key);
+      // Cheap lookup id first; the validated key is built once per item, not once per record.
+      const id = `${window}\u0000${start}\u0000${r.shardId}`;
       let plan = plans.get(id);
       if (!plan) {
         plan = {
-          key,
+          key: windowKey(window, start, r.shardId),
           window,
           bucketStartMs: start,
           expiresAt: windowExpiresAt(start, window),
