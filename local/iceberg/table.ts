@@ -433,7 +433,8 @@ export class IcebergTable {
           snapshotId,
         );
         const parent = currentSnapshot(base);
-        const kept = parent ? (await readManifestList(parent['manifest-list'])).filter(hasLiveFiles) : [];
+        let kept = parent ? (await readManifestList(parent['manifest-list'])).filter(hasLiveFiles) : [];
+        kept = await this.mergeManifests(base, kept, snapshotId, change.attemptFiles);
         return this.newSnapshot(base, {
           snapshotId,
           attempt,
@@ -751,6 +752,34 @@ export class IcebergTable {
   // ---------------------------------------------------------------------------------------
   // Metadata files and the commit loop
   // ---------------------------------------------------------------------------------------
+
+  /**
+   * Keeps the manifest count of a table bounded (Iceberg's `commit.manifest-merge.enabled`):
+   * once a snapshot would carry `commit.manifest.min-count-to-merge` (default 100) manifests,
+   * the live entries of those of the default spec are rewritten into one manifest as EXISTING
+   * entries, keeping their snapshot ids and sequence numbers.
+   */
+  private async mergeManifests(
+    base: TableMetadata,
+    manifests: ManifestFile[],
+    snapshotId: number,
+    attemptFiles: string[],
+  ): Promise<ManifestFile[]> {
+    const minCount = Number(base.properties['commit.manifest.min-count-to-merge'] ?? 100);
+    if (base.properties['commit.manifest-merge.enabled'] === 'false' || manifests.length + 1 < minCount) {
+      return manifests;
+    }
+    const specId = base['default-spec-id'];
+    const mergeable = manifests.filter((m) => m.partitionSpecId === specId);
+    if (mergeable.length < 2) return manifests;
+    const entries = (await Promise.all(mergeable.map((m) => readManifest(m))))
+      .flat()
+      .filter((e) => e.status !== ENTRY_STATUS.DELETED)
+      .map((e) => ({ ...e, status: ENTRY_STATUS.EXISTING }));
+    const merged = await this.writeManifest(base, entries, snapshotId, specId);
+    attemptFiles.push(merged.manifestPath);
+    return [merged, ...manifests.filter((m) => m.partitionSpecId !== specId)];
+  }
 
   private partitionFieldTypes(m: TableMetadata, specId: number): PartitionFieldType[] {
     const schema = schemaById(m);

@@ -20,6 +20,7 @@ import {
   toLocalPath,
 } from '../../local/iceberg/index.ts';
 import { parseTableMetadata } from '../../local/iceberg/metadata.ts';
+import { readManifestList } from '../../local/iceberg/table.ts';
 import { decodeBound } from '../../local/iceberg/values.ts';
 
 let instance: DuckDBInstance;
@@ -347,6 +348,24 @@ describe('writes', () => {
     expect(await ids(table)).toEqual(before);
     expect(table.recordCount()).toBe(12);
     expect((await table.compact(conn)).operation).toBe('noop');
+  });
+
+  it('merges manifests once a snapshot would carry min-count-to-merge of them', async () => {
+    const table = await catalog.createTable(nextIdent(), {
+      ...EVENTS,
+      properties: { 'commit.manifest.min-count-to-merge': '4' },
+    });
+    const counts: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      await table.appendQuery(conn, eventsSql(`m${i}_`, 2));
+      const s = table.currentSnapshot();
+      counts.push((await readManifestList(s?.['manifest-list'] ?? '')).length);
+    }
+    expect(counts).toEqual([1, 2, 3, 2, 3, 2, 3]);
+    expect((await ids(table)).length).toBe(14);
+    expect(await table.planFiles()).toHaveLength(7);
+    // Time travel to a snapshot before the merge still sees exactly its rows.
+    expect((await ids(table, { snapshotId: table.snapshots()[2]?.['snapshot-id'] ?? 0 })).length).toBe(6);
   });
 
   it('rejects bad rows and columns without committing or leaving files', async () => {
