@@ -19,6 +19,8 @@ import { buildPublication, type PublishedItem } from '../shared/recommender/publ
 import type { RecommendationStore, RegistryEntry } from '../shared/recommender/store.ts';
 import { DEFAULT_EVENT_WEIGHTS, type EventWeights } from '../shared/recommender/types.ts';
 import { joinUri, type ObjectIo } from './objects.ts';
+import type { SnapshotResolver } from './snapshots.ts';
+import { executionParameters, type TrainingQuery } from './sql.ts';
 
 /** Defaults of a training run, shared by the state machine input, the CLI and the docs. */
 export const TRAINING_DEFAULTS = {
@@ -48,8 +50,8 @@ export interface RunConfig {
   readonly maxRegression: number;
   readonly weights: EventWeights;
   readonly cooccurrence: { maxBasketItems: number; minPairs: number; neighbours: number };
-  /** Athena ExecutionParameters (typed literals, in placeholder order) per SQL file. */
-  readonly parameters: { interactions: string[]; export: string[]; cooccurrence: string[] };
+  /** Athena ExecutionParameters (literals, in placeholder order) of each training query. */
+  readonly parameters: Record<TrainingQuery, string[]>;
 }
 
 function num(v: unknown, fallback: number, name: string): number {
@@ -57,8 +59,6 @@ function num(v: unknown, fallback: number, name: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new TrainingInputError(`${name} must be a number`);
   return v;
 }
-
-const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /** A sortable, key-safe version id: `v20261121T101500Z-3fa2`. */
 export function newVersion(now: Date, suffix = randomBytes(2).toString('hex')): string {
@@ -68,7 +68,7 @@ export function newVersion(now: Date, suffix = randomBytes(2).toString('hex')): 
     .replace(/\.\d+Z$/, 'Z')}-${suffix}`;
 }
 
-/** Task `Prepare`: validates the execution input and fixes the run's version and parameters. */
+/** Task `Prepare`: validates the execution input, fixes the run's version and SQL parameters. */
 export function prepareRun(input: unknown, now: Date): RunConfig {
   const i = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
   const version = i.version === undefined ? newVersion(now) : String(i.version);
@@ -93,6 +93,16 @@ export function prepareRun(input: unknown, now: Date): RunConfig {
     neighbours: num(i.neighbours, c.neighbours, 'neighbours'),
   };
   const sinceIso = since.toISOString();
+  const params = {
+    model_version: version,
+    since: sinceIso,
+    w_view: weights.view,
+    w_cart: weights.cart,
+    w_purchase: weights.purchase,
+    max_basket_items: cooccurrence.maxBasketItems,
+    min_pairs: cooccurrence.minPairs,
+    neighbours: cooccurrence.neighbours,
+  };
   return {
     version,
     since: sinceIso,
@@ -102,22 +112,7 @@ export function prepareRun(input: unknown, now: Date): RunConfig {
     maxRegression: num(i.maxRegression, TRAINING_DEFAULTS.maxRegression, 'maxRegression'),
     weights,
     cooccurrence,
-    parameters: {
-      interactions: [
-        literal(version),
-        literal(sinceIso),
-        String(weights.view),
-        String(weights.cart),
-        String(weights.purchase),
-      ],
-      export: [literal(version)],
-      cooccurrence: [
-        literal(version),
-        String(cooccurrence.maxBasketItems),
-        String(cooccurrence.minPairs),
-        String(cooccurrence.neighbours),
-      ],
-    },
+    parameters: executionParameters(params),
   };
 }
 
@@ -190,6 +185,8 @@ export interface TrainingDeps {
   /** Base URI of model artifacts (`s3://bucket/ml/models/`, `file:///…/ml/models/`). */
   readonly artifactsUri: string;
   readonly now?: () => Date;
+  /** Snapshot ids of the training data when the input does not carry them. */
+  readonly snapshots?: SnapshotResolver;
 }
 
 /** Parses the co-occurrence SQL result into neighbour lists by item id (rows arrive ranked). */
@@ -271,7 +268,7 @@ export async function trainAndEvaluate(input: TrainInput, deps: TrainingDeps): P
     model: factory.name,
     params: { ...model.params, since: run.since, weights: JSON.stringify(run.weights), seed: run.seed },
     metrics,
-    snapshots: input.snapshots ?? {},
+    snapshots: input.snapshots ?? (deps.snapshots ? await deps.snapshots() : {}),
     trained_at: now().toISOString(),
     interactions: parsed.interactions.length,
     users: publication.counts.users,
