@@ -39,15 +39,25 @@ describe('DynamoFeatureStore', () => {
           const ks = (input.RequestItems as Record<string, { Keys: unknown[] }>).t?.Keys ?? [];
           return { Responses: { t: ks.slice(0, 90) }, UnprocessedKeys: { t: { Keys: ks.slice(90) } } };
         },
-        (input) => ({ Responses: { t: (input.RequestItems as Record<string, { Keys: unknown[] }>).t?.Keys } }),
-        (input) => ({ Responses: { t: (input.RequestItems as Record<string, { Keys: unknown[] }>).t?.Keys } }),
+        (input) => ({
+          Responses: { t: (input.RequestItems as Record<string, { Keys: unknown[] }>).t?.Keys },
+        }),
+        (input) => ({
+          Responses: { t: (input.RequestItems as Record<string, { Keys: unknown[] }>).t?.Keys },
+        }),
       ],
     });
     const store = new DynamoFeatureStore({ client, tableName: 't', sleep: noSleep });
     const items = await store.batchGet(keys);
     expect(items).toHaveLength(150);
-    expect(sent.map((s) => (s.input.RequestItems as Record<string, { Keys: unknown[] }>).t?.Keys.length)).toEqual([100, 10, 50]);
-    expect(sent.every((s) => (s.input.RequestItems as Record<string, { ConsistentRead: boolean }>).t?.ConsistentRead)).toBe(true);
+    expect(
+      sent.map((s) => (s.input.RequestItems as Record<string, { Keys: unknown[] }>).t?.Keys.length),
+    ).toEqual([100, 10, 50]);
+    expect(
+      sent.every(
+        (s) => (s.input.RequestItems as Record<string, { ConsistentRead: boolean }>).t?.ConsistentRead,
+      ),
+    ).toBe(true);
     expect(store.stats.readRequests).toBe(3);
     expect(sent[0]?.name).toBe(BatchGetCommand.name);
   });
@@ -57,7 +67,9 @@ describe('DynamoFeatureStore', () => {
     const sleeps: number[] = [];
     const { client, sent } = fakeClient({
       BatchWriteCommand: [
-        (input) => ({ UnprocessedItems: { t: (input.RequestItems as Record<string, unknown[]>).t?.slice(0, 5) } }),
+        (input) => ({
+          UnprocessedItems: { t: (input.RequestItems as Record<string, unknown[]>).t?.slice(0, 5) },
+        }),
         () => ({ UnprocessedItems: {} }),
         () => ({}),
       ],
@@ -71,7 +83,9 @@ describe('DynamoFeatureStore', () => {
       },
     });
     await store.batchPut(items);
-    expect(sent.map((s) => (s.input.RequestItems as Record<string, unknown[]>).t?.length)).toEqual([25, 5, 5]);
+    expect(sent.map((s) => (s.input.RequestItems as Record<string, unknown[]>).t?.length)).toEqual([
+      25, 5, 5,
+    ]);
     expect(store.stats.writeRequests).toBe(3);
     expect(sleeps).toEqual([25]);
     expect(sent[0]?.name).toBe(BatchWriteCommand.name);
@@ -109,7 +123,12 @@ describe('DynamoFeatureStore', () => {
       Key: { pk: 'TREND#5m#x', sk: 'SHARD#s' },
       UpdateExpression: 'ADD #a0 :a0, #a1 :a1 SET #seq = :last, #exp = :exp',
       ConditionExpression: 'attribute_not_exists(#seq) OR #seq < :first',
-      ExpressionAttributeNames: { '#a0': 'p#p-1#Home%20%26%20Garden', '#a1': 'revenue_cents', '#seq': 'seq', '#exp': 'expires_at' },
+      ExpressionAttributeNames: {
+        '#a0': 'p#p-1#Home%20%26%20Garden',
+        '#a1': 'revenue_cents',
+        '#seq': 'seq',
+        '#exp': 'expires_at',
+      },
       ExpressionAttributeValues: { ':a0': 2, ':a1': 2525, ':first': '0001', ':last': '0009', ':exp': 123 },
     });
     expect(await store.applyWindowUpdate({ pk: 'TREND#5m#x', sk: 'SHARD#s' }, update)).toBe(false);
@@ -132,8 +151,13 @@ describe('DynamoFeatureStore', () => {
     expect(await store.putIfVersion({ pk: 'USER#u', sk: 'RECENT', version: 1 }, null)).toBe(true);
     expect(sent[0]?.input).toMatchObject({ ConditionExpression: 'attribute_not_exists(#pk)' });
     expect(await store.putIfVersion({ pk: 'USER#u', sk: 'RECENT', version: 3 }, 2)).toBe(false);
-    expect(sent[1]?.input).toMatchObject({ ConditionExpression: '#v = :v', ExpressionAttributeValues: { ':v': 2 } });
-    await expect(store.putIfVersion({ pk: 'USER#u', sk: 'RECENT', version: 3 }, 2)).rejects.toThrow('throttled');
+    expect(sent[1]?.input).toMatchObject({
+      ConditionExpression: '#v = :v',
+      ExpressionAttributeValues: { ':v': 2 },
+    });
+    await expect(store.putIfVersion({ pk: 'USER#u', sk: 'RECENT', version: 3 }, 2)).rejects.toThrow(
+      'throttled',
+    );
     expect(sent[0]?.name).toBe(PutCommand.name);
   });
 
@@ -149,7 +173,12 @@ describe('DynamoFeatureStore', () => {
     expect(await store.get({ pk: 'a', sk: 'b' })).toEqual({ pk: 'a', sk: 'b', n: 1 });
     expect(await store.get({ pk: 'a', sk: 'c' })).toBeUndefined();
     expect((await store.queryPartition('T')).map((i) => i.sk)).toEqual(['1', '2']);
-    expect(sent.filter((s) => s.name === GetCommand.name).every((s) => s.input.ConsistentRead === true)).toBe(true);
-    expect(sent.filter((s) => s.name === QueryCommand.name)[1]?.input.ExclusiveStartKey).toEqual({ pk: 'T', sk: '1' });
+    expect(sent.filter((s) => s.name === GetCommand.name).every((s) => s.input.ConsistentRead === true)).toBe(
+      true,
+    );
+    expect(sent.filter((s) => s.name === QueryCommand.name)[1]?.input.ExclusiveStartKey).toEqual({
+      pk: 'T',
+      sk: '1',
+    });
   });
 });

@@ -1,6 +1,6 @@
 import type { PutRecordsCommand, PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   createIngestHandler,
   type IngestDeps,
@@ -290,5 +290,27 @@ describe('ingest handler: partial PutRecords failures', () => {
   it('a real KinesisClient fits the port', () => {
     const client: KinesisPutRecords = new KinesisClient({ region: 'us-east-1' });
     expect(typeof client.send).toBe('function');
+  });
+});
+
+describe('ingest Lambda module', () => {
+  it('fails fast at init with the name of a missing variable, and answers once configured', async () => {
+    const saved = { ...process.env };
+    try {
+      delete process.env.EVENTS_STREAM_NAME;
+      process.env.QUARANTINE_URI = 'memory://ingest-module';
+      vi.resetModules();
+      await expect(import('../../lambdas/ingest/handler.ts')).rejects.toThrow('EVENTS_STREAM_NAME');
+      process.env.EVENTS_STREAM_NAME = 'events';
+      process.env.AWS_REGION = 'us-east-1';
+      vi.resetModules();
+      const mod = await import('../../lambdas/ingest/handler.ts');
+      // An envelope error never reaches Kinesis, so no network is needed.
+      const res = await mod.handler(apiEvent('{"events": 1}'));
+      expect(res.statusCode).toBe(400);
+      expect(JSON.parse(res.body)).toMatchObject({ error: 'invalid_envelope' });
+    } finally {
+      process.env = saved;
+    }
   });
 });
