@@ -15,11 +15,13 @@ class StoreDownError extends Error {
 }
 
 function captureLogger() {
-  const records: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+  const records: { level: string; message: unknown; fields: Record<string, unknown> }[] = [];
   const log =
     (level: string) =>
-    (message: string, ...extra: object[]) => {
-      records.push({ level, message, fields: Object.assign({}, ...extra) });
+    (message: unknown, ...extra: unknown[]) => {
+      const fields: Record<string, unknown> = {};
+      for (const e of extra) if (typeof e === 'object' && e !== null) Object.assign(fields, e);
+      records.push({ level, message, fields });
     };
   return { records, logger: { info: log('INFO'), warn: log('WARN'), error: log('ERROR') } };
 }
