@@ -1,0 +1,96 @@
+/**
+ * `shoplake etl`: runs the batch ETL state machine (`step-functions/etl.asl.json`) locally —
+ * landing → bronze, OLTP snapshot → bronze, silver, data-quality gate, gold, maintenance —
+ * with the same SQL Athena runs. Without a date it processes every date (a full, idempotent
+ * run); `--date D` processes [D - lookback, D] like the scheduled AWS run.
+ */
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { EtlRunInput } from '../../../lambdas/etl/prepare-run.ts';
+import { lakeDirOf, openLocalEngine } from '../../engine/open.ts';
+import { OltpDatabase, oltpDirOf } from '../../oltp/source.ts';
+import { EtlRunFailedError, type LocalEtlResult, runLocalEtl } from '../../sfn/etl-runner.ts';
+import { fmt, reporter } from '../output.ts';
+
+export interface EtlCommandOptions {
+  readonly date?: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly lookback?: number;
+}
+
+/** Runs the ETL on a state dir (used by the CLI and the demo stage). */
+export async function runEtlOnStateDir(
+  stateDir: string,
+  options: EtlCommandOptions,
+  onProgress?: (message: string) => void,
+): Promise<LocalEtlResult> {
+  const input: EtlRunInput =
+    options.from || options.to
+      ? { ...(options.from ? { from: options.from } : {}), ...(options.to ? { to: options.to } : {}) }
+      : options.date
+        ? {
+            date: options.date,
+            ...(options.lookback !== undefined ? { lookbackDays: options.lookback } : {}),
+          }
+        : { full: true };
+  const engine = await openLocalEngine(stateDir);
+  const oltpDir = oltpDirOf(stateDir);
+  const oltp = existsSync(oltpDir) ? await OltpDatabase.open(oltpDir) : undefined;
+  try {
+    return await runLocalEtl({
+      engine,
+      lakeDir: lakeDirOf(stateDir),
+      input,
+      ...(oltp ? { extractOltp: (e) => oltp.snapshotToBronze(e, new Date()) } : {}),
+      ...(onProgress ? { onProgress } : {}),
+    });
+  } finally {
+    await oltp?.close();
+    await engine.close();
+  }
+}
+
+function describe(r: LocalEtlResult): string {
+  const lines = [
+    `ETL ${r.run?.run_id ?? ''} ${r.status} in ${fmt(r.elapsedMs)} ms (window ${r.run?.date_from} .. ${r.run?.date_to})`,
+    `  landing -> bronze: ${fmt(r.landing?.rows ?? 0)} events from ${r.landing?.files ?? 0} files, ${r.landing?.rejected ?? 0} rejected`,
+  ];
+  if (r.oltp)
+    lines.push(
+      `  OLTP snapshot ${r.oltp.snapshotAt}: ${Object.entries(r.oltp.tables)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}`,
+    );
+  for (const s of r.steps.filter((x) => x.kind !== 'ddl' && x.kind !== 'select')) {
+    lines.push(`  ${s.state.padEnd(26)} ${String(s.affectedRows ?? 0).padStart(9)} rows  ${s.ms} ms`);
+  }
+  if (r.failedChecks.length > 0)
+    lines.push(`  failed checks: ${r.failedChecks.map((c) => c.check_name).join(', ')}`);
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('etl')
+    .description('run the batch ETL (bronze -> silver -> quality gate -> gold) on the local lake')
+    .option('--date <YYYY-MM-DD>', 'run date: process [date - lookback, date] (default: every date)')
+    .option('--lookback <days>', 'days before --date to re-read for late events', (v) => Number(v))
+    .option('--from <YYYY-MM-DD>', 'explicit window start')
+    .option('--to <YYYY-MM-DD>', 'explicit window end')
+    .option('--json', 'print the run summary as JSON on stdout')
+    .option('--quiet', 'no progress on stderr')
+    .action(async (opts: EtlCommandOptions & { json?: boolean; quiet?: boolean }, cmd: Command) => {
+      const { stateDir } = cmd.optsWithGlobals<{ stateDir: string }>();
+      const report = reporter({ json: opts.json, quiet: opts.quiet });
+      try {
+        const result = await runEtlOnStateDir(stateDir, opts, (m) => report.progress(m));
+        report.result(result, () => describe(result));
+      } catch (error: unknown) {
+        if (error instanceof EtlRunFailedError) {
+          report.result(error.result, () => describe(error.result));
+        }
+        throw error;
+      }
+    });
+}

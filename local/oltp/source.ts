@@ -1,0 +1,363 @@
+/**
+ * The shop's OLTP database, locally: embedded PostgreSQL (PGlite, WASM) with the customers /
+ * products / orders / order_lines schema a shop backend has, and the extract that snapshots it
+ * into the bronze OLTP tables (on AWS a Glue job reads the real database; see docs/lakehouse.md).
+ *
+ * Each extract is a full snapshot stamped `snapshot_at`; successive snapshots are the SCD2
+ * input of silver.dim_customer / dim_product. `applyChanges` makes the source change between
+ * snapshots the way a live shop does (customers move, prices change, orders get cancelled).
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import {
+  BRONZE_OLTP_CUSTOMERS,
+  BRONZE_OLTP_ORDER_LINES,
+  BRONZE_OLTP_ORDERS,
+  BRONZE_OLTP_PRODUCTS,
+  qualifiedName,
+  type TableSpec,
+} from '../../lambdas/shared/catalog/index.ts';
+import type { DuckdbEngine } from '../engine/duckdb.ts';
+import type { OltpExtractResult } from '../sfn/etl-runner.ts';
+
+export const OLTP_SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS customers (
+  customer_id text PRIMARY KEY,
+  name text,
+  email text,
+  country text,
+  city text,
+  segment text,
+  signup_at timestamptz,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS products (
+  product_id text PRIMARY KEY,
+  name text,
+  category text,
+  price numeric(14, 2) CHECK (price >= 0),
+  currency char(3),
+  stock integer,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS orders (
+  order_id text PRIMARY KEY,
+  customer_id text,
+  status text NOT NULL CHECK (status IN ('placed', 'cancelled')),
+  order_time timestamptz NOT NULL,
+  total_amount numeric(14, 2),
+  currency char(3),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS order_lines (
+  order_id text NOT NULL REFERENCES orders (order_id),
+  line_no integer NOT NULL,
+  product_id text NOT NULL,
+  quantity integer NOT NULL CHECK (quantity > 0),
+  unit_price numeric(14, 2) NOT NULL CHECK (unit_price >= 0),
+  PRIMARY KEY (order_id, line_no)
+);
+`;
+
+export interface OltpCustomer {
+  readonly customer_id: string;
+  readonly name?: string | null;
+  readonly email?: string | null;
+  readonly country?: string | null;
+  readonly city?: string | null;
+  readonly segment?: string | null;
+  readonly signup_at?: string | null;
+}
+
+export interface OltpProduct {
+  readonly product_id: string;
+  readonly name?: string | null;
+  readonly category?: string | null;
+  readonly price?: number | null;
+  readonly currency?: string | null;
+  readonly stock?: number | null;
+}
+
+export interface OltpOrder {
+  readonly order_id: string;
+  readonly customer_id?: string | null;
+  readonly status: 'placed' | 'cancelled';
+  readonly order_time: string;
+  readonly currency?: string | null;
+  readonly lines: readonly { product_id: string; quantity: number; unit_price: number }[];
+}
+
+/** A purchase as events carry it (wire or normalised), for seeding OLTP orders. */
+export interface PurchaseLike {
+  readonly event_type?: string;
+  readonly order_id?: string | null;
+  readonly user_id?: string | null;
+  readonly event_time: string;
+  readonly currency?: string | null;
+  readonly order_status?: string | null;
+  readonly items?: readonly { product_id: string; quantity: number; price: number }[] | null;
+}
+
+const BATCH = 400;
+
+export class OltpDatabase {
+  private constructor(readonly db: PGlite) {}
+
+  /** Opens (and migrates) the database; `dataDir` persists it, omitted = in memory. */
+  static async open(dataDir?: string): Promise<OltpDatabase> {
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    const db = dataDir ? new PGlite(dataDir) : new PGlite();
+    await db.exec(OLTP_SCHEMA_SQL);
+    return new OltpDatabase(db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  private async insertMany(
+    table: string,
+    columns: string[],
+    rows: unknown[][],
+    conflict: string,
+  ): Promise<void> {
+    for (let i = 0; i < rows.length; i += BATCH) {
+      const chunk = rows.slice(i, i + BATCH);
+      const values: unknown[] = [];
+      const tuples = chunk.map((r) => {
+        const ph = r.map((v) => {
+          values.push(v);
+          return `$${values.length}`;
+        });
+        return `(${ph.join(', ')})`;
+      });
+      await this.db.query(
+        `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')} ${conflict}`,
+        values,
+      );
+    }
+  }
+
+  /** Inserts customers and products that do not exist yet (existing rows keep their values). */
+  async seedCatalog(customers: readonly OltpCustomer[], products: readonly OltpProduct[]): Promise<void> {
+    await this.insertMany(
+      'customers',
+      ['customer_id', 'name', 'email', 'country', 'city', 'segment', 'signup_at'],
+      customers.map((c) => [
+        c.customer_id,
+        c.name ?? null,
+        c.email ?? null,
+        c.country ?? null,
+        c.city ?? null,
+        c.segment ?? null,
+        c.signup_at ?? null,
+      ]),
+      'ON CONFLICT (customer_id) DO NOTHING',
+    );
+    await this.insertMany(
+      'products',
+      ['product_id', 'name', 'category', 'price', 'currency', 'stock'],
+      products.map((p) => [
+        p.product_id,
+        p.name ?? null,
+        p.category ?? null,
+        p.price ?? null,
+        p.currency ?? null,
+        p.stock ?? null,
+      ]),
+      'ON CONFLICT (product_id) DO NOTHING',
+    );
+  }
+
+  /** Records orders (and their lines) that the database does not hold yet. */
+  async recordOrders(orders: readonly OltpOrder[]): Promise<number> {
+    const existing = new Set(
+      (await this.db.query<{ order_id: string }>('SELECT order_id FROM orders')).rows.map((r) => r.order_id),
+    );
+    const fresh = orders.filter((o) => !existing.has(o.order_id));
+    await this.insertMany(
+      'orders',
+      ['order_id', 'customer_id', 'status', 'order_time', 'total_amount', 'currency'],
+      fresh.map((o) => [
+        o.order_id,
+        o.customer_id ?? null,
+        o.status,
+        o.order_time,
+        Math.round(o.lines.reduce((s, l) => s + l.quantity * l.unit_price, 0) * 100) / 100,
+        o.currency ?? null,
+      ]),
+      'ON CONFLICT (order_id) DO NOTHING',
+    );
+    await this.insertMany(
+      'order_lines',
+      ['order_id', 'line_no', 'product_id', 'quantity', 'unit_price'],
+      fresh.flatMap((o) =>
+        o.lines.map((l, i) => [o.order_id, i + 1, l.product_id, l.quantity, l.unit_price]),
+      ),
+      'ON CONFLICT (order_id, line_no) DO NOTHING',
+    );
+    return fresh.length;
+  }
+
+  /**
+   * Orders as the shop backend records them from purchases: lines of every purchase event of
+   * an order id (an order split over several events is one order).
+   */
+  static ordersFromPurchases(events: Iterable<PurchaseLike>): OltpOrder[] {
+    const byId = new Map<
+      string,
+      { o: PurchaseLike; lines: { product_id: string; quantity: number; unit_price: number }[] }
+    >();
+    for (const e of events) {
+      if (e.event_type !== undefined && e.event_type !== 'purchase') continue;
+      if (!e.order_id || !e.items || e.items.length === 0) continue;
+      const entry = byId.get(e.order_id) ?? { o: e, lines: [] };
+      for (const l of e.items)
+        entry.lines.push({ product_id: l.product_id, quantity: l.quantity, unit_price: l.price });
+      if (e.event_time < entry.o.event_time) entry.o = { ...e, items: entry.o.items ?? null };
+      byId.set(e.order_id, entry);
+    }
+    return [...byId.values()].map(({ o, lines }) => ({
+      order_id: o.order_id ?? '',
+      customer_id: o.user_id ?? null,
+      status: o.order_status === 'cancelled' ? 'cancelled' : 'placed',
+      order_time: o.event_time,
+      currency: o.currency ?? null,
+      lines,
+    }));
+  }
+
+  /** A customer moves (country/city change): what SCD2 tracks. */
+  async moveCustomer(customerId: string, country: string, city: string, at: Date): Promise<void> {
+    await this.db.query(
+      'UPDATE customers SET country = $2, city = $3, updated_at = $4 WHERE customer_id = $1',
+      [customerId, country, city, at.toISOString()],
+    );
+  }
+
+  /** A price change (dim_product price history). */
+  async changePrice(productId: string, price: number, at: Date): Promise<void> {
+    await this.db.query('UPDATE products SET price = $2, updated_at = $3 WHERE product_id = $1', [
+      productId,
+      price,
+      at.toISOString(),
+    ]);
+  }
+
+  /** An order cancelled in the backend after the purchase event was sent. */
+  async cancelOrder(orderId: string, at: Date): Promise<void> {
+    await this.db.query("UPDATE orders SET status = 'cancelled', updated_at = $2 WHERE order_id = $1", [
+      orderId,
+      at.toISOString(),
+    ]);
+  }
+
+  /**
+   * Deterministic churn between two snapshots: every `every`-th customer moves, every
+   * `every`-th product changes price by +10%, every `every * 5`-th order is cancelled.
+   */
+  async applyChanges(at: Date, every = 10): Promise<{ moved: number; repriced: number; cancelled: number }> {
+    const moves: [string, string][] = [
+      ['DE', 'Berlin'],
+      ['FR', 'Paris'],
+      ['NL', 'Amsterdam'],
+      ['IE', 'Dublin'],
+    ];
+    const customers = (
+      await this.db.query<{ customer_id: string }>('SELECT customer_id FROM customers ORDER BY customer_id')
+    ).rows;
+    let moved = 0;
+    for (let i = 0; i < customers.length; i += every) {
+      const c = customers[i];
+      const [country, city] = moves[(i / every) % moves.length] ?? ['DE', 'Berlin'];
+      if (c) {
+        await this.moveCustomer(c.customer_id, country, city, at);
+        moved++;
+      }
+    }
+    const r1 = await this.db.query(
+      `UPDATE products SET price = round(price * 1.1, 2), updated_at = $2
+       WHERE product_id IN (SELECT product_id FROM products ORDER BY product_id OFFSET 0) AND abs(hashtext(product_id)) % $1 = 0`,
+      [every, at.toISOString()],
+    );
+    const r2 = await this.db.query(
+      `UPDATE orders SET status = 'cancelled', updated_at = $2
+       WHERE status = 'placed' AND abs(hashtext(order_id)) % $1 = 0`,
+      [every * 5, at.toISOString()],
+    );
+    return { moved, repriced: r1.affectedRows ?? 0, cancelled: r2.affectedRows ?? 0 };
+  }
+
+  /**
+   * Snapshots the four tables into their bronze tables (one Iceberg commit per table) with
+   * `snapshot_at`. Rows go through an NDJSON file read by DuckDB with the bronze column types.
+   */
+  async snapshotToBronze(engine: DuckdbEngine, snapshotAt: Date): Promise<OltpExtractResult> {
+    const at = snapshotAt.toISOString();
+    const work = join(tmpdir(), `shoplake-oltp-${process.pid}-${Date.now()}`);
+    mkdirSync(work, { recursive: true });
+    const tables: Record<string, number> = {};
+    try {
+      const plan: [TableSpec, string][] = [
+        [
+          BRONZE_OLTP_CUSTOMERS,
+          'SELECT customer_id, name, email, country, city, segment, signup_at, updated_at FROM customers',
+        ],
+        [
+          BRONZE_OLTP_PRODUCTS,
+          'SELECT product_id, name, category, price::float8 AS price, currency, stock, updated_at FROM products',
+        ],
+        [
+          BRONZE_OLTP_ORDERS,
+          'SELECT order_id, customer_id, status, order_time, total_amount::float8 AS total_amount, currency, updated_at FROM orders',
+        ],
+        [
+          BRONZE_OLTP_ORDER_LINES,
+          'SELECT order_id, line_no, product_id, quantity, unit_price::float8 AS unit_price FROM order_lines',
+        ],
+      ];
+      for (const [spec, sql] of plan) {
+        const rows = (await this.db.query<Record<string, unknown>>(sql)).rows;
+        const ident = qualifiedName(spec);
+        if (rows.length === 0) {
+          tables[ident] = 0;
+          continue;
+        }
+        const file = join(work, `${spec.name}.jsonl`);
+        writeFileSync(
+          file,
+          `${rows
+            .map((r) =>
+              JSON.stringify({ ...r, snapshot_at: at }, (_k, v: unknown) =>
+                v instanceof Date ? v.toISOString() : v,
+              ),
+            )
+            .join('\n')}\n`,
+        );
+        const columns = spec.columns
+          .map(
+            (c) =>
+              `'${c.name}': '${c.type === 'timestamptz' ? 'TIMESTAMPTZ' : c.type === 'double' ? 'DOUBLE' : c.type === 'int' ? 'INTEGER' : c.type === 'long' ? 'BIGINT' : c.type === 'boolean' ? 'BOOLEAN' : 'VARCHAR'}'`,
+          )
+          .join(', ');
+        const table = await engine.table(ident);
+        const commit = await table.appendQuery(
+          engine.connection,
+          `SELECT ${spec.columns.map((c) => c.name).join(', ')} FROM read_json('${file.replaceAll("'", "''")}', format = 'newline_delimited', columns = {${columns}})`,
+        );
+        await engine.table(ident);
+        tables[ident] = commit.addedRecords;
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    return { snapshotAt: at, tables };
+  }
+}
+
+/** `<stateDir>/oltp`: where the local OLTP database persists. */
+export function oltpDirOf(stateDir: string): string {
+  return join(stateDir, 'oltp');
+}
