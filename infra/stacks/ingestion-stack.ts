@@ -177,6 +177,7 @@ export class IngestionStack extends Stack {
           sizeInMBs: config.firehose.bufferSizeMiB,
         },
         retryOptions: { durationInSeconds: 300 },
+        // Lower-case in the CloudFormation schema of the Iceberg destination (cfn-lint E3002 otherwise).
         s3BackupMode: 'FailedDataOnly',
         s3Configuration: {
           bucketArn: lakeBucket.bucketArn,

@@ -16,7 +16,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { NAMESPACES } from '../../lambdas/shared/catalog/index.ts';
+import { athenaStatementOfFile, sqlFileOfKey } from '../../lambdas/etl/definition.ts';
+import { DEFAULT_DATABASE_PREFIX, NAMESPACES } from '../../lambdas/shared/catalog/index.ts';
 import type { StageConfig } from '../config/stage-config.ts';
 import { secureKey, secureTopic, stageLogGroup } from '../constructs/secure-defaults.ts';
 import { type ShoplakeFunction, shoplakeFunction } from '../constructs/shoplake-function.ts';
@@ -101,31 +102,42 @@ export class ProcessingStack extends Stack {
       RecommendationsTable: props.recommendationsTable.tableName,
       FeaturesTable: props.featuresTable.tableName,
       FailureTopicArn: this.failureTopic.topicArn,
+      // Spellings used by step-functions/etl.asl.json (lambdas/etl/definition.ts).
+      AthenaWorkgroup: storage.workGroupName,
+      AlarmTopicArn: this.failureTopic.topicArn,
+      GlueDatabasePrefix: DEFAULT_DATABASE_PREFIX,
     };
     for (const ns of NAMESPACES) base[`${pascalCase(ns)}Database`] = storage.catalog.databaseNames[ns];
     this.substitutions = base;
 
-    // Task Lambdas: one per handler module; each gets the lake, Athena and table settings.
+    // Task Lambdas: one per handler module a state machine references (`${<Name>FunctionArn}`).
+    const files = stateMachineFiles();
+    const referenced = new Set(files.flatMap((f) => f.substitutions));
+    const candidates = taskFunctionCandidates();
+    const byEntry = new Map<string, ShoplakeFunction>();
     const tasks: Record<string, ShoplakeFunction> = {};
-    const taskFiles: TaskHandlerFile[] = TASK_GROUPS.flatMap((g) => taskHandlerFiles(g));
-    for (const task of taskFiles) {
-      const fn = shoplakeFunction(this, `${pascalCase(task.group)}${task.pascalName}Function`, {
-        entry: task.entry,
-        serviceName: `${task.group}-${task.pascalName}`,
-        description: `${task.group} task: lambdas/${task.entry}`,
-        config,
-        memorySize: 1024,
-        timeout: Duration.minutes(5),
-      });
-      if (!fn) continue;
-      this.grantTaskAccess(fn, props);
-      tasks[`${task.pascalName}FunctionArn`] = fn;
-      tasks[`${pascalCase(task.group)}${task.pascalName}FunctionArn`] = fn;
+    for (const [key, task] of Object.entries(candidates)) {
+      if (!referenced.has(key)) continue;
+      let fn = byEntry.get(task.entry);
+      if (!fn) {
+        fn = shoplakeFunction(this, `${pascalCase(task.group)}${task.pascalName}Function`, {
+          entry: task.entry,
+          serviceName: `${task.group}-${task.pascalName}`.toLowerCase(),
+          description: `${task.group} task: lambdas/${task.entry}`,
+          config,
+          memorySize: 1024,
+          timeout: Duration.minutes(5),
+        });
+        if (!fn) continue;
+        this.grantTaskAccess(fn, props);
+        byEntry.set(task.entry, fn);
+      }
+      tasks[key] = fn;
     }
     this.taskFunctions = tasks;
 
     const machines: Record<string, sfn.StateMachine> = {};
-    for (const file of stateMachineFiles()) machines[file.name] = this.stateMachine(file, config, props);
+    for (const file of files) machines[file.name] = this.stateMachine(file, config, props);
     this.stateMachines = machines;
 
     const scheduleRole = new iam.Role(this, 'ScheduleRole', {
@@ -175,6 +187,7 @@ export class ProcessingStack extends Stack {
     fn.addEnvironment('LAKE_ROOT_URI', storage.lakeRootUri);
     this.grantAthena(fn.role, storage);
     fn.addEnvironment('ATHENA_WORKGROUP', storage.workGroupName);
+    fn.addEnvironment('GLUE_DATABASE_PREFIX', DEFAULT_DATABASE_PREFIX);
     for (const ns of NAMESPACES)
       fn.addEnvironment(`GLUE_DATABASE_${ns.toUpperCase()}`, storage.catalog.databaseNames[ns]);
     props.recommendationsTable.grantReadWriteData(fn.function);
@@ -244,6 +257,10 @@ export class ProcessingStack extends Stack {
         invoked.push(task);
         continue;
       }
+      if (key.startsWith('Sql_')) {
+        values[key] = sqlSubstitution(key);
+        continue;
+      }
       const value = this.substitutions[key];
       if (value === undefined) unknown.push(key);
       else values[key] = value;
@@ -269,7 +286,44 @@ export class ProcessingStack extends Stack {
     for (const task of new Set(invoked)) task.function.grantInvoke(machine);
     this.grantAthena(machine, props.storage);
     props.storage.lakeBucket.grantReadWrite(machine);
+    // Iceberg maintenance (VACUUM) run by the ETL deletes expired files in the warehouse.
+    props.storage.lakeBucket.grantDelete(machine, `${LAKE_PREFIXES.warehouse}*`);
     this.failureTopic.grantPublish(machine);
     return machine;
   }
+}
+
+/**
+ * Handler modules a state machine may invoke, by substitution key: `<Name>FunctionArn` and
+ * `<Group><Name>FunctionArn` for every `lambdas/<group>/<name>.ts` exporting `handler`, plus
+ * the explicit names of `TASK_FUNCTION_ALIASES`.
+ */
+export function taskFunctionCandidates(): Record<string, TaskHandlerFile> {
+  const out: Record<string, TaskHandlerFile> = {};
+  for (const task of TASK_GROUPS.flatMap((g) => taskHandlerFiles(g))) {
+    out[`${task.pascalName}FunctionArn`] = task;
+    out[`${pascalCase(task.group)}${task.pascalName}FunctionArn`] = task;
+  }
+  for (const [key, entry] of Object.entries(TASK_FUNCTION_ALIASES)) {
+    const [group = '', file = ''] = entry.split('/');
+    const task = out[`${pascalCase(group)}${pascalCase(file.replace(/\.ts$/, ''))}FunctionArn`];
+    if (task) out[key] = { ...task, pascalName: key.replace(/FunctionArn$/, '') };
+  }
+  return out;
+}
+
+/** Substitution keys whose handler module does not follow the file-name convention. */
+export const TASK_FUNCTION_ALIASES: Readonly<Record<string, string>> = {
+  /** The ETL's PrepareRun task (lambdas/etl/definition.ts names it so). */
+  PrepareRunFunctionArn: 'etl/handler.ts',
+};
+
+/**
+ * `${Sql_<file>}`: the text of `athena/<file>.sql` as Athena runs it (namespaces qualified with
+ * the Glue database prefix, `:name` parameters positional), JSON-escaped because the
+ * substitution lands inside a JSON string — computed by the ETL's own definition module.
+ */
+export function sqlSubstitution(key: string): string {
+  const { sql } = athenaStatementOfFile(sqlFileOfKey(key), DEFAULT_DATABASE_PREFIX);
+  return JSON.stringify(sql).slice(1, -1);
 }

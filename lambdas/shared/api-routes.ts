@@ -25,17 +25,20 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: '/users/{userId}/recommendations',
     handler: 'recommendations/handler.ts',
     description: 'Per-user (or per-session) top-K recommendations',
+    queryParameters: ['k', 'category', 'exclude_purchased', 'session_id'],
   },
   {
     method: 'GET',
     path: '/items/{itemId}/similar',
     handler: 'recommendations/handler.ts',
     description: 'Items similar to an item',
+    queryParameters: ['k'],
   },
   {
     method: 'GET',
     path: '/trending',
     handler: 'recommendations/handler.ts',
     description: 'Trending items per window and category',
+    queryParameters: ['window', 'category', 'k'],
   },
 ];

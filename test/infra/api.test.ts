@@ -1,0 +1,160 @@
+/** The public REST API: routes from api-routes.ts, API keys on every method, validation, caching. */
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { API_MODEL_SCHEMA, API_STAGE_NAME, pathParameters } from '../../infra/stacks/api-stack.ts';
+import { API_ROUTES } from '../../lambdas/shared/api-routes.ts';
+import { ingestRequestJsonSchema } from '../../lambdas/shared/event-schema.ts';
+import { resourcesOfType, synth, template } from './helpers.ts';
+
+const dev = synth({ stage: 'dev' });
+const prod = synth({ stage: 'prod' });
+
+/** Full path of each API Gateway resource logical id. */
+function resourcePaths(app: typeof dev): Map<string, string> {
+  const resources = resourcesOfType(app, 'AWS::ApiGateway::Resource');
+  const paths = new Map<string, string>();
+  const resolve = (logicalId: string): string => {
+    const known = paths.get(logicalId);
+    if (known) return known;
+    const r = resources.find((x) => x.logicalId === logicalId);
+    if (!r) return '';
+    const parent = r.properties.ParentId as { Ref?: string };
+    const parentPath = parent.Ref ? resolve(parent.Ref) : '';
+    const path = `${parentPath}/${String(r.properties.PathPart)}`;
+    paths.set(logicalId, path);
+    return path;
+  };
+  for (const r of resources) resolve(r.logicalId);
+  return paths;
+}
+
+function methods(app: typeof dev) {
+  const paths = resourcePaths(app);
+  return resourcesOfType(app, 'AWS::ApiGateway::Method').map((m) => {
+    const ref = (m.properties.ResourceId as { Ref?: string }).Ref;
+    return { ...m, path: ref ? (paths.get(ref) ?? '/') : '/', method: String(m.properties.HttpMethod) };
+  });
+}
+
+describe('routes', () => {
+  it('creates exactly the routes of api-routes.ts', () => {
+    const created = methods(dev)
+      .map((m) => `${m.method} ${m.path}`)
+      .sort();
+    expect(created).toEqual(API_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+  });
+
+  it('requires an API key on every method', () => {
+    const all = methods(dev);
+    expect(all.length).toBe(API_ROUTES.length);
+    for (const m of all) expect(m.properties.ApiKeyRequired, `${m.method} ${m.path}`).toBe(true);
+  });
+
+  it('validates POST /events against the ingest JSON Schema (draft 4)', () => {
+    const post = methods(dev).find((m) => m.method === 'POST' && m.path === '/events');
+    expect(post?.properties.RequestModels).toEqual({
+      'application/json': { Ref: expect.stringMatching(/^IngestRequestModel/) },
+    });
+    const model = resourcesOfType(dev, 'AWS::ApiGateway::Model')[0];
+    expect(model?.properties.Schema).toEqual({
+      $schema: API_MODEL_SCHEMA,
+      title: 'IngestRequest',
+      ...ingestRequestJsonSchema(),
+    });
+    const validatorRef = (post?.properties.RequestValidatorId as { Ref: string } | undefined)?.Ref ?? '';
+    expect(dev.templates.Api?.Resources[validatorRef]?.Properties).toMatchObject({
+      ValidateRequestBody: true,
+    });
+  });
+
+  it('declares path parameters as required on GET routes', () => {
+    for (const m of methods(dev).filter((x) => x.method === 'GET')) {
+      const expected = Object.fromEntries(
+        pathParameters(m.path).map((p) => [`method.request.path.${p}`, true]),
+      );
+      expect(m.properties.RequestParameters ?? {}).toMatchObject(expected);
+    }
+  });
+});
+
+describe('stage, keys and throttling', () => {
+  const api = template(dev, 'Api');
+
+  it('logs access as JSON, traces and logs execution errors', () => {
+    api.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: API_STAGE_NAME,
+      TracingEnabled: true,
+      AccessLogSetting: {
+        DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AccessLogs'), 'Arn'] },
+        Format: Match.stringLikeRegexp('requestId'),
+      },
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+        }),
+      ]),
+    });
+  });
+
+  it('throttles and caps every key with a usage plan', () => {
+    const plans = resourcesOfType(dev, 'AWS::ApiGateway::UsagePlan');
+    expect(plans).toHaveLength(2);
+    for (const plan of plans) {
+      expect(plan.properties.Throttle).toEqual({
+        RateLimit: dev.config.api.throttleRateLimit,
+        BurstLimit: dev.config.api.throttleBurstLimit,
+      });
+      expect(plan.properties.Quota).toEqual({ Limit: dev.config.api.quotaPerDay, Period: 'DAY' });
+    }
+    expect(resourcesOfType(dev, 'AWS::ApiGateway::UsagePlanKey')).toHaveLength(2);
+    expect(Object.keys(dev.templates.Api?.Outputs ?? {})).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^ApiUrl|ShopApiEndpoint/),
+        'WriteApiKeyId',
+        'ReadApiKeyId',
+      ]),
+    );
+  });
+});
+
+describe('response cache', () => {
+  it('is off in dev (no billed cache cluster)', () => {
+    const stage = resourcesOfType(dev, 'AWS::ApiGateway::Stage')[0];
+    expect(stage?.properties.CacheClusterEnabled).toBe(false);
+  });
+
+  it('caches GET routes in prod, encrypted, keyed by path and every query parameter', () => {
+    const stage = resourcesOfType(prod, 'AWS::ApiGateway::Stage')[0];
+    const cache = prod.config.api.cache;
+    expect(cache).toBeDefined();
+    expect(stage?.properties).toMatchObject({ CacheClusterEnabled: true, CacheClusterSize: cache?.sizeGb });
+    const settings = stage?.properties.MethodSettings as Record<string, unknown>[];
+    for (const route of API_ROUTES.filter((r) => r.method === 'GET')) {
+      expect(settings).toContainEqual(
+        expect.objectContaining({
+          HttpMethod: 'GET',
+          CachingEnabled: true,
+          CacheDataEncrypted: true,
+          CacheTtlInSeconds: cache?.ttlSeconds,
+        }),
+      );
+      const m = methods(prod).find((x) => x.method === 'GET' && x.path === route.path);
+      const keys =
+        (m?.properties.Integration as { CacheKeyParameters?: string[] } | undefined)?.CacheKeyParameters ??
+        [];
+      expect(keys.sort()).toEqual(
+        [
+          ...pathParameters(route.path).map((p) => `method.request.path.${p}`),
+          ...(route.queryParameters ?? []).map((q) => `method.request.querystring.${q}`),
+        ].sort(),
+      );
+    }
+    const post = methods(prod).find((x) => x.method === 'POST');
+    expect(
+      (post?.properties.Integration as { CacheKeyParameters?: string[] } | undefined)?.CacheKeyParameters,
+    ).toBeUndefined();
+  });
+});

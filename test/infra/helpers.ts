@@ -1,0 +1,62 @@
+/**
+ * Shared synthesis for the infra tests: each test file synthesizes a stage once (with the
+ * cdk-nag pack on, so every synth is also a nag check) and asserts on the templates.
+ */
+import { Template } from 'aws-cdk-lib/assertions';
+import { type SynthesizedApp, type SynthesizeOptions, synthesizeApp } from '../../infra/synth.ts';
+
+const cache = new Map<string, SynthesizedApp>();
+
+/** Synthesizes (once per file and options) with cdk-nag on. */
+export function synth(options: SynthesizeOptions = {}): SynthesizedApp {
+  const key = JSON.stringify(options);
+  let app = cache.get(key);
+  if (!app) {
+    app = synthesizeApp({ nag: true, ...options });
+    cache.set(key, app);
+  }
+  return app;
+}
+
+/** `Template` of one stack of a synthesized app; fails loudly when the stack is missing. */
+export function template(app: SynthesizedApp, stackId: string): Template {
+  const json = app.templates[stackId];
+  if (!json)
+    throw new Error(`stack ${stackId} not synthesized; have ${Object.keys(app.templates).join(', ')}`);
+  return Template.fromJSON(json);
+}
+
+/** Resources of a type across all stacks, with their stack id and logical id. */
+export function resourcesOfType(
+  app: SynthesizedApp,
+  type: string,
+): {
+  stack: string;
+  logicalId: string;
+  properties: Record<string, unknown>;
+  resource: Record<string, unknown>;
+}[] {
+  const out: {
+    stack: string;
+    logicalId: string;
+    properties: Record<string, unknown>;
+    resource: Record<string, unknown>;
+  }[] = [];
+  for (const [stack, t] of Object.entries(app.templates)) {
+    for (const [logicalId, resource] of Object.entries(t.Resources)) {
+      if (resource.Type === type)
+        out.push({ stack, logicalId, properties: resource.Properties ?? {}, resource });
+    }
+  }
+  return out;
+}
+
+/** The string parts of a CloudFormation `Fn::Join` (tokens dropped), or the string itself. */
+export function joinedText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null && 'Fn::Join' in value) {
+    const join = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+    return join[1].map((part) => (typeof part === 'string' ? part : '<token>')).join(join[0]);
+  }
+  return '<token>';
+}
