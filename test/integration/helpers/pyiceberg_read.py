@@ -1,9 +1,10 @@
 """Reads a shoplake Iceberg table with pyiceberg (the reference reader) and prints JSON.
 
-Usage: pyiceberg_read.py <metadata.json> [--snapshot ID]... [--filter-day-from ISO]
+Usage: pyiceberg_read.py <metadata.json> [--snapshot ID]... [--filter-day-from ISO] [--filter EXPR]...
 
 Output: {"schema": <Iceberg JSON schema>, "spec": [...], "snapshots": [...],
-         "reads": {"current" | "<id>": {"rows": [...], "files": N}}, "filtered": [...]}
+         "reads": {"current" | "<id>": {"rows": [...], "files": N}}, "filtered": {...},
+         "filters": {"<EXPR>": {"rows": [...], "files": N}}}
 Rows are canonical JSON: timestamps as ISO-8601 UTC with milliseconds, dates as YYYY-MM-DD,
 decimals as strings, maps as objects, so the test can compare them with other readers.
 """
@@ -69,6 +70,7 @@ def main():
     parser.add_argument("metadata")
     parser.add_argument("--snapshot", action="append", type=int, default=[])
     parser.add_argument("--filter-day-from")
+    parser.add_argument("--filter", action="append", default=[])
     args = parser.parse_args()
 
     table = StaticTable.from_metadata(args.metadata)
@@ -85,6 +87,7 @@ def main():
         out["reads"][str(sid)] = read(table, snapshot_id=sid)
     if args.filter_day_from:
         out["filtered"] = read(table, row_filter=f"event_time >= '{args.filter_day_from}'")
+    out["filters"] = {expr: read(table, row_filter=expr) for expr in args.filter}
     json.dump(out, sys.stdout)
 
 
