@@ -5,12 +5,18 @@
  *  - `QUARANTINE_URI`      lake root for rejected events (`s3://bucket/` or `file:///dir/`).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { kinesisClient } from '../shared/aws-clients.ts';
 import { requireEnv } from '../shared/env.ts';
 import { createObjectStore } from '../shared/object-store.ts';
 import { createIngestHandler } from './ingest.ts';
 
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'shoplake-ingest' });
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'shoplake-ingest';
+const logger = new Logger({ serviceName });
+const metrics = new Metrics({
+  serviceName,
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'shoplake',
+});
 
 export const handler = createIngestHandler({
   kinesis: kinesisClient(),
@@ -18,4 +24,5 @@ export const handler = createIngestHandler({
   quarantine: createObjectStore(requireEnv('QUARANTINE_URI')),
   now: Date.now,
   logger,
+  metrics,
 });

@@ -16,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
   PutRecordsCommand,
   type PutRecordsCommandOutput,
@@ -44,6 +45,8 @@ export interface IngestDeps {
   /** Attempts per record, first one included. @default PUT_RECORDS_MAX_ATTEMPTS (6) */
   readonly maxAttempts?: number;
   readonly logger?: IngestLogger;
+  /** Powertools Metrics (CloudWatch EMF); the Lambda entry point passes one, local runs need not. */
+  readonly metrics?: Pick<Metrics, 'addMetric' | 'publishStoredMetrics'>;
 }
 
 /** Kinesis PutRecords limits. */
@@ -306,6 +309,12 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
         rejected: outcome.body.rejected,
         failed: outcome.body.failed,
       });
+      if (deps.metrics) {
+        deps.metrics.addMetric('EventsAccepted', MetricUnit.Count, outcome.body.accepted);
+        deps.metrics.addMetric('EventsRejected', MetricUnit.Count, outcome.body.rejected);
+        deps.metrics.addMetric('EventsFailed', MetricUnit.Count, outcome.body.failed);
+        deps.metrics.publishStoredMetrics();
+      }
     } else {
       deps.logger?.warn('ingest request refused', { error: outcome.body.error });
     }

@@ -18,6 +18,7 @@
 import { createHash } from 'node:crypto';
 import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type {
   Context,
   KinesisStreamBatchResponse,
@@ -51,6 +52,8 @@ export interface ConsumerDeps {
   /** Lifetime of dedup markers. @default DEFAULT_DEDUP_TTL_DAYS (7) */
   readonly dedupTtlDays?: number;
   readonly logger?: ConsumerLogger;
+  /** Powertools Metrics (CloudWatch EMF); the Lambda entry point passes one, local runs need not. */
+  readonly metrics?: Pick<Metrics, 'addMetric' | 'publishStoredMetrics'>;
 }
 
 /** Reasons the consumer adds to the event contract's `RejectReason`s. */
@@ -324,6 +327,14 @@ export function createConsumerHandler(deps: ConsumerDeps): ConsumerHandler {
       write_requests: result.writeRequests,
       failed_sequence_number: result.failedSequenceNumber,
     });
+    if (deps.metrics) {
+      deps.metrics.addMetric('RecordsAccepted', MetricUnit.Count, result.accepted);
+      deps.metrics.addMetric('RecordsDuplicate', MetricUnit.Count, result.duplicates);
+      deps.metrics.addMetric('RecordsRejected', MetricUnit.Count, result.rejected);
+      deps.metrics.addMetric('FeatureWriteRequests', MetricUnit.Count, result.writeRequests);
+      deps.metrics.addMetric('BatchFailures', MetricUnit.Count, result.failedSequenceNumber ? 1 : 0);
+      deps.metrics.publishStoredMetrics();
+    }
     return {
       batchItemFailures: result.failedSequenceNumber ? [{ itemIdentifier: result.failedSequenceNumber }] : [],
     };

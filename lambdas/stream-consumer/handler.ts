@@ -7,6 +7,7 @@
  *  - `DEDUP_TTL_DAYS`       optional, lifetime of dedup markers (default 7).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { documentClient } from '../shared/aws-clients.ts';
 import { intEnv, requireEnv } from '../shared/env.ts';
 import { DEFAULT_DEDUP_TTL_DAYS } from '../shared/features/apply.ts';
@@ -15,13 +16,25 @@ import { DEFAULT_RECENT_ITEMS_CAP } from '../shared/features/recent.ts';
 import { createObjectStore } from '../shared/object-store.ts';
 import { createConsumerHandler } from './consumer.ts';
 
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'shoplake-stream-consumer' });
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'shoplake-stream-consumer';
+const logger = new Logger({ serviceName });
+const metrics = new Metrics({
+  serviceName,
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'shoplake',
+});
+
+function positiveIntEnv(name: string, fallback: number): number {
+  const value = intEnv(name, fallback);
+  if (value < 1) throw new Error(`environment variable ${name} must be at least 1, got ${value}`);
+  return value;
+}
 
 export const handler = createConsumerHandler({
   store: new DynamoFeatureStore({ client: documentClient(), tableName: requireEnv('FEATURES_TABLE_NAME') }),
   quarantine: createObjectStore(requireEnv('QUARANTINE_URI')),
   now: Date.now,
-  recentItemsCap: intEnv('RECENT_ITEMS_CAP', DEFAULT_RECENT_ITEMS_CAP),
-  dedupTtlDays: intEnv('DEDUP_TTL_DAYS', DEFAULT_DEDUP_TTL_DAYS),
+  recentItemsCap: positiveIntEnv('RECENT_ITEMS_CAP', DEFAULT_RECENT_ITEMS_CAP),
+  dedupTtlDays: positiveIntEnv('DEDUP_TTL_DAYS', DEFAULT_DEDUP_TTL_DAYS),
   logger,
+  metrics,
 });

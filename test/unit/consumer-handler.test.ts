@@ -144,6 +144,33 @@ describe('stream consumer handler', () => {
     expect(totals.events).toBe(2);
   });
 
+  it('publishes Powertools metrics when given', async () => {
+    const added: [string, number][] = [];
+    let published = 0;
+    const metrics = {
+      addMetric(name: string, _unit: unknown, value: number) {
+        added.push([name, value]);
+        return metrics;
+      },
+      publishStoredMetrics() {
+        published += 1;
+      },
+    };
+    const handler = createConsumerHandler({
+      store: new MemoryFeatureStore(),
+      quarantine: new MemoryObjectStore(),
+      now,
+      metrics: metrics as unknown as NonNullable<Parameters<typeof createConsumerHandler>[0]['metrics']>,
+    });
+    await handler({ Records: kinesisBatch([wireEvent(), 'bad']) });
+    expect(Object.fromEntries(added)).toMatchObject({
+      RecordsAccepted: 1,
+      RecordsRejected: 1,
+      BatchFailures: 0,
+    });
+    expect(published).toBe(1);
+  });
+
   it('an empty batch is a no-op', async () => {
     const handler = createConsumerHandler({
       store: new MemoryFeatureStore(),
