@@ -91,6 +91,7 @@ export interface OltpOrder {
 
 /** A purchase as events carry it (wire or normalised), for seeding OLTP orders. */
 export interface PurchaseLike {
+  readonly event_id?: string;
   readonly event_type?: string;
   readonly order_id?: string | null;
   readonly user_id?: string | null;
