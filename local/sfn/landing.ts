@@ -11,7 +11,7 @@
  * go to `ops.rejected_events` with a reason — never dropped silently.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { LAKE_PREFIXES } from '../../infra/definitions/resources.ts';
 import { BRONZE_EVENTS } from '../../lambdas/shared/catalog/index.ts';
@@ -199,4 +199,34 @@ async function appendFiles(
     await conn.run(`DROP TABLE IF EXISTS ${stage}`);
     await conn.run(`DROP TABLE IF EXISTS ${stage}_r`);
   }
+}
+
+/**
+ * Writes normalised events the way the local Firehose lands them (NDJSON part files per UTC
+ * event date). Used by benchmarks and tests that start from landed data without the stream.
+ */
+export function writeLandingFiles(
+  lakeDir: string,
+  events: Iterable<{ event_time: string } & Record<string, unknown>>,
+  options: { part?: string } = {},
+): { files: number; records: number } {
+  const byDate = new Map<string, string[]>();
+  let records = 0;
+  for (const e of events) {
+    const date = new Date(Date.parse(e.event_time)).toISOString().slice(0, 10);
+    let lines = byDate.get(date);
+    if (!lines) {
+      lines = [];
+      byDate.set(date, lines);
+    }
+    lines.push(JSON.stringify(e));
+    records++;
+  }
+  const part = options.part ?? `part-${Date.now()}-${randomUUID().slice(0, 6)}.jsonl`;
+  for (const [date, lines] of byDate) {
+    const dir = join(lakeDir, LAKE_PREFIXES.landingEvents, `event_date=${date}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, part), `${lines.join('\n')}\n`);
+  }
+  return { files: byDate.size, records };
 }

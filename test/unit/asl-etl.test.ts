@@ -1,0 +1,170 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import {
+  athenaStatementOfFile,
+  ETL_DEFINITION_PATH,
+  etlDefinitionSubstitutions,
+  etlSqlKeys,
+  SQL_DIR,
+  sqlFileOfKey,
+  substituteDefinition,
+} from '../../lambdas/etl/definition.ts';
+import { handler } from '../../lambdas/etl/handler.ts';
+import { InvalidRunInputError, parseRunInput, prepareRun } from '../../lambdas/etl/prepare-run.ts';
+
+const aslValidator = createRequire(import.meta.url)('asl-validator') as (d: unknown) => {
+  isValid: boolean;
+  errorsText(sep?: string): string;
+};
+
+const text = readFileSync(ETL_DEFINITION_PATH, 'utf8');
+const resources = {
+  AthenaWorkgroup: 'wg',
+  PrepareRunFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:prep',
+  AlarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:alarms',
+};
+
+interface State {
+  Type: string;
+  Resource?: string;
+  Comment?: string;
+  Parameters?: Record<string, unknown>;
+  Retry?: unknown[];
+  Catch?: { Next: string }[];
+  Next?: string;
+}
+
+function topStates(): Record<string, State> {
+  return (JSON.parse(text) as { States: Record<string, State> }).States;
+}
+
+describe('step-functions/etl.asl.json', () => {
+  it('is valid ASL, raw and after substitution', () => {
+    const raw = aslValidator(JSON.parse(text));
+    expect(raw.isValid, raw.errorsText()).toBe(true);
+    const substituted = JSON.parse(
+      substituteDefinition(text, etlDefinitionSubstitutions(resources, { databasePrefix: 'shoplake_' })),
+    ) as unknown;
+    const result = aslValidator(substituted);
+    expect(result.isValid, result.errorsText()).toBe(true);
+  });
+
+  it('uses JSONPath only (no JSONata, no Assign)', () => {
+    expect(text).not.toMatch(/"QueryLanguage"\s*:\s*"JSONata"/);
+    expect(text).not.toMatch(/"Assign"/);
+    expect(text).not.toMatch(/\{%/);
+  });
+
+  it('runs every etl_*.sql file exactly once, in file order', () => {
+    const files = readdirSync(SQL_DIR)
+      .filter((f) => /^etl_\d\d_.*\.sql$/.test(f))
+      .sort();
+    const keys = etlSqlKeys(text);
+    expect(keys.map(sqlFileOfKey)).toEqual(files);
+  });
+
+  it('passes each task the execution parameters its SQL file uses, in order', () => {
+    const states = topStates();
+    for (const [name, s] of Object.entries(states)) {
+      const qs = s.Parameters?.QueryString;
+      if (typeof qs !== 'string' || !qs.startsWith('${Sql_')) continue;
+      const file = sqlFileOfKey(qs.slice(2, -1));
+      const { parameters } = athenaStatementOfFile(file, 'shoplake_');
+      const expected =
+        parameters.length === 0
+          ? undefined
+          : `States.Array(${parameters.map((p) => `$.run.sql.${p}`).join(', ')})`;
+      expect(s.Parameters?.['ExecutionParameters.$'], `${name} (${file})`).toBe(expected);
+      expect(s.Resource).toBe('arn:aws:states:::athena:startQueryExecution.sync');
+      expect(s.Retry?.length, name).toBeGreaterThan(0);
+      expect(s.Catch?.[0]?.Next, name).toBe('NotifyFailure');
+    }
+  });
+
+  it('orders extract → silver → quality gate → gold → maintenance, with a notifying failure path', () => {
+    const states = topStates();
+    const order: string[] = [];
+    let at: string | undefined = 'PrepareRun';
+    while (at && order.length < 100) {
+      order.push(at);
+      const s: State | undefined = states[at];
+      at = s?.Type === 'Choice' ? (s as unknown as { Default: string }).Default : s?.Next;
+    }
+    const pos = (n: string) => order.indexOf(n);
+    expect(pos('Extract')).toBeGreaterThan(pos('PrepareRun'));
+    expect(pos('SilverEvents')).toBeGreaterThan(pos('Extract'));
+    expect(pos('QualityGateChoice')).toBeGreaterThan(pos('SilverOrderLinesInsert'));
+    expect(pos('GoldDailySales')).toBeGreaterThan(pos('QualityGateChoice'));
+    expect(pos('Maintenance')).toBeGreaterThan(pos('GoldCampaignAttribution'));
+    expect(order.at(-1)).toBe('Succeeded');
+    expect(states.NotifyFailure?.Resource).toBe('arn:aws:states:::sns:publish');
+    expect(states.NotifyFailure?.Next).toBe('EtlFailed');
+    expect(states.EtlFailed?.Type).toBe('Fail');
+    const choice = states.QualityGateChoice as unknown as { Choices: { Next: string }[] };
+    expect(choice.Choices[0]?.Next).toBe('QualityGateFailed');
+  });
+
+  it('substitutes SQL with physical database names and positional parameters, JSON-escaped', () => {
+    const subs = etlDefinitionSubstitutions(resources, { databasePrefix: 'prod_' });
+    const events = JSON.parse(`"${subs.Sql_etl_11_silver_events}"`) as string;
+    expect(events).toContain('INSERT INTO prod_silver.events');
+    expect(events).toContain('FROM prod_bronze.events b');
+    const code = events
+      .split('\n')
+      .filter((l) => !l.trim().startsWith('--'))
+      .join('\n');
+    expect(code).not.toMatch(/:run_id|:date_from/);
+    expect(events).toContain('?');
+    expect(subs.AthenaWorkgroup).toBe('wg');
+  });
+});
+
+describe('PrepareRun', () => {
+  const now = () => new Date('2026-11-21T10:00:00Z');
+
+  it('defaults to a lookback window ending today, with literal-quoted parameters', () => {
+    const ctx = prepareRun({}, { now, randomSuffix: () => 'abc' });
+    expect(ctx).toMatchObject({
+      run_id: 'etl-20261121T100000-abc',
+      date_from: '2026-11-18',
+      date_to: '2026-11-21',
+    });
+    expect(ctx.sql).toEqual({
+      run_id: "'etl-20261121T100000-abc'",
+      date_from: "'2026-11-18'",
+      date_to: "'2026-11-21'",
+    });
+  });
+
+  it('honours date, explicit windows, full runs and the execution name', () => {
+    expect(prepareRun({ date: '2024-03-01', lookbackDays: 1 }, { now })).toMatchObject({
+      date_from: '2024-02-29',
+      date_to: '2024-03-01',
+    });
+    expect(prepareRun({ from: '2024-01-01', to: '2024-01-31' }, { now })).toMatchObject({
+      date_from: '2024-01-01',
+      date_to: '2024-01-31',
+    });
+    expect(prepareRun({ full: true }, { now })).toMatchObject({
+      date_from: '1970-01-01',
+      date_to: '9999-12-31',
+    });
+    expect(prepareRun({ executionName: 'exec-1' }, { now }).run_id).toBe('exec-1');
+    expect(prepareRun({}, { now, databasePrefix: 'p_' }).maintenance_tables).toContain('p_silver.events');
+  });
+
+  it('rejects malformed input clearly', () => {
+    expect(() => prepareRun({ date: '2024-02-30' }, { now })).toThrow(InvalidRunInputError);
+    expect(() => prepareRun({ from: '2024-02-02', to: '2024-02-01' }, { now })).toThrow(/after its end/);
+    expect(() => prepareRun({ date: "2024-01-01'; DROP" }, { now })).toThrow(/real date/);
+    expect(() => parseRunInput({ date: 20240101 })).toThrow(/must be a string/);
+    expect(() => parseRunInput([1])).toThrow(/must be an object/);
+  });
+
+  it('handler reads the Step Functions payload', async () => {
+    const ctx = await handler({ input: { date: '2024-05-05', lookbackDays: 0 }, executionName: 'sfn-exec' });
+    expect(ctx).toMatchObject({ run_id: 'sfn-exec', date_from: '2024-05-05', date_to: '2024-05-05' });
+    expect(ctx.maintenance_tables).toContain('shoplake_gold.monthly_kpis');
+  });
+});
