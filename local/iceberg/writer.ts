@@ -83,6 +83,8 @@ export interface WriteOptions {
   tableDir: string;
 }
 
+const NAIVE_TIMESTAMP = /^TIMESTAMP(_S|_MS|_NS)?$/;
+
 /**
  * Builds the SELECT that casts the query's columns to the table schema (by name, case-insensitive;
  * a missing optional column becomes NULL) and adds one `__pN` column per partition field.
@@ -93,7 +95,9 @@ export async function buildWriteSelect(
   opts: Pick<WriteOptions, 'schema' | 'spec' | 'sortOrder'>,
 ): Promise<string> {
   const described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM (${selectSql}) AS __q`);
-  const queryColumns = (await described.getRowObjectsJson()).map((r) => String(r.column_name));
+  const describedRows = await described.getRowObjectsJson();
+  const queryColumns = describedRows.map((r) => String(r.column_name));
+  const sourceTypes = new Map(describedRows.map((r) => [String(r.column_name), String(r.column_type)]));
   const byLower = new Map(queryColumns.map((c) => [c.toLowerCase(), c]));
   const fields = opts.schema.fields;
   const known = new Set(fields.map((f) => f.name.toLowerCase()));
@@ -109,7 +113,17 @@ export async function buildWriteSelect(
       if (f.required) throw new IcebergValidationError(`query does not return required column ${f.name}`);
       return `CAST(NULL AS ${duckdbType(f.type)}) AS ${quoteIdent(f.name)}`;
     }
-    return `CAST(__q.${quoteIdent(source)} AS ${duckdbType(f.type)}) AS ${quoteIdent(f.name)}`;
+    const col = `__q.${quoteIdent(source)}`;
+    const from = sourceTypes.get(source) ?? '';
+    // Naive timestamps are UTC wall-clock time: convert explicitly instead of letting a cast
+    // apply the session TimeZone.
+    if (f.type === 'timestamptz' && NAIVE_TIMESTAMP.test(from)) {
+      return `timezone('UTC', CAST(${col} AS TIMESTAMP)) AS ${quoteIdent(f.name)}`;
+    }
+    if (f.type === 'timestamp' && from === 'TIMESTAMP WITH TIME ZONE') {
+      return `timezone('UTC', ${col}) AS ${quoteIdent(f.name)}`;
+    }
+    return `CAST(${col} AS ${duckdbType(f.type)}) AS ${quoteIdent(f.name)}`;
   });
   const parts = opts.spec.fields.map((p, i) => {
     const source = fields.find((f) => f.id === p['source-id']);

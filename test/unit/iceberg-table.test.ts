@@ -120,6 +120,28 @@ describe('catalog', () => {
     expect(() => catalog.tableDir('silver.a;drop')).toThrow(IcebergValidationError);
   });
 
+  it('finds commits past a stale version hint, and a drop without purge keeps the files aside', async () => {
+    const ident = nextIdent();
+    const table = await catalog.createTable(ident, EVENTS);
+    await table.appendQuery(conn, eventsSql('a', 1));
+    await table.appendQuery(conn, eventsSql('b', 1));
+    await writeFile(path.join(table.tableDir, 'metadata', 'version-hint.text'), '1');
+    const loaded = await catalog.loadTable(ident);
+    expect(loaded.version).toBe(3);
+    expect(await ids(loaded)).toEqual(['a0', 'b0']);
+    await rm(path.join(table.tableDir, 'metadata', 'version-hint.text'));
+    expect((await catalog.loadTable(ident)).version).toBe(3);
+
+    await catalog.dropTable(ident);
+    expect(await catalog.tableExists(ident)).toBe(false);
+    const aside = (await readdir(path.dirname(table.tableDir))).filter((n) =>
+      n.startsWith(`.dropped-${path.basename(table.tableDir)}-`),
+    );
+    expect(aside).toHaveLength(1);
+    expect(await catalog.listTables('silver')).not.toContain(ident);
+    await expect(catalog.dropTable(ident)).rejects.toBeInstanceOf(NoSuchTableError);
+  });
+
   it('of several concurrent creators exactly one wins', async () => {
     const ident = nextIdent();
     const results = await Promise.allSettled(
@@ -217,6 +239,32 @@ describe('writes', () => {
       'DOUBLE',
       'STRUCT(product_id VARCHAR, quantity INTEGER)[]',
       'MAP(VARCHAR, VARCHAR)',
+    ]);
+  });
+
+  it('stores the same instants whatever the session TimeZone; naive timestamps are UTC', async () => {
+    const table = await catalog.createTable(nextIdent(), EVENTS);
+    const c = await instance.connect();
+    await c.run("SET TimeZone = 'America/New_York'");
+    await table.appendQuery(c, `SELECT 'naive' AS event_id, TIMESTAMP '2026-11-21 23:30:00' AS event_time`);
+    await table.appendQuery(
+      c,
+      `SELECT 'aware' AS event_id, TIMESTAMPTZ '2026-11-21 23:30:00+00' AS event_time`,
+    );
+    c.closeSync();
+    const files = await table.planFiles();
+    expect(files.map((f) => f.partition.event_time_day)).toEqual([20778, 20778]);
+    const micros = BigInt(Date.UTC(2026, 10, 21, 23, 30)) * 1000n;
+    for (const f of files) {
+      expect(decodeBound('timestamptz', f.lowerBounds?.get(2) ?? Buffer.alloc(8))).toBe(micros);
+      expect(decodeBound('timestamptz', f.upperBounds?.get(2) ?? Buffer.alloc(8))).toBe(micros);
+    }
+    const back = await rows(
+      `SELECT event_id, epoch_us(event_time) AS us FROM (${await duckdbScanSql(table)}) ORDER BY 1`,
+    );
+    expect(back).toEqual([
+      { event_id: 'aware', us: String(micros) },
+      { event_id: 'naive', us: String(micros) },
     ]);
   });
 
