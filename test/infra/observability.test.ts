@@ -74,3 +74,14 @@ describe('alarms', () => {
     expect(JSON.stringify(key?.properties.KeyPolicy)).toContain('cloudwatch.amazonaws.com');
   });
 });
+
+describe('cost model assumptions match the app', () => {
+  it('counts the same KMS keys, alarms, dashboards and Iceberg tables as the synthesized app', async () => {
+    const { DEFAULT_ASSUMPTIONS } = await import('../../infra/cost/model.ts');
+    const { TABLES } = await import('../../lambdas/shared/catalog/index.ts');
+    expect(resourcesOfType(app, 'AWS::KMS::Key')).toHaveLength(DEFAULT_ASSUMPTIONS.kmsKeys);
+    expect(resourcesOfType(app, 'AWS::CloudWatch::Alarm')).toHaveLength(DEFAULT_ASSUMPTIONS.alarms);
+    expect(resourcesOfType(app, 'AWS::CloudWatch::Dashboard')).toHaveLength(DEFAULT_ASSUMPTIONS.dashboards);
+    expect(TABLES.length).toBe(DEFAULT_ASSUMPTIONS.icebergTables);
+  });
+});
