@@ -164,6 +164,25 @@ export interface TrainInput {
   readonly snapshots?: Record<string, string>;
 }
 
+/** Validates the `TrainAndEvaluate` task input (what the state machine passes). */
+export function parseTrainInput(input: unknown, now: Date = new Date()): TrainInput {
+  const o = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  if (typeof o.interactionsUri !== 'string' || o.interactionsUri === '') {
+    throw new TrainingInputError('interactionsUri is required');
+  }
+  const snapshots = o.snapshots;
+  return {
+    run: prepareRun(o.run, now),
+    interactionsUri: o.interactionsUri,
+    ...(typeof o.cooccurrenceUri === 'string' && o.cooccurrenceUri !== ''
+      ? { cooccurrenceUri: o.cooccurrenceUri }
+      : {}),
+    ...(typeof snapshots === 'object' && snapshots !== null
+      ? { snapshots: Object.fromEntries(Object.entries(snapshots).map(([k, v]) => [k, String(v)])) }
+      : {}),
+  };
+}
+
 export interface TrainOutput {
   readonly version: string;
   readonly model: string;
