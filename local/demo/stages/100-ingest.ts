@@ -67,7 +67,8 @@ async function readFeatures(runtime: EmbeddedRuntime, now: number, sampleUser: s
   });
   const trending = [];
   for (const window of ['5m', '1h'] as const) {
-    const t = await getTrending(store, { window, now, k: 5 });
+    // The last complete window: the newest one is usually only partly filled.
+    const t = await getTrending(store, { window, now: bucketStart(now, window) - 1, k: 5 });
     trending.push({ window, bucket_start: t.bucket_start, products: t.products });
   }
   const revenue = [];
