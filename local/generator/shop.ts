@@ -353,6 +353,8 @@ function* eventStream(
   let sessionNo = 0;
   let orderNo = 0;
   const held: { due: number; event: GeneratedEvent }[] = [];
+  /** Smallest `due` among held events: the held list is scanned only when one is due. */
+  let nextDue = Number.POSITIVE_INFINITY;
   const sessionEvents: GeneratedEvent[] = [];
 
   const nextId = () => {
@@ -374,21 +376,30 @@ function* eventStream(
         event = nextEvent;
       }
       if (rng.chance(rates.late)) {
-        held.push({ due: emitted + 200 + rng.int(2_000), event });
+        const due = emitted + 200 + rng.int(2_000);
+        held.push({ due, event });
+        if (due < nextDue) nextDue = due;
       } else {
         yield event;
         emitted += 1;
       }
       if (rng.chance(rates.duplicate) && emitted + held.length < target) {
-        held.push({ due: emitted + rng.int(300), event: { ...event } });
+        const due = emitted + rng.int(300);
+        held.push({ due, event: { ...event } });
+        if (due < nextDue) nextDue = due;
       }
+      if (emitted < nextDue) continue;
+      // Release what is due (in hold order) and find the next due position.
+      nextDue = Number.POSITIVE_INFINITY;
       for (let h = held.length - 1; h >= 0; h -= 1) {
         const entry = held[h] as (typeof held)[number];
-        if (entry.due <= emitted) {
-          held.splice(h, 1);
-          yield entry.event;
-          emitted += 1;
+        if (entry.due > emitted) {
+          if (entry.due < nextDue) nextDue = entry.due;
+          continue;
         }
+        held.splice(h, 1);
+        yield entry.event;
+        emitted += 1;
       }
     }
   }
