@@ -32,6 +32,7 @@ import {
   applyWindowAggregates,
   DEFAULT_DEDUP_TTL_DAYS,
   findDuplicates,
+  type SessionListsMode,
   writeDedupMarkers,
 } from '../shared/features/apply.ts';
 import { padSequence } from '../shared/features/feature-keys.ts';
@@ -51,6 +52,8 @@ export interface ConsumerDeps {
   readonly recentItemsCap?: number;
   /** Lifetime of dedup markers. @default DEFAULT_DEDUP_TTL_DAYS (7) */
   readonly dedupTtlDays?: number;
+  /** Which sessions keep a recent-items list (see `SessionListsMode`). @default 'all' */
+  readonly sessionLists?: SessionListsMode;
   readonly logger?: ConsumerLogger;
   /** Powertools Metrics (CloudWatch EMF); the Lambda entry point passes one, local runs need not. */
   readonly metrics?: Pick<Metrics, 'addMetric' | 'publishStoredMetrics'>;
@@ -211,7 +214,12 @@ export async function processKinesisBatch(
         if (s) s.replayed = true;
       }
       await applyWindowAggregates(deps.store, toApply);
-      await applyRecentItems(deps.store, toApply, deps.recentItemsCap ?? DEFAULT_RECENT_ITEMS_CAP);
+      await applyRecentItems(
+        deps.store,
+        toApply,
+        deps.recentItemsCap ?? DEFAULT_RECENT_ITEMS_CAP,
+        deps.sessionLists ?? 'all',
+      );
       await writeDedupMarkers(deps.store, dedup.fresh, {
         now: deps.now,
         ttlDays: deps.dedupTtlDays ?? DEFAULT_DEDUP_TTL_DAYS,

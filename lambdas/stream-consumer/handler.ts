@@ -4,13 +4,19 @@
  *  - `FEATURES_TABLE_NAME`  DynamoDB features table,
  *  - `QUARANTINE_URI`       lake root for rejected records (`s3://bucket/` or `file:///dir/`),
  *  - `RECENT_ITEMS_CAP`     optional, length of recent-items lists (default 20),
- *  - `DEDUP_TTL_DAYS`       optional, lifetime of dedup markers (default 7).
+ *  - `DEDUP_TTL_DAYS`       optional, lifetime of dedup markers (default 7),
+ *  - `SESSION_LISTS`        optional, `all` (default) or `anonymous`: which sessions keep a
+ *                           recent-items list (see `SessionListsMode` in features/apply.ts).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { documentClient } from '../shared/aws-clients.ts';
-import { intEnv, requireEnv } from '../shared/env.ts';
-import { DEFAULT_DEDUP_TTL_DAYS } from '../shared/features/apply.ts';
+import { intEnv, optionalEnv, requireEnv } from '../shared/env.ts';
+import {
+  DEFAULT_DEDUP_TTL_DAYS,
+  isSessionListsMode,
+  type SessionListsMode,
+} from '../shared/features/apply.ts';
 import { DynamoFeatureStore } from '../shared/features/dynamo-store.ts';
 import { DEFAULT_RECENT_ITEMS_CAP } from '../shared/features/recent.ts';
 import { createObjectStore } from '../shared/object-store.ts';
@@ -29,12 +35,20 @@ function positiveIntEnv(name: string, fallback: number): number {
   return value;
 }
 
+function sessionListsEnv(): SessionListsMode {
+  const value = optionalEnv('SESSION_LISTS') ?? 'all';
+  if (!isSessionListsMode(value))
+    throw new Error(`environment variable SESSION_LISTS must be all or anonymous, got ${value}`);
+  return value;
+}
+
 export const handler = createConsumerHandler({
   store: new DynamoFeatureStore({ client: documentClient(), tableName: requireEnv('FEATURES_TABLE_NAME') }),
   quarantine: createObjectStore(requireEnv('QUARANTINE_URI')),
   now: Date.now,
   recentItemsCap: positiveIntEnv('RECENT_ITEMS_CAP', DEFAULT_RECENT_ITEMS_CAP),
   dedupTtlDays: positiveIntEnv('DEDUP_TTL_DAYS', DEFAULT_DEDUP_TTL_DAYS),
+  sessionLists: sessionListsEnv(),
   logger,
   metrics,
 });

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoFeatureStore, UnprocessedItemsError } from '../../lambdas/shared/features/dynamo-store.ts';
+import { DYNAMO_LIMITS } from '../../lambdas/shared/features/store.ts';
 
 type Sent = { name: string; input: Record<string, unknown> };
 
@@ -133,6 +134,19 @@ describe('DynamoFeatureStore', () => {
     });
     expect(await store.applyWindowUpdate({ pk: 'TREND#5m#x', sk: 'SHARD#s' }, update)).toBe(false);
     expect(store.stats).toMatchObject({ writeRequests: 2, conditionalFailures: 1 });
+  });
+
+  it('an update with the maximum number of counters keeps its expression under 3,500 characters', async () => {
+    const { client, sent } = fakeClient({ UpdateCommand: [() => ({})] });
+    const store = new DynamoFeatureStore({ client, tableName: 't' });
+    const add = new Map<string, number>();
+    for (let i = 0; i < DYNAMO_LIMITS.maxAddAttributesPerUpdate; i += 1) add.set(`p#product-${i}`, 1);
+    await store.applyWindowUpdate({ pk: 'p', sk: 's' }, { add, firstSeq: '1', lastSeq: '2', expiresAt: 1 });
+    const expression = String(sent[0]?.input.UpdateExpression);
+    expect(expression.length).toBeLessThan(3_500);
+    expect(Object.keys(sent[0]?.input.ExpressionAttributeNames ?? {})).toHaveLength(
+      DYNAMO_LIMITS.maxAddAttributesPerUpdate + 2,
+    );
   });
 
   it('putIfVersion conditions on absence or on the expected version; other errors propagate', async () => {

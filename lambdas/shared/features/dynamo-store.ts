@@ -164,9 +164,11 @@ export class DynamoFeatureStore implements FeatureStore {
     const adds: string[] = [];
     let i = 0;
     for (const [name, delta] of update.add) {
-      names[`#a${i}`] = name;
-      values[`:a${i}`] = delta;
-      adds.push(`#a${i} :a${i}`);
+      // Base-36 placeholders keep the expression short: 300 counters stay under ~3.3 KB.
+      const id = i.toString(36);
+      names[`#a${id}`] = name;
+      values[`:a${id}`] = delta;
+      adds.push(`#a${id} :a${id}`);
       i += 1;
     }
     const expression = `${adds.length > 0 ? `ADD ${adds.join(', ')} ` : ''}SET #seq = :last, #exp = :exp`;

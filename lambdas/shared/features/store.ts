@@ -70,6 +70,9 @@ export function newStats(): StoreStats {
 export const DYNAMO_LIMITS = {
   batchGetKeys: 100,
   batchWriteItems: 25,
-  /** Counter attributes per UpdateItem, keeping the expression well below DynamoDB's 4 KB. */
-  maxAddAttributesPerUpdate: 200,
+  /**
+   * Counter attributes per UpdateItem: with base-36 placeholders (`#a7q :a7q, `) the update
+   * expression stays below ~3.3 KB, under DynamoDB's 4 KB expression limit.
+   */
+  maxAddAttributesPerUpdate: 300,
 } as const;
