@@ -94,7 +94,9 @@ export async function buildWriteSelect(
   selectSql: string,
   opts: Pick<WriteOptions, 'schema' | 'spec' | 'sortOrder'>,
 ): Promise<string> {
-  const described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM (${selectSql}) AS __q`);
+  // The caller's SQL is wrapped as a subquery: a trailing `;` or `-- comment` must not break it.
+  const query = `${selectSql.trim().replace(/;+$/, '')}\n`;
+  const described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM (${query}) AS __q`);
   const describedRows = await described.getRowObjectsJson();
   const queryColumns = describedRows.map((r) => String(r.column_name));
   const sourceTypes = new Map(describedRows.map((r) => [String(r.column_name), String(r.column_type)]));
@@ -140,7 +142,7 @@ export async function buildWriteSelect(
         : undefined;
     })
     .filter((s): s is string => s !== undefined);
-  const inner = `SELECT ${projection.join(', ')} FROM (${selectSql}) AS __q`;
+  const inner = `SELECT ${projection.join(', ')} FROM (${query}) AS __q`;
   const withParts = parts.length > 0 ? `SELECT *, ${parts.join(', ')} FROM (${inner}) AS __t` : inner;
   return order.length > 0 ? `${withParts} ORDER BY ${order.join(', ')}` : withParts;
 }

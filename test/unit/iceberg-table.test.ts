@@ -434,9 +434,13 @@ describe('writes', () => {
     );
     expect(await listFiles(table.tableDir)).toEqual(filesBefore);
     expect(table.version).toBe(2);
+    // A trailing semicolon or line comment in the caller's SQL is fine.
+    expect((await table.appendQuery(conn, `${eventsSql('s', 1)};\n`)).addedRecords).toBe(1);
+    expect((await table.appendQuery(conn, `${eventsSql('t', 1)} -- trailing comment`)).addedRecords).toBe(1);
+    expect(table.version).toBe(4);
     // An empty result appends nothing.
     expect((await table.appendQuery(conn, `${eventsSql('z', 1)} WHERE false`)).operation).toBe('noop');
-    expect(table.version).toBe(2);
+    expect(table.version).toBe(4);
   });
 });
 
