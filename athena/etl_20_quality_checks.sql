@@ -89,6 +89,14 @@ checks AS (
   ) x
   WHERE x.valid_to IS DISTINCT FROM x.next_from
   UNION ALL
+  SELECT 'bronze_oltp_customers_unique', 'bronze.oltp_customers', 'blocking',
+         CAST(count(*) AS double), 0.0E0, count(*) = 0, 'customer ids appearing twice in one OLTP snapshot'
+  FROM (SELECT snapshot_at, customer_id FROM bronze.oltp_customers GROUP BY snapshot_at, customer_id HAVING count(*) > 1) x
+  UNION ALL
+  SELECT 'bronze_oltp_products_unique', 'bronze.oltp_products', 'blocking',
+         CAST(count(*) AS double), 0.0E0, count(*) = 0, 'product ids appearing twice in one OLTP snapshot'
+  FROM (SELECT snapshot_at, product_id FROM bronze.oltp_products GROUP BY snapshot_at, product_id HAVING count(*) > 1) x
+  UNION ALL
   SELECT 'silver_dim_product_one_current', 'silver.dim_product', 'blocking',
          CAST(count(*) AS double), 0.0E0, count(*) = 0, 'products without exactly one current version'
   FROM (SELECT product_id FROM silver.dim_product GROUP BY product_id HAVING count_if(is_current) <> 1) x

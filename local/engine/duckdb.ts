@@ -13,7 +13,9 @@
  *   snapshots (Athena's maintenance statements, mapped to the local library).
  * - Only catalog tables can be referenced; file readers and other schemas are refused.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import {
   getTable,
@@ -37,8 +39,10 @@ import {
   createDuckdbView,
   type IcebergTable,
   LocalIcebergCatalog,
+  type OverwriteScope,
   type PartitionValue,
   TableAlreadyExistsError,
+  toLocalPath,
 } from '../iceberg/index.ts';
 import { type TransformName, transformResultType, transformSql } from '../iceberg/transforms.ts';
 import { partitionValueFromText } from '../iceberg/values.ts';
@@ -66,6 +70,17 @@ export interface WriteOutcome {
   readonly table: string;
   readonly commit?: CommitResult;
   readonly rows: number;
+}
+
+/** A table whose files are on disk but cannot be read as an Iceberg table. */
+export class LakeTableDamagedError extends Error {
+  constructor(
+    readonly table: string,
+    detail: string,
+  ) {
+    super(`lake table ${table} is damaged: ${detail}`);
+    this.name = 'LakeTableDamagedError';
+  }
 }
 
 const STAGE = '__shoplake_stage';
@@ -137,7 +152,17 @@ export class DuckdbEngine implements QueryEngine {
   private async attach(spec: TableSpec, create: boolean): Promise<void> {
     const ident = qualifiedName(spec);
     let table: IcebergTable;
-    if (create && !(await this.catalog.tableExists(ident))) {
+    const exists = await this.catalog.tableExists(ident);
+    if (!exists) {
+      const dataDir = join(this.catalog.tableDir(ident), 'data');
+      if (existsSync(dataDir) && readdirSync(dataDir).length > 0) {
+        throw new LakeTableDamagedError(
+          ident,
+          `${dataDir} holds data files but the table has no metadata (metadata/v<N>.metadata.json missing); not recreating it over existing data — restore the metadata directory`,
+        );
+      }
+    }
+    if (create && !exists) {
       try {
         table = await this.catalog.createTable(ident, localTableSpec(spec));
       } catch (error: unknown) {
@@ -355,6 +380,9 @@ export class DuckdbEngine implements QueryEngine {
   ): Promise<{ affectedRows: number; snapshotId?: number }> {
     const { ident } = this.targetTable(info);
     const table = await this.table(ident);
+    // The snapshot the staged copy is read from: the commit must replace exactly that, so a
+    // concurrent commit in between makes it fail (CommitConflictError) instead of being lost.
+    const readSnapshot = table.metadata['current-snapshot-id'];
     await this.connection.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} AS SELECT * FROM ${ident}`);
     try {
       await this.run(replaceTarget(sql, info, STAGE), params);
@@ -374,7 +402,7 @@ export class DuckdbEngine implements QueryEngine {
       if (partExprs.length === 0) {
         const changed = await this.count(`SELECT count(*) FROM (${diff})`);
         if (changed === 0) return { affectedRows: 0 };
-        const commit = await table.overwriteQuery(this.connection, `SELECT * FROM ${STAGE}`, { whole: true });
+        const commit = await this.overwrite(table, `SELECT * FROM ${STAGE}`, { whole: true }, readSnapshot);
         this.commits.push({ table: ident, commit, rows: changed });
         await this.defineView(ident, table);
         return { affectedRows: changed, snapshotId: commit.snapshotId };
@@ -402,10 +430,11 @@ export class DuckdbEngine implements QueryEngine {
         const match = partExprs
           .map((p, i) => `c.p${i} IS NOT DISTINCT FROM CAST(${p.sql} AS VARCHAR)`)
           .join(' AND ');
-        const commit = await table.overwriteQuery(
-          this.connection,
+        const commit = await this.overwrite(
+          table,
           `SELECT * FROM ${STAGE} WHERE EXISTS (SELECT 1 FROM ${CHANGED} c WHERE ${match})`,
           { partitions: 'affected', alsoReplace },
+          readSnapshot,
         );
         this.commits.push({ table: ident, commit, rows: affectedRows });
         await this.defineView(ident, table);
@@ -418,10 +447,31 @@ export class DuckdbEngine implements QueryEngine {
     }
   }
 
+  /** Copy-on-write overwrite validated against the snapshot the new rows were computed from. */
+  private async overwrite(
+    table: IcebergTable,
+    selectSql: string,
+    scope: OverwriteScope,
+    readSnapshot: number,
+  ): Promise<CommitResult> {
+    const files = await table.writeQuery(this.connection, selectSql);
+    try {
+      return await table.overwriteFiles(files, scope, readSnapshot);
+    } catch (error: unknown) {
+      await Promise.all(files.map((f) => rm(toLocalPath(f.filePath), { force: true })));
+      throw error;
+    }
+  }
+
   /** OPTIMIZE … REWRITE DATA USING BIN_PACK → compaction; VACUUM → snapshot expiry. */
   private async maintenance(sql: string): Promise<WriteOutcome> {
     const tokens = tokenize(sql).map((t) => t.text);
     const words = tokens.map((t) => t.toLowerCase());
+    if (words[0] !== 'optimize' && words[0] !== 'vacuum') {
+      throw new ForbiddenSqlError(
+        'DDL is not run on the lake: tables come from the catalog (only OPTIMIZE … REWRITE DATA USING BIN_PACK and VACUUM are supported)',
+      );
+    }
     const ident = `${words[1] ?? ''}${words[2] ?? ''}${words[3] ?? ''}`;
     const spec = getTable(ident);
     const name = qualifiedName(spec);

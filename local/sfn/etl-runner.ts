@@ -298,7 +298,7 @@ export async function runLocalEtl(options: LocalEtlOptions): Promise<LocalEtlRes
           name = String(parsed.Error ?? name);
           cause = String(parsed.Cause ?? cause);
           if (name === 'DataQualityGateFailed') {
-            const rows: unknown = JSON.parse(cause);
+            const rows: unknown = parsed.FailedChecks;
             if (Array.isArray(rows)) {
               const [head, ...rest] = rows as { Data?: { VarCharValue?: string }[] }[];
               const names = (head?.Data ?? []).map((d) => d.VarCharValue ?? '');
