@@ -157,6 +157,20 @@ function asPyicebergReads(rows: Canon[] | undefined): Canon[] {
   });
 }
 
+/** pyiceberg row filters on each primitive column type, with the same predicate in JS. */
+const COLUMN_FILTERS: [string, (r: Record<string, Canon>) => boolean][] = [
+  ["event_id >= 'b003'", (r) => String(r.event_id) >= 'b003'],
+  ['quantity = 3', (r) => r.quantity === 3],
+  ['views > 5000000000', (r) => Number(r.views) > 5_000_000_000],
+  ['price < 3.0', (r) => r.price !== null && Number(r.price) < 3],
+  ['is_member = true', (r) => r.is_member === true],
+  ["signup_date < '2020-01-05'", (r) => r.signup_date !== null && String(r.signup_date) < '2020-01-05'],
+  ["amount >= '20.50'", (r) => r.amount !== null && Number(r.amount) >= 20.5],
+  ["country = 'FR'", (r) => r.country === 'FR'],
+  ['country IS NULL', (r) => r.country === null],
+  ["channel = 'ch1'", (r) => r.channel === 'ch1'],
+];
+
 interface PyRead {
   schema: IcebergSchema;
   spec: { 'source-id': number; 'field-id': number; name: string; transform: string }[];
@@ -301,6 +315,7 @@ describe('pyiceberg reads shoplake tables', () => {
       table.metadataLocation,
       [snap.first ?? 0, snap.third ?? 0],
       '2026-11-21T00:00:00+00:00',
+      COLUMN_FILTERS.map(([f]) => f),
     );
   }, 120_000);
 
@@ -327,6 +342,15 @@ describe('pyiceberg reads shoplake tables', () => {
   it('with identical rows in past snapshots (time travel), each with its own schema', () => {
     expect(sortById(py.reads[String(snap.first)]?.rows ?? [])).toEqual(asPyicebergReads(expected.first));
     expect(sortById(py.reads[String(snap.third)]?.rows ?? [])).toEqual(asPyicebergReads(expected.third));
+  });
+
+  it('filters on every column type with our lower/upper bounds without losing rows', () => {
+    for (const [expr, keep] of COLUMN_FILTERS) {
+      const want = (expected.current ?? []).filter((r) => keep(r as Record<string, Canon>));
+      expect(want.length, expr).toBeGreaterThan(0);
+      expect(want.length, expr).toBeLessThan(expected.current?.length ?? 0);
+      expect(sortById(py.filters[expr]?.rows ?? []), expr).toEqual(asPyicebergReads(want));
+    }
   });
 
   it('prunes files with our partition values and column bounds, without losing rows', () => {
