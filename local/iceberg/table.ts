@@ -12,7 +12,18 @@
  * starting point and probe for newer versions, so a stale hint never hides a commit.
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import { access, link, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import {
+  access,
+  link,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import {
@@ -668,6 +679,30 @@ export class IcebergTable {
       }
     }
     return { ...result, deletedPaths };
+  }
+
+  /**
+   * Deletes files under the table directory that no snapshot references and that are older
+   * than `olderThanMs` (default: 3 days ago, Iceberg's default) — leftovers of writers that
+   * crashed between writing and committing. The age limit protects files of writes still in
+   * flight; metadata JSON versions and the version hint are never touched.
+   */
+  async removeOrphanFiles(opts: { olderThanMs?: number } = {}): Promise<string[]> {
+    await this.refresh();
+    const olderThan = opts.olderThanMs ?? Date.now() - 3 * 86_400_000;
+    const referenced = new Set([...(await this.reachableFiles(this.metadata.snapshots))].map(toLocalPath));
+    const deleted: string[] = [];
+    const entries = await readdir(this.tableDir, { withFileTypes: true, recursive: true });
+    for (const e of entries) {
+      if (!e.isFile()) continue;
+      const file = path.join(e.parentPath, e.name);
+      if (referenced.has(file) || METADATA_FILE.test(e.name) || e.name === 'version-hint.text') continue;
+      const info = await stat(file).catch(() => undefined);
+      if (!info || info.mtimeMs >= olderThan) continue;
+      await rm(file, { force: true });
+      deleted.push(file);
+    }
+    return deleted.sort();
   }
 
   private async reachableFiles(snapshots: Snapshot[]): Promise<Set<string>> {

@@ -1,7 +1,7 @@
 // Unit tests of local Iceberg table operations on a temporary warehouse: writes through DuckDB,
 // time travel, copy-on-write overwrite, schema evolution, expiry, compaction, errors.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -377,6 +377,33 @@ describe('writes', () => {
       table.currentSnapshot()?.['snapshot-id'],
     ]);
     expect(await ids(table)).toEqual(['b0', 'b1', 'b2', 'b3', 'b4', 'c0']);
+  });
+
+  it('removes orphan files older than the limit, never referenced or recent ones', async () => {
+    const table = await catalog.createTable(nextIdent(), EVENTS);
+    await table.appendQuery(conn, eventsSql('a', 3));
+    const live = await listFiles(table.tableDir);
+    const oldOrphan = path.join(
+      table.tableDir,
+      'data',
+      'event_time_day=2026-11-20',
+      'crashed-writer.parquet',
+    );
+    const oldStaging = path.join(table.tableDir, 'data', '.staging-x', 'data_1.parquet');
+    const newOrphan = path.join(table.tableDir, 'metadata', 'in-flight-m0.avro');
+    await mkdir(path.dirname(oldStaging), { recursive: true });
+    for (const f of [oldOrphan, oldStaging, newOrphan]) await writeFile(f, 'x');
+    const weekAgo = new Date(Date.now() - 7 * 86_400_000);
+    await utimes(oldOrphan, weekAgo, weekAgo);
+    await utimes(oldStaging, weekAgo, weekAgo);
+    // Live files are old too: age alone never deletes a referenced file.
+    for (const f of live) await utimes(f, weekAgo, weekAgo);
+    const deleted = await table.removeOrphanFiles();
+    expect(deleted).toEqual([oldOrphan, oldStaging].sort());
+    const after = await listFiles(table.tableDir);
+    for (const f of live) expect(after).toContain(f);
+    expect(after).toContain(newOrphan);
+    expect(await ids(table)).toEqual(['a0', 'a1', 'a2']);
   });
 
   it('compacts the small files of each partition into one (operation replace, same rows)', async () => {
