@@ -75,7 +75,10 @@ const eventJson = (n: number, date = '2026-11-20') =>
 const dataOf = (event: KinesisStreamEvent) =>
   event.Records.map((r) => Buffer.from(r.kinesis.data, 'base64').toString('utf8'));
 
-if (EXTERNAL) console.warn('realtime-runtime.test.ts: skipped with SHOPLAKE_EXTERNAL_AWS=1 (it tests the in-process emulators)');
+if (EXTERNAL)
+  console.warn(
+    'realtime-runtime.test.ts: skipped with SHOPLAKE_EXTERNAL_AWS=1 (it tests the in-process emulators)',
+  );
 
 describe.skipIf(EXTERNAL)('local runtime stand-ins (in-process emulators)', () => {
   it('provisions tables (with GSIs) and the stream from a template, idempotently', async () => {
