@@ -207,7 +207,7 @@ async function appendFiles(
  */
 export function writeLandingFiles(
   lakeDir: string,
-  events: Iterable<{ event_time: string } & Record<string, unknown>>,
+  events: Iterable<{ readonly event_time: string }>,
   options: { part?: string } = {},
 ): { files: number; records: number } {
   const byDate = new Map<string, string[]>();
