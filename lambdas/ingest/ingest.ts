@@ -233,8 +233,9 @@ export async function ingestBody(body: string | null, deps: IngestDeps): Promise
   events.forEach((raw, index) => {
     const r = parseEvent(raw, { now: deps.now });
     if (!r.ok) {
-      results[index] = { index, status: 'rejected', reason: r.reason, detail: r.detail };
-      if (r.event_id) results[index] = { ...results[index], event_id: r.event_id } as EventResult;
+      results[index] = r.event_id
+        ? { index, event_id: r.event_id, status: 'rejected', reason: r.reason, detail: r.detail }
+        : { index, status: 'rejected', reason: r.reason, detail: r.detail };
       rejected.push({ reason: r.reason, detail: r.detail, raw, context: { index } });
       return;
     }

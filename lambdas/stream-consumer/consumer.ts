@@ -26,7 +26,7 @@ import type {
   KinesisStreamRecord,
 } from 'aws-lambda';
 import { parseEvent, type RejectReason, type ShopEvent } from '../shared/event-schema.ts';
-import type { FeatureRecord } from '../shared/features/aggregate.ts';
+import { DEFAULT_WINDOW_SLICES, type FeatureRecord } from '../shared/features/aggregate.ts';
 import {
   applyRecentItems,
   applyWindowAggregates,
@@ -52,6 +52,8 @@ export interface ConsumerDeps {
   readonly recentItemsCap?: number;
   /** Lifetime of dedup markers. @default DEFAULT_DEDUP_TTL_DAYS (7) */
   readonly dedupTtlDays?: number;
+  /** Items the product counters of a window item are spread over (`TREND_SLICES`). @default 1 */
+  readonly windowSlices?: number;
   /** Which sessions keep a recent-items list (see `SessionListsMode`). @default 'all' */
   readonly sessionLists?: SessionListsMode;
   readonly logger?: ConsumerLogger;
@@ -213,7 +215,7 @@ export async function processKinesisBatch(
         const s = bySeq.get(r);
         if (s) s.replayed = true;
       }
-      await applyWindowAggregates(deps.store, toApply);
+      await applyWindowAggregates(deps.store, toApply, deps.windowSlices ?? DEFAULT_WINDOW_SLICES);
       await applyRecentItems(
         deps.store,
         toApply,

@@ -5,6 +5,8 @@
  *  - `QUARANTINE_URI`       lake root for rejected records (`s3://bucket/` or `file:///dir/`),
  *  - `RECENT_ITEMS_CAP`     optional, length of recent-items lists (default 20),
  *  - `DEDUP_TTL_DAYS`       optional, lifetime of dedup markers (default 7),
+ *  - `TREND_SLICES`         optional, items per window bucket and shard for product counters
+ *                           (default 1; raise for catalogs with > ~8,000 active products/hour/shard),
  *  - `SESSION_LISTS`        optional, `all` (default) or `anonymous`: which sessions keep a
  *                           recent-items list (see `SessionListsMode` in features/apply.ts).
  */
@@ -12,6 +14,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { documentClient } from '../shared/aws-clients.ts';
 import { intEnv, optionalEnv, requireEnv } from '../shared/env.ts';
+import { DEFAULT_WINDOW_SLICES } from '../shared/features/aggregate.ts';
 import {
   DEFAULT_DEDUP_TTL_DAYS,
   isSessionListsMode,
@@ -49,6 +52,7 @@ export const handler = createConsumerHandler({
   recentItemsCap: positiveIntEnv('RECENT_ITEMS_CAP', DEFAULT_RECENT_ITEMS_CAP),
   dedupTtlDays: positiveIntEnv('DEDUP_TTL_DAYS', DEFAULT_DEDUP_TTL_DAYS),
   sessionLists: sessionListsEnv(),
+  windowSlices: positiveIntEnv('TREND_SLICES', DEFAULT_WINDOW_SLICES),
   logger,
   metrics,
 });

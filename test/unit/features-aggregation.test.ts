@@ -164,6 +164,48 @@ describe('applying aggregates', () => {
     ]);
   });
 
+  it('spreading product counters over slices changes the items, not the answers', async () => {
+    const records = Array.from({ length: 400 }, (_, i) =>
+      rec(
+        i % 10 === 0
+          ? ev(purchaseEvent({ event_time: '2026-11-21T10:01:00Z' }))
+          : ev(
+              wireEvent({
+                product_id: `p${i % 97}`,
+                category: `c${i % 5}`,
+                event_time: '2026-11-21T10:01:00Z',
+              }),
+            ),
+        i,
+      ),
+    );
+    const one = new MemoryFeatureStore();
+    const four = new MemoryFeatureStore();
+    await applyWindowAggregates(one, records, 1);
+    await applyWindowAggregates(four, records.slice(0, 250), 4);
+    await applyWindowAggregates(four, records.slice(100), 4); // overlapping replay
+    const at = { window: '1h' as const, now: Date.parse('2026-11-21T10:30:00Z'), k: 200 };
+    expect(await getTrending(four, at)).toEqual(await getTrending(one, at));
+    expect(await getTrending(four, { ...at, category: 'c3' })).toEqual(
+      await getTrending(one, { ...at, category: 'c3' }),
+    );
+    const bucket = { window: '5m' as const, bucketStart: Date.parse('2026-11-21T10:00:00Z') };
+    expect(await getWindowTotals(four, bucket)).toEqual(await getWindowTotals(one, bucket));
+    const items = await listWindowItems(four);
+    expect(items.map((i) => `${i.window}/${i.slice}`)).toEqual([
+      '1h/0',
+      '1h/1',
+      '1h/2',
+      '1h/3',
+      '5m/0',
+      '5m/1',
+      '5m/2',
+      '5m/3',
+    ]);
+    expect(items.find((i) => i.slice === 2)?.counters.events).toBeUndefined();
+    expect(items.find((i) => i.slice === 2)?.counters.orders).toBeUndefined();
+  });
+
   it('revenue stays exact in cents over many additions', async () => {
     const store = new MemoryFeatureStore();
     const records = Array.from({ length: 300 }, (_, i) =>

@@ -87,29 +87,73 @@ export interface FeatureRecord {
   readonly seq: string;
 }
 
-/** Groups a batch's contributions by window item (window × bucket × shard), sequence-ordered. */
-export function planWindowUpdates(records: readonly FeatureRecord[]): WindowItemPlan[] {
+/**
+ * Default number of items the product/category counters of one (window, bucket, shard) are
+ * spread over. One item holds up to 400 KB — roughly 8,000 distinct product/category counters
+ * per shard per bucket. A shop whose busiest hour touches more distinct products per shard
+ * raises `TREND_SLICES`; readers sum every item of a bucket, so they need no change. Change it
+ * only between deployments with a drained stream: a replay across the change would re-apply
+ * already counted records to the new slice items.
+ */
+export const DEFAULT_WINDOW_SLICES = 1;
+
+/** Which slice item a counter lives in: totals always in slice 0, products/categories by hash. */
+export function sliceOf(attribute: string, slices: number): number {
+  if (slices <= 1 || !(attribute.startsWith('p#') || attribute.startsWith('c#'))) return 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < attribute.length; i += 1) {
+    h ^= attribute.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % slices;
+}
+
+function splitBySlice(deltas: ReadonlyMap<string, number>, slices: number): Map<number, Map<string, number>> {
+  const out = new Map<number, Map<string, number>>();
+  for (const [name, d] of deltas) {
+    const slice = sliceOf(name, slices);
+    let m = out.get(slice);
+    if (!m) {
+      m = new Map();
+      out.set(slice, m);
+    }
+    m.set(name, d);
+  }
+  return out;
+}
+
+/**
+ * Groups a batch's contributions by window item (window × bucket × shard [× slice]),
+ * sequence-ordered.
+ */
+export function planWindowUpdates(
+  records: readonly FeatureRecord[],
+  slices: number = DEFAULT_WINDOW_SLICES,
+): WindowItemPlan[] {
   const plans = new Map<string, WindowItemPlan>();
   const sorted = [...records].sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
   for (const r of sorted) {
     const deltas = windowContributions(r.event);
+    const parts = slices > 1 ? splitBySlice(deltas, slices) : new Map([[0, deltas]]);
     const t = Date.parse(r.event.event_time);
     for (const window of WINDOW_NAMES) {
       const start = bucketStart(t, window);
-      // Cheap lookup id first; the validated key is built once per item, not once per record.
-      const id = `${window}\u0000${start}\u0000${r.shardId}`;
-      let plan = plans.get(id);
-      if (!plan) {
-        plan = {
-          key: windowKey(window, start, r.shardId),
-          window,
-          bucketStartMs: start,
-          expiresAt: windowExpiresAt(start, window),
-          contributions: [],
-        };
-        plans.set(id, plan);
+      for (const [slice, sliceDeltas] of parts) {
+        // Cheap lookup id first; the validated key is built once per item, not once per record.
+        const id = `${window}\u0000${start}\u0000${r.shardId}\u0000${slice}`;
+        let plan = plans.get(id);
+        if (!plan) {
+          plan = {
+            key: windowKey(window, start, r.shardId, slice),
+            window,
+            bucketStartMs: start,
+            expiresAt: windowExpiresAt(start, window),
+            contributions: [],
+          };
+          plans.set(id, plan);
+        }
+        plan.contributions.push({ seq: r.seq, deltas: sliceDeltas });
       }
-      plan.contributions.push({ seq: r.seq, deltas });
     }
   }
   return [...plans.values()];

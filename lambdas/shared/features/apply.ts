@@ -18,6 +18,7 @@
 import type { ShopEvent } from '../event-schema.ts';
 import {
   chunkContributions,
+  DEFAULT_WINDOW_SLICES,
   type FeatureRecord,
   planWindowUpdates,
   type SeqContribution,
@@ -161,8 +162,9 @@ async function applyChunk(
 export async function applyWindowAggregates(
   store: FeatureStore,
   records: readonly FeatureRecord[],
+  slices: number = DEFAULT_WINDOW_SLICES,
 ): Promise<void> {
-  const plans = planWindowUpdates(records);
+  const plans = planWindowUpdates(records, slices);
   await mapLimit(plans, WRITE_CONCURRENCY, async (plan) => {
     for (const chunk of chunkContributions(plan.contributions)) await applyChunk(store, plan, chunk);
   });

@@ -6,7 +6,7 @@
  * | item                    | pk                             | sk            |
  * |-------------------------|--------------------------------|---------------|
  * | dedup marker            | `EVENT#<event_id>`             | `EVENT`       |
- * | window counters         | `TREND#<5m|1h>#<bucket ISO>`   | `SHARD#<id>`  |
+ * | window counters         | `TREND#<5m|1h>#<bucket ISO>`   | `SHARD#<id>[#<slice>]` |
  * | recent items of a user  | `USER#<user_id>`               | `RECENT`      |
  * | recent items of session | `SESSION#<session_id>`         | `RECENT`      |
  */
@@ -29,9 +29,14 @@ export function windowPk(window: WindowName, bucketStartMs: number): string {
   return key('TREND', window, new Date(bucketStartMs).toISOString());
 }
 
-/** Shard ids come from the event source, not from users; they are still encoded, never trusted. */
-export function windowKey(window: WindowName, bucketStartMs: number, shardId: string): FeatureKey {
-  return { pk: windowPk(window, bucketStartMs), sk: key('SHARD', encodeKeyText(shardId)) };
+/**
+ * Shard ids come from the event source, not from users; they are still encoded, never trusted.
+ * Slice 0 (always present) is `SHARD#<id>`; further slices of product counters `SHARD#<id>#<n>`.
+ */
+export function windowKey(window: WindowName, bucketStartMs: number, shardId: string, slice = 0): FeatureKey {
+  const sk =
+    slice === 0 ? key('SHARD', encodeKeyText(shardId)) : key('SHARD', encodeKeyText(shardId), String(slice));
+  return { pk: windowPk(window, bucketStartMs), sk };
 }
 
 export function userRecentKey(userId: string): FeatureKey {

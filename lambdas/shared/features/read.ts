@@ -150,6 +150,8 @@ export interface WindowItemView {
   window: WindowName;
   bucket_start: string;
   shard: string;
+  /** 0 unless product counters are spread over several items (`TREND_SLICES`). */
+  slice: number;
   counters: Record<string, number>;
 }
 
@@ -166,10 +168,12 @@ export async function listWindowItems(store: FeatureReader): Promise<WindowItemV
     for (const [name, value] of Object.entries(item)) {
       if (typeof value === 'number' && name !== ATTR.expiresAt) counters[name] = value;
     }
+    const skParts = item.sk.split('#');
     out.push({
       window: parts[1],
       bucket_start: parts[2],
-      shard: decodeKeyText(item.sk.slice('SHARD#'.length)),
+      shard: decodeKeyText(skParts[1] ?? ''),
+      slice: Number(skParts[2] ?? 0),
       counters,
     });
   }
@@ -182,9 +186,11 @@ export async function listWindowItems(store: FeatureReader): Promise<WindowItemV
         ? a.bucket_start < b.bucket_start
           ? -1
           : 1
-        : a.shard < b.shard
-          ? -1
-          : 1,
+        : a.shard !== b.shard
+          ? a.shard < b.shard
+            ? -1
+            : 1
+          : a.slice - b.slice,
   );
 }
 
