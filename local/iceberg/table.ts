@@ -424,6 +424,7 @@ export class IcebergTable {
 
   /** Appends already-written data files (e.g. from `writeQuery`) in one snapshot. Retryable. */
   async appendFiles(files: DataFile[], started = performance.now()): Promise<CommitResult> {
+    if (files.length === 0) return this.noop(started);
     const snapshotId = newSnapshotId();
     let addedManifest: ManifestFile | undefined;
     const change: PendingChange = {
