@@ -4,6 +4,7 @@
  * numbers are reproducible and unit-tested. Every line says what it counts, so the estimate
  * can be checked by hand and a wrong assumption is visible.
  */
+import { TABLES } from '../../lambdas/shared/catalog/index.ts';
 import { CONSUMER_EVENT_SOURCE } from '../definitions/resources.ts';
 import { PRICES, type PriceName } from './prices.ts';
 
@@ -106,7 +107,7 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
   taskGbSecondsPerMonth: 2_000,
   biQueriesPerMonth: 300,
   biBytesPerQuery: 50 * 1024 ** 2,
-  icebergTables: 28,
+  icebergTables: TABLES.length,
   compactionDpuHoursPerGb: 0.05,
   maintenanceRunsPerTablePerMonth: 60,
   logBytesPerInvocation: 1_000,

@@ -242,7 +242,8 @@ export class BiStack extends Stack {
       importMode: 'DIRECT_QUERY',
       permissions,
       physicalTableMap: {
-        [table.tableName]: {
+        // Map keys allow only letters, digits and dashes.
+        [table.tableName.replaceAll('_', '-')]: {
           relationalTable: {
             dataSourceArn: this.dataSource.attrArn,
             catalog: 'AwsDataCatalog',
