@@ -284,3 +284,68 @@ describe.skipIf(EXTERNAL)('local runtime stand-ins (in-process emulators)', () =
     expect(second.sort()).toEqual(Array.from({ length: 5 }, (_, i) => eventJson(100 + i)).sort());
   });
 });
+
+describe.skipIf(EXTERNAL)('real handler modules on the local runtime', () => {
+  it('serves POST /events through lambdas/ingest/handler.ts and consumes with lambdas/stream-consumer/handler.ts', async () => {
+    const runtime = await startLocalRuntime({
+      stateDir: tempDir(),
+      persist: false,
+      consumer: 'module',
+      eventSource: { idlePollMs: 10, maxBatchingWindowSeconds: 0 },
+    });
+    runtimes.push(runtime);
+    runtime.applyEnv();
+    const { startHttpServer } = await import('../../local/runtime/http-server.ts');
+    const server = await startHttpServer({});
+    try {
+      const events = [
+        {
+          event_id: 'm1',
+          event_type: 'product_view',
+          event_time: '2026-11-20T10:00:00Z',
+          session_id: 'sm',
+          user_id: 'um',
+          product_id: 'P1',
+        },
+        {
+          event_id: 'm2',
+          event_type: 'add_to_cart',
+          event_time: '2026-11-20T10:01:00Z',
+          session_id: 'sm',
+          user_id: 'um',
+          product_id: 'P2',
+        },
+        { event_id: 'bad', event_type: 'teleport', event_time: '2026-11-20T10:01:00Z', session_id: 'sm' },
+      ];
+      const res = await fetch(`${server.url}/events`, { method: 'POST', body: JSON.stringify({ events }) });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as {
+        accepted: number;
+        rejected: number;
+        results: { status: string; reason?: string }[];
+      };
+      expect(body.accepted).toBe(2);
+      expect(body.results[2]).toMatchObject({ status: 'rejected', reason: 'unknown_event_type' });
+      await runtime.drain({ timeoutMs: 30_000 });
+      const { documentClient } = await import('../../lambdas/shared/aws-clients.ts');
+      const { DynamoFeatureStore } = await import('../../lambdas/shared/features/dynamo-store.ts');
+      const { getRecentItems } = await import('../../lambdas/shared/features/read.ts');
+      const store = new DynamoFeatureStore({
+        client: documentClient(runtime.clients.dynamodb),
+        tableName: runtime.names.featuresTable,
+      });
+      const recent = await getRecentItems(store, { userId: 'um' });
+      expect(recent.map((i) => i.product_id)).toEqual(['P2', 'P1']);
+      // The rejected event is in the quarantine under the lake root, with its reason.
+      const quarantine = join(runtime.lakeDir, 'quarantine', 'source=ingest');
+      const files = readdirSync(quarantine, { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith('.jsonl'));
+      expect(files).toHaveLength(1);
+      const line = readFileSync(join(quarantine, files[0] ?? ''), 'utf8');
+      expect(line).toContain('unknown_event_type');
+    } finally {
+      await server.close();
+    }
+  });
+});
