@@ -205,9 +205,9 @@ async function appendFiles(
  * Writes normalised events the way the local Firehose lands them (NDJSON part files per UTC
  * event date). Used by benchmarks and tests that start from landed data without the stream.
  */
-export function writeLandingFiles(
+export function writeLandingFiles<T extends { readonly event_time: string }>(
   lakeDir: string,
-  events: Iterable<{ readonly event_time: string }>,
+  events: Iterable<T>,
   options: { part?: string } = {},
 ): { files: number; records: number } {
   const byDate = new Map<string, string[]>();
