@@ -49,13 +49,21 @@ export interface ShoplakeFunctionProps {
   readonly reservedConcurrentExecutions?: number;
 }
 
+/** esbuild target of every bundle (the runtime's Node.js major). */
+export const BUNDLE_TARGET = 'node24';
+/** Package fields esbuild prefers, so dependencies resolve to their ESM builds. */
+export const BUNDLE_MAIN_FIELDS = ['module', 'main'];
+
 export class ShoplakeFunction extends Construct {
   readonly function: NodejsFunction;
+  /** Handler module relative to `lambdas/`. */
+  readonly entry: string;
   readonly logGroup: logs.LogGroup;
   readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: ShoplakeFunctionProps) {
     super(scope, id);
+    this.entry = props.entry;
     const entry = handlerEntry(props.entry);
     this.logGroup = stageLogGroup(this, 'Logs', props.config);
     // An own role instead of AWSLambdaBasicExecutionRole: it may write only to its log group.
@@ -93,8 +101,8 @@ export class ShoplakeFunction extends Construct {
       },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
+        target: BUNDLE_TARGET,
+        mainFields: BUNDLE_MAIN_FIELDS,
         minify: true,
         sourceMap: true,
         sourceMapMode: SourceMapMode.DEFAULT,

@@ -54,7 +54,6 @@ export class ApiStack extends Stack {
       apiKeySourceType: apigw.ApiKeySourceType.HEADER,
       cloudWatchRole: true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
-      minCompressionSize: undefined,
       deployOptions: {
         stageName: API_STAGE_NAME,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
