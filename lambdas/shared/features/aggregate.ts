@@ -180,8 +180,9 @@ export function chunkContributions(
   let current: SeqContribution[] = [];
   let names = new Set<string>();
   for (const c of contributions) {
-    const added = [...c.deltas.keys()].filter((n) => !names.has(n));
-    if (current.length > 0 && names.size + added.length > maxAttributes) {
+    let added = 0;
+    for (const n of c.deltas.keys()) if (!names.has(n)) added += 1;
+    if (current.length > 0 && names.size + added > maxAttributes) {
       chunks.push(current);
       current = [];
       names = new Set();

@@ -64,10 +64,27 @@ export const ATTR = {
   expiresAt: 'expires_at',
 } as const;
 
+/**
+ * Category names repeat on almost every event; their encoding is memoised (bounded, so a flood
+ * of distinct hostile names cannot grow memory without limit).
+ */
+const encodedCategories = new Map<string, string>();
+const MAX_MEMOISED_CATEGORIES = 10_000;
+
+function encodeCategory(category: string): string {
+  let encoded = encodedCategories.get(category);
+  if (encoded === undefined) {
+    encoded = encodeKeyText(category);
+    if (encodedCategories.size >= MAX_MEMOISED_CATEGORIES) encodedCategories.clear();
+    encodedCategories.set(category, encoded);
+  }
+  return encoded;
+}
+
 /** Per-product interaction counter; the category (if known) is part of the name for filtering. */
 export function productAttr(productId: string, category: string | null | undefined): string {
   const pid = safeId('product_id', productId);
-  return category ? key('p', pid, encodeKeyText(category)) : key('p', pid);
+  return category ? key('p', pid, encodeCategory(category)) : key('p', pid);
 }
 
 /** Parses a `p#…` attribute name back into product id and (encoded) category. */
@@ -78,7 +95,7 @@ export function parseProductAttr(name: string): { productId: string; encodedCate
 }
 
 export function categoryAttr(category: string): string {
-  return key('c', encodeKeyText(category));
+  return key('c', encodeCategory(category));
 }
 
 export function eventTypeAttr(eventType: string): string {
