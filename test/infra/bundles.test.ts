@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { IConstruct } from 'constructs';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LAMBDAS_DIR } from '../../infra/constructs/paths.ts';
@@ -36,7 +37,7 @@ function standIn(name: string): string {
 const functions = Object.values(app.stacks)
   .filter((s): s is NonNullable<typeof s> => s !== undefined)
   .flatMap((stack) =>
-    stack.node.findAll().filter((c): c is ShoplakeFunction => c instanceof ShoplakeFunction),
+    stack.node.findAll().filter((c: IConstruct): c is ShoplakeFunction => c instanceof ShoplakeFunction),
   )
   .map((fn) => {
     const cfn = fn.function.node.defaultChild;
