@@ -159,13 +159,19 @@ export async function processKinesisBatch(
   processor.register([...records], async (r: KinesisStreamRecord) => {
     classified.set(r, await classifyRecord(r, deps.now));
   });
-  const processed = await processor.process();
   let failedIndex: number | undefined;
   let failure: string | undefined;
   const fail = (index: number, error: unknown) => {
     if (failedIndex === undefined || index < failedIndex) failedIndex = index;
     failure ??= errorMessage(error);
   };
+  let processed: Awaited<ReturnType<typeof processor.process>> = [];
+  try {
+    processed = await processor.process();
+  } catch (error: unknown) {
+    // Not a bad record (those are classified): an unexpected fault. Retry the whole batch.
+    fail(0, error);
+  }
 
   processed.forEach((entry, i) => {
     const slot = slots[i];
@@ -311,7 +317,9 @@ function quarantineName(slots: readonly Slot[]): string {
     .digest('hex')
     .slice(0, 32);
   const safeShard = /^[A-Za-z0-9._-]{1,64}$/.test(shard) ? shard : 'shard';
-  return `${safeShard}-${first?.sequenceNumber.slice(-20) ?? '0'}-${last?.sequenceNumber.slice(-20) ?? '0'}-${digest}`;
+  // Only digits of the sequence numbers: a malformed one must not make the name invalid.
+  const tail = (slot: Slot | undefined) => slot?.sequenceNumber.replace(/\D/g, '').slice(-20) || '0';
+  return `${safeShard}-${tail(first)}-${tail(last)}-${digest}`;
 }
 
 export type ConsumerHandler = (

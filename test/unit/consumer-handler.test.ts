@@ -171,6 +171,23 @@ describe('stream consumer handler', () => {
     expect(published).toBe(1);
   });
 
+  it('a record with a malformed sequence number or eventID is quarantined, not a poison pill', async () => {
+    const quarantine = new MemoryObjectStore();
+    const [good, odd] = kinesisBatch([wireEvent({ event_id: 'fine' }), wireEvent({ event_id: 'odd' })]);
+    if (!good || !odd) throw new Error('fixture');
+    odd.kinesis.sequenceNumber = '../not-a-number';
+    odd.eventID = '';
+    const r = await processKinesisBatch([good, odd], { store: new MemoryFeatureStore(), quarantine, now });
+    expect(r).toMatchObject({ accepted: 1, rejected: 1, rejected_by_reason: { invalid_key: 1 } });
+    expect(r.failedSequenceNumber).toBeUndefined();
+    const lines = quarantine.list().flatMap((k) => parseQuarantineObject(quarantine.get(k) ?? ''));
+    expect(lines[0]).toMatchObject({
+      reason: 'invalid_key',
+      shard_id: 'unknown-shard',
+      sequence_number: '../not-a-number',
+    });
+  });
+
   it('an empty batch is a no-op', async () => {
     const handler = createConsumerHandler({
       store: new MemoryFeatureStore(),
