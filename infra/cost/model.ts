@@ -112,7 +112,7 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
   maintenanceRunsPerTablePerMonth: 60,
   logBytesPerInvocation: 1_000,
   logRetentionMonths: 0.5,
-  alarms: 11,
+  alarms: 12,
   dashboards: 1,
   customMetrics: 10,
   xraySampleRate: 0.05,

@@ -13,7 +13,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.ts';
 import { secureKey, secureTopic } from '../constructs/secure-defaults.ts';
-import type { ShoplakeFunction } from '../constructs/shoplake-function.ts';
+import { METRICS_NAMESPACE, type ShoplakeFunction } from '../constructs/shoplake-function.ts';
 import { pascalCase } from '../constructs/state-machine-files.ts';
 import type { ApiStack } from './api-stack.ts';
 import type { IngestionStack } from './ingestion-stack.ts';
@@ -22,6 +22,24 @@ import type { ServingStack } from './serving-stack.ts';
 
 /** Period of every dashboard metric and alarm. */
 export const METRIC_PERIOD = Duration.minutes(5);
+
+/**
+ * Powertools metrics the handlers emit (namespace `METRICS_NAMESPACE`, dimension `service` =
+ * the function's POWERTOOLS_SERVICE_NAME). An infra test checks each name still appears in the
+ * handler's source.
+ */
+export const HANDLER_METRICS = {
+  ingest: {
+    service: 'ingest',
+    source: 'lambdas/ingest/ingest.ts',
+    names: ['EventsAccepted', 'EventsRejected', 'EventsFailed'],
+  },
+  consumer: {
+    service: 'stream-consumer',
+    source: 'lambdas/stream-consumer/consumer.ts',
+    names: ['RecordsAccepted', 'RecordsDuplicate', 'RecordsRejected', 'BatchFailures'],
+  },
+} as const;
 
 export interface ObservabilityStackProps extends StackProps {
   readonly config: StageConfig;
@@ -154,6 +172,24 @@ export class ObservabilityStack extends Stack {
       alarm(`${name}ErrorsAlarm`, errors, 0, `${name} Lambda invocations failed`);
     }
 
+    const handlerMetric = (group: keyof typeof HANDLER_METRICS, name: string) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: name,
+        dimensionsMap: { service: HANDLER_METRICS[group].service },
+        period: METRIC_PERIOD,
+        statistic: 'Sum',
+        label: name,
+      });
+    const ingestOutcomes = HANDLER_METRICS.ingest.names.map((n) => handlerMetric('ingest', n));
+    const consumerOutcomes = HANDLER_METRICS.consumer.names.map((n) => handlerMetric('consumer', n));
+    alarm(
+      'IngestEventsFailedAlarm',
+      handlerMetric('ingest', 'EventsFailed'),
+      0,
+      'Accepted events could not be put on the stream',
+    );
+
     const outcomeMetrics: cloudwatch.IMetric[] = [];
     for (const [name, machine] of Object.entries(processing.stateMachines)) {
       const failed = machine.metricFailed({
@@ -200,6 +236,14 @@ export class ObservabilityStack extends Stack {
             title: 'API 4xx / 5xx',
             left: present(clientErrors, serverErrors),
             width: 8,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({ title: 'Ingest outcomes (events)', left: ingestOutcomes, width: 12 }),
+          new cloudwatch.GraphWidget({
+            title: 'Consumer outcomes (records)',
+            left: consumerOutcomes,
+            width: 12,
           }),
         ],
         [new cloudwatch.GraphWidget({ title: 'ETL and training outcomes', left: outcomeMetrics, width: 24 })],

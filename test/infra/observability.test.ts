@@ -85,3 +85,21 @@ describe('cost model assumptions match the app', () => {
     expect(TABLES.length).toBe(DEFAULT_ASSUMPTIONS.icebergTables);
   });
 });
+
+describe('handler metrics on the dashboard', () => {
+  it('uses metric names the handlers still emit', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { HANDLER_METRICS } = await import('../../infra/stacks/observability-stack.ts');
+    const { REPO_ROOT } = await import('../../infra/constructs/paths.ts');
+    for (const group of Object.values(HANDLER_METRICS)) {
+      const source = readFileSync(join(REPO_ROOT, group.source), 'utf8');
+      for (const name of group.names) expect(source, `${group.source} ${name}`).toContain(`'${name}'`);
+    }
+    const body = JSON.stringify(
+      resourcesOfType(app, 'AWS::CloudWatch::Dashboard')[0]?.properties.DashboardBody,
+    );
+    expect(body).toContain('EventsRejected');
+    expect(body).toContain('RecordsDuplicate');
+  });
+});
