@@ -345,12 +345,6 @@ function evaluateTimeSplit(
   ) => {
     const means = new MetricMeans();
     const order = priorOrder(model);
-    const trainedItems = new Set<number>();
-    for (const h of split.train.values())
-      for (const e of h) {
-        const idx = vocab.index.get(e.item);
-        if (idx !== undefined) trainedItems.add(idx);
-      }
     const recommended = new Set<string>();
     for (const user of subset) {
       const past = split.train.get(user) ?? [];
@@ -365,7 +359,8 @@ function evaluateTimeSplit(
       });
     }
     const m = means.means();
-    m.coverage = trainedItems.size === 0 ? 0 : recommended.size / trainedItems.size;
+    // Coverage of the catalogue (every item in the data set), not only of the trained items.
+    m.coverage = vocab.items.length === 0 ? 0 : recommended.size / vocab.items.length;
     return m;
   };
 

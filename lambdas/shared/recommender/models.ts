@@ -295,9 +295,16 @@ export function topK(
 ): ScoredItem[] {
   acc.reset();
   model.scoreInto(history, acc);
-  const cands = acc.touched.filter((i) => !exclude.has(i) && (acc.values[i] ?? 0) > 0);
-  cands.sort((a, b) => (ranksAbove(model, acc, a, b) ? -1 : ranksAbove(model, acc, b, a) ? 1 : 0));
-  const picked = cands.slice(0, k);
+  // Partial selection: keep the best k in order (k is small; candidates can be the catalogue).
+  const picked: number[] = [];
+  for (const i of acc.touched) {
+    if (exclude.has(i) || (acc.values[i] ?? 0) <= 0) continue;
+    if (picked.length === k && !ranksAbove(model, acc, i, picked[k - 1] as number)) continue;
+    let at = picked.length === k ? k - 1 : picked.length;
+    if (picked.length === k) picked.pop();
+    while (at > 0 && ranksAbove(model, acc, i, picked[at - 1] as number)) at--;
+    picked.splice(at, 0, i);
+  }
   if (picked.length < k) {
     const have = new Set(picked);
     for (const i of byPrior) {

@@ -1,0 +1,381 @@
+/**
+ * Recommender benchmarks:
+ *  - training time of the `TrainAndEvaluate` task's work (grouping, validation tuning +
+ *    loo-sampled evaluation against popularity, fit on all data, building the publication) for
+ *    1M interactions of generated shop traffic (5M with RECO_BENCH_5M=1); target 1M ≤ 60 s;
+ *  - offline evaluation of every model (loo-sampled) on 300k interactions; target ≤ 60 s;
+ *  - recommendation handler latency p50/p99 in-process against the DynamoDB emulator
+ *    (user lists blended with real-time recent items, similar items, trending); target p99 ≤ 10 ms;
+ *  - `shoplake serve` under concurrent load from this (separate) process: requests/s and p99.
+ *
+ * Run alone: `npx tsx bench/reco.bench.ts` (or `npm run bench -- reco`).
+ */
+import '../local/polyfills.ts';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { createRecommendationsHandler } from '../lambdas/recommendations/recommendations.ts';
+import { documentClient } from '../lambdas/shared/aws-clients.ts';
+import { DynamoFeatureStore } from '../lambdas/shared/features/dynamo-store.ts';
+import { userRecentKey } from '../lambdas/shared/features/feature-keys.ts';
+import {
+  buildTrainingData,
+  distinctItems,
+  groupByShopper,
+  interactionsFromEvents,
+} from '../lambdas/shared/recommender/data.ts';
+import { evaluate } from '../lambdas/shared/recommender/evaluate.ts';
+import { blendModel, MODELS, popularityModel } from '../lambdas/shared/recommender/models.ts';
+import { buildPublication } from '../lambdas/shared/recommender/publication.ts';
+import { RecommendationStore } from '../lambdas/shared/recommender/store.ts';
+import { DEFAULT_EVENT_WEIGHTS, type Interaction } from '../lambdas/shared/recommender/types.ts';
+import { generateShop } from '../local/generator/shop.ts';
+import { startLocalRuntime } from '../local/runtime/runtime.ts';
+
+const END = Date.parse('2026-11-20T12:00:00.000Z');
+
+/** Generated shop traffic → interactions, stopping at `n`. */
+export function generatedInteractions(n: number, seed = 11): Interaction[] {
+  const users = Math.max(1_000, Math.round(n / 25));
+  const products = Math.max(500, Math.min(20_000, Math.round(n / 200)));
+  const shop = generateShop({ seed, events: Math.round(n * 1.45), users, products, days: 60, end: END });
+  const out: Interaction[] = [];
+  const batch: unknown[] = [];
+  const flush = () => {
+    for (const i of interactionsFromEvents(batch as never[]).interactions) {
+      if (out.length < n) out.push(i);
+    }
+    batch.length = 0;
+  };
+  for (const e of shop.events()) {
+    batch.push(e);
+    if (batch.length >= 10_000) {
+      flush();
+      if (out.length >= n) break;
+    }
+  }
+  flush();
+  return out;
+}
+
+const seconds = (t0: number) => Math.round((performance.now() - t0) / 10) / 100;
+/** CPU seconds (user + system) of this process since `c0`: fair on a shared, loaded machine. */
+const cpuSeconds = (c0: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(c0);
+  return Math.round((d.user + d.system) / 10_000) / 100;
+};
+
+/** The TrainAndEvaluate task's computation on `interactions`, timed by phase. */
+export function trainingRun(interactions: readonly Interaction[]) {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const report = evaluate(interactions, {
+    protocol: 'loo-sampled',
+    models: [popularityModel, blendModel],
+    seed: 42,
+  });
+  const tEval = seconds(t0);
+  const t1 = performance.now();
+  const histories = new Map<string, ReturnType<typeof distinctItems>>();
+  for (const [u, l] of groupByShopper(interactions))
+    histories.set(u, distinctItems(l, DEFAULT_EVENT_WEIGHTS));
+  const data = buildTrainingData(histories, DEFAULT_EVENT_WEIGHTS);
+  const tuned = report.results[1]?.params ?? {};
+  const params: Record<string, number> = {};
+  for (const [k, v] of Object.entries(tuned)) if (typeof v === 'number') params[k] = v;
+  const model = blendModel.fit(data, params);
+  const tFit = seconds(t1);
+  const t2 = performance.now();
+  const publication = buildPublication('vbench', model, data);
+  const tPublication = seconds(t2);
+  return {
+    seconds: seconds(t0),
+    cpu_seconds: cpuSeconds(c0),
+    evaluate_s: tEval,
+    fit_s: tFit,
+    publication_s: tPublication,
+    users: data.shoppers.length,
+    items: data.vocab.items.length,
+    published_items: publication.items.length,
+    hr10_blend: report.results[1]?.metrics['HR@10'] ?? 0,
+    hr10_popularity: report.results[0]?.metrics['HR@10'] ?? 0,
+  };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+}
+
+function apiEvent(path: string, query: Record<string, string>): APIGatewayProxyEvent {
+  return {
+    httpMethod: 'GET',
+    path,
+    resource: '',
+    pathParameters: null,
+    queryStringParameters: query,
+    multiValueQueryStringParameters: null,
+    headers: {},
+    multiValueHeaders: {},
+    body: null,
+    isBase64Encoded: false,
+    stageVariables: null,
+    requestContext: {} as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+interface Workload {
+  readonly users: string[];
+  readonly items: string[];
+}
+
+/** Request mix: 70% user recommendations, 20% similar items, 10% trending. */
+function requestFor(n: number, w: Workload): { path: string; query: Record<string, string> } {
+  const r = n % 10;
+  if (r < 7) return { path: `/users/${w.users[n % w.users.length]}/recommendations`, query: { k: '10' } };
+  if (r < 9) return { path: `/items/${w.items[n % w.items.length]}/similar`, query: { k: '10' } };
+  return { path: '/trending', query: { window: '1h', k: '10' } };
+}
+
+/** Publishes a model trained on `interactions` and seeds recent items for the sampled users. */
+async function seedTables(
+  runtime: Awaited<ReturnType<typeof startLocalRuntime>>,
+  interactions: readonly Interaction[],
+): Promise<Workload> {
+  const client = documentClient(runtime.clients.dynamodb);
+  const store = new RecommendationStore({ client, tableName: runtime.names.recommendationsTable });
+  const histories = new Map<string, ReturnType<typeof distinctItems>>();
+  for (const [u, l] of groupByShopper(interactions))
+    histories.set(u, distinctItems(l, DEFAULT_EVENT_WEIGHTS));
+  const data = buildTrainingData(histories, DEFAULT_EVENT_WEIGHTS);
+  const model = blendModel.fit(data, {});
+  const publication = buildPublication('vbench', model, data);
+  await store.putItems(publication.items);
+  await store.putRegistryEntry({
+    version: 'vbench',
+    status: 'published',
+    model: 'blend',
+    params: {},
+    metrics: {},
+    snapshots: {},
+    trained_at: new Date().toISOString(),
+    interactions: interactions.length,
+    users: publication.counts.users,
+    items: publication.counts.items,
+  });
+  await store.activate('vbench', new Date().toISOString());
+  const users = data.shoppers
+    .map((s) => s.user)
+    .filter((u) => !u.startsWith('session:'))
+    .slice(0, 500);
+  const items = data.vocab.items.slice(0, 500);
+  // Real-time context: each sampled user has a recent-items list (20 items) in the features table.
+  const features = new DynamoFeatureStore({ client, tableName: runtime.names.featuresTable });
+  const now = Date.now();
+  await features.batchPut(
+    users.map((u, n) => ({
+      ...userRecentKey(u),
+      items: Array.from({ length: 20 }, (_, i) => ({
+        event_id: `bench-${n}-${i}`,
+        product_id: items[(n * 7 + i) % items.length] ?? '',
+        event_type: i % 5 === 0 ? 'add_to_cart' : 'product_view',
+        ts: new Date(now - i * 30_000).toISOString(),
+      })),
+      version: 1,
+    })),
+  );
+  return { users, items };
+}
+
+async function handlerLatency(
+  runtime: Awaited<ReturnType<typeof startLocalRuntime>>,
+  w: Workload,
+  requests: number,
+) {
+  const client = documentClient(runtime.clients.dynamodb);
+  const handle = createRecommendationsHandler({
+    store: new RecommendationStore({ client, tableName: runtime.names.recommendationsTable }),
+    features: new DynamoFeatureStore({ client, tableName: runtime.names.featuresTable }),
+  });
+  for (let n = 0; n < 200; n++) {
+    const r = requestFor(n, w);
+    await handle(apiEvent(r.path, r.query));
+  }
+  const lat: number[] = [];
+  const byKind: Record<string, number[]> = { user: [], similar: [], trending: [] };
+  let errors = 0;
+  for (let n = 0; n < requests; n++) {
+    const r = requestFor(n, w);
+    const t0 = performance.now();
+    const res = await handle(apiEvent(r.path, r.query));
+    const ms = performance.now() - t0;
+    if (res.statusCode !== 200) errors++;
+    lat.push(ms);
+    const kind = r.path.startsWith('/users') ? 'user' : r.path.startsWith('/items') ? 'similar' : 'trending';
+    byKind[kind]?.push(ms);
+  }
+  const s = [...lat].sort((a, b) => a - b);
+  const p = (xs: number[], q: number) =>
+    Math.round(
+      percentile(
+        [...xs].sort((a, b) => a - b),
+        q,
+      ) * 100,
+    ) / 100;
+  return {
+    handler_requests: requests,
+    handler_errors: errors,
+    handler_p50_ms: p(s, 0.5),
+    handler_p99_ms: p(s, 0.99),
+    handler_user_p50_ms: p(byKind.user ?? [], 0.5),
+    handler_user_p99_ms: p(byKind.user ?? [], 0.99),
+    handler_similar_p99_ms: p(byKind.similar ?? [], 0.99),
+    handler_trending_p99_ms: p(byKind.trending ?? [], 0.99),
+  };
+}
+
+function startServe(stateDir: string, port: number): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['bin/shoplake.mjs', '--state-dir', stateDir, 'serve', '--port', String(port), '--quiet'],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' } },
+  );
+  return new Promise((resolve, reject) => {
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`shoplake serve did not start in 60 s: ${err}`)), 60_000);
+    child.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('local API on')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`shoplake serve exited with ${code}: ${err}`));
+    });
+  });
+}
+
+async function loadTest(port: number, w: Workload, concurrency: number, durationMs: number) {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const get = (path: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path, agent, method: 'GET' }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const lat: number[] = [];
+  let errors = 0;
+  let n = 0;
+  const until = performance.now() + durationMs;
+  const worker = async () => {
+    while (performance.now() < until) {
+      const r = requestFor(n++, w);
+      const qs = new URLSearchParams(r.query).toString();
+      const t0 = performance.now();
+      const status = await get(`${r.path}?${qs}`);
+      lat.push(performance.now() - t0);
+      if (status !== 200) errors++;
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = (performance.now() - t0) / 1000;
+  agent.destroy();
+  const s = lat.sort((a, b) => a - b);
+  return {
+    serve_concurrency: concurrency,
+    serve_requests: lat.length,
+    serve_errors: errors,
+    serve_rps: Math.round(lat.length / elapsed),
+    serve_p50_ms: Math.round(percentile(s, 0.5) * 100) / 100,
+    serve_p99_ms: Math.round(percentile(s, 0.99) * 100) / 100,
+  };
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  const log = (m: string) => process.stderr.write(`  ${m}\n`);
+
+  out.load_average_1m = Math.round(loadavg()[0] ?? 0);
+  let t0 = performance.now();
+  const million = generatedInteractions(1_000_000);
+  log(`generated ${million.length} interactions in ${seconds(t0)} s`);
+  const train1m = trainingRun(million);
+  log(`training 1M: ${JSON.stringify(train1m)}`);
+  out.train_1m_s = train1m.seconds;
+  out.train_1m_cpu_s = train1m.cpu_seconds;
+  out.train_1m_evaluate_s = train1m.evaluate_s;
+  out.train_1m_fit_s = train1m.fit_s;
+  out.train_1m_publication_s = train1m.publication_s;
+  out.train_1m_users = train1m.users;
+  out.train_1m_items = train1m.items;
+  out.train_1m_hr10_blend = train1m.hr10_blend;
+  out.train_1m_hr10_popularity = train1m.hr10_popularity;
+
+  const sample = million.slice(0, 300_000);
+  t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const evalAll = evaluate(sample, { protocol: 'loo-sampled', models: MODELS, seed: 42 });
+  out.evaluate_300k_all_models_s = seconds(t0);
+  out.evaluate_300k_all_models_cpu_s = cpuSeconds(c0);
+  for (const r of evalAll.results)
+    out[`evaluate_300k_${r.model}_hr10`] = Math.round((r.metrics['HR@10'] ?? 0) * 10_000) / 10_000;
+
+  if (process.env.RECO_BENCH_5M === '1') {
+    const five = generatedInteractions(5_000_000, 12);
+    const train5m = trainingRun(five);
+    out.train_5m_s = train5m.seconds;
+    out.train_5m_cpu_s = train5m.cpu_seconds;
+    out.train_5m_fit_s = train5m.fit_s;
+  } else {
+    out.train_5m = 'skipped (set RECO_BENCH_5M=1)';
+  }
+
+  const stateDir = mkdtempSync(join(tmpdir(), 'reco-bench-'));
+  try {
+    const runtime = await startLocalRuntime({ stateDir, persist: true, consumer: false, firehose: false });
+    let workload: Workload;
+    try {
+      workload = await seedTables(runtime, million.slice(0, 200_000));
+      Object.assign(out, await handlerLatency(runtime, workload, 3_000));
+    } finally {
+      await runtime.stop();
+    }
+    const port = 18_000 + Math.floor(Math.random() * 2_000);
+    const child = await startServe(stateDir, port);
+    try {
+      await loadTest(port, workload, 4, 2_000);
+      Object.assign(out, await loadTest(port, workload, 16, 10_000));
+    } finally {
+      child.kill('SIGINT');
+      await new Promise((r) => {
+        const t = setTimeout(r, 10_000);
+        child.on('exit', () => {
+          clearTimeout(t);
+          r(undefined);
+        });
+      });
+    }
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  run().then(
+    (r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`),
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
