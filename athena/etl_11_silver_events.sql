@@ -26,6 +26,13 @@ WITH valid AS (
     AND coalesce(b.price, 0) >= 0
     AND coalesce(b.quantity, 1) >= 1
     AND NOT (b.ingested_at IS NOT NULL AND b.event_time > b.ingested_at + INTERVAL '1' DAY)
+),
+purchase_revenue AS (
+  SELECT p.event_id, round(sum(l.quantity * l.price), 2) AS revenue
+  FROM valid p
+  CROSS JOIN UNNEST(p.items) AS l(product_id, quantity, price, category)
+  WHERE p.event_type = 'purchase' AND p.arrival = 1
+  GROUP BY p.event_id
 )
 SELECT
   coalesce(v.schema_version, 1), v.event_id, v.event_type, v.event_time, v.session_id, v.user_id, v.product_id,
@@ -35,11 +42,9 @@ SELECT
   v.discount_code, v.device, v.rec_id, v.attributes,
   v.ingested_at,
   CAST(v.event_time AS date),
-  CASE WHEN v.event_type = 'purchase' THEN (
-    SELECT round(sum(l.quantity * l.price), 2)
-    FROM UNNEST(v.items) AS l(product_id, quantity, price, category)
-  ) END,
+  r.revenue,
   :run_id
 FROM valid v
+LEFT JOIN purchase_revenue r ON r.event_id = v.event_id
 WHERE v.arrival = 1
   AND NOT EXISTS (SELECT 1 FROM silver.events s WHERE s.event_id = v.event_id)

@@ -141,6 +141,91 @@ export async function loadLandingEvents(
   };
 }
 
+/** DuckDB column type of an Iceberg type, for typed JSON reads. */
+function duckType(t: IcebergType): string {
+  if (typeof t === 'string') {
+    switch (t) {
+      case 'int':
+        return 'INTEGER';
+      case 'long':
+        return 'BIGINT';
+      case 'double':
+        return 'DOUBLE';
+      case 'boolean':
+        return 'BOOLEAN';
+      case 'timestamptz':
+        return 'TIMESTAMPTZ';
+      case 'date':
+        return 'DATE';
+      default:
+        return 'VARCHAR';
+    }
+  }
+  if (t.type === 'list') return `${duckType(t.element)}[]`;
+  if (t.type === 'map') return 'MAP(VARCHAR, VARCHAR)';
+  return `STRUCT(${t.fields.map((f) => `"${f.name}" ${duckType(f.type)}`).join(', ')})`;
+}
+
+/**
+ * Stages the files' records with a `reason` column (NULL = loadable). Fast path: DuckDB's typed
+ * NDJSON reader. If a value does not fit its column the typed read fails as a whole, and the
+ * slow path parses each record on its own to find and reject exactly the bad ones.
+ */
+async function stageRecords(
+  engine: DuckdbEngine,
+  paths: string[],
+  processingRoot: string,
+  stage: string,
+): Promise<void> {
+  const conn = engine.connection;
+  const eventCols = BRONZE_EVENTS.columns.filter((c) => c.name !== 'ingested_at' && c.name !== 'source_file');
+  const list = paths.map(sqlString).join(', ');
+  const prefixLen = processingRoot.length + 1;
+  const missing = REQUIRED.map((n) => `WHEN ${n} IS NULL THEN 'missing_field'`).join(' ');
+  const columns = eventCols.map((c) => `${sqlString(c.name)}: ${sqlString(duckType(c.type))}`).join(', ');
+  try {
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${stage} AS
+      SELECT *, substr(filename, ${prefixLen + 1}) AS source_file, CASE ${missing} ELSE NULL END AS reason,
+             CAST(NULL AS VARCHAR) AS raw
+      FROM read_json([${list}], format = 'newline_delimited', filename = true, columns = {${columns}})`);
+    return;
+  } catch {
+    // fall through to the record-by-record path
+  }
+  const structure = JSON.stringify(Object.fromEntries(eventCols.map((c) => [c.name, jsonStructure(c.type)])));
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${stage}_raw AS
+    SELECT substr(filename, ${prefixLen + 1}) AS source_file, json AS raw, json_transform(json, ${sqlString(structure)}) AS t
+    FROM read_ndjson_objects([${list}], filename = true)`);
+  try {
+    // A field is invalid when the record has a value for it that did not convert.
+    const invalid = eventCols
+      .map((c) => {
+        const path = sqlString(`$.${c.name}`);
+        const present = `(json_type(raw, ${path}) IS NOT NULL AND json_type(raw, ${path}) <> 'NULL')`;
+        const converted =
+          c.type === 'timestamptz'
+            ? `TRY_CAST(t.${c.name} AS TIMESTAMPTZ) IS NOT NULL`
+            : `t.${c.name} IS NOT NULL`;
+        return `WHEN ${present} AND NOT (${converted}) THEN 'invalid_field'`;
+      })
+      .join(' ');
+    const typed = eventCols
+      .map(
+        (c) =>
+          (c.type === 'timestamptz' ? `TRY_CAST(t.${c.name} AS TIMESTAMPTZ)` : `t.${c.name}`) +
+          ` AS ${c.name}`,
+      )
+      .join(', ');
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${stage} AS
+      SELECT ${typed}, source_file,
+             CASE ${invalid} ${REQUIRED.map((n) => `WHEN t.${n} IS NULL THEN 'missing_field'`).join(' ')} ELSE NULL END AS reason,
+             CAST(raw AS VARCHAR) AS raw
+      FROM ${stage}_raw`);
+  } finally {
+    await conn.run(`DROP TABLE IF EXISTS ${stage}_raw`);
+  }
+}
+
 async function appendFiles(
   engine: DuckdbEngine,
   paths: string[],
@@ -149,55 +234,31 @@ async function appendFiles(
   now: Date,
 ): Promise<{ rows: number; rejected: number }> {
   const conn = engine.connection;
-  const eventCols = BRONZE_EVENTS.columns.filter((c) => c.name !== 'ingested_at' && c.name !== 'source_file');
-  const structure = JSON.stringify(Object.fromEntries(eventCols.map((c) => [c.name, jsonStructure(c.type)])));
-  const list = paths.map(sqlString).join(', ');
   const stage = '__shoplake_landing';
-  const prefixLen = processingRoot.length + 1;
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${stage} AS
-    SELECT substr(filename, ${prefixLen + 1}) AS source_file, json AS raw, json_transform(json, ${sqlString(structure)}) AS t
-    FROM read_ndjson_objects([${list}], filename = true)`);
+  await stageRecords(engine, paths, processingRoot, stage);
   try {
-    // A field is invalid when the record has a value for it that did not convert.
-    const invalid = eventCols
-      .map((c) => {
-        const present = `(json_type(raw, ${sqlString(`$.${c.name}`)}) IS NOT NULL AND json_type(raw, ${sqlString(`$.${c.name}`)}) <> 'NULL')`;
-        const converted =
-          c.type === 'timestamptz'
-            ? `TRY_CAST(t.${c.name} AS TIMESTAMPTZ) IS NOT NULL`
-            : `t.${c.name} IS NOT NULL`;
-        return `WHEN ${present} AND NOT (${converted}) THEN 'invalid_field'`;
-      })
-      .join(' ');
-    const missing = REQUIRED.map((n) => `WHEN t.${n} IS NULL THEN 'missing_field'`).join(' ');
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${stage}_r AS
-      SELECT *, CASE ${invalid} ${missing} ELSE NULL END AS reason FROM ${stage}`);
     const ingestedAt = `TIMESTAMPTZ ${sqlString(now.toISOString())}`;
     const select = BRONZE_EVENTS.columns
       .map((c) => {
         if (c.name === 'ingested_at') return `${ingestedAt} AS ingested_at`;
-        if (c.name === 'source_file') return 'source_file';
-        if (c.name === 'event_time') return 'TRY_CAST(t.event_time AS TIMESTAMPTZ) AS event_time';
-        if (c.name === 'schema_version') return 'coalesce(t.schema_version, 1) AS schema_version';
-        return `t.${c.name} AS ${c.name}`;
+        if (c.name === 'schema_version') return 'coalesce(schema_version, 1) AS schema_version';
+        return c.name;
       })
       .join(', ');
     const bronze = await engine.table('bronze.events');
-    const good = await bronze.appendQuery(conn, `SELECT ${select} FROM ${stage}_r WHERE reason IS NULL`);
+    const good = await bronze.appendQuery(conn, `SELECT ${select} FROM ${stage} WHERE reason IS NULL`);
     const rejectedOps = await engine.table('ops.rejected_events');
     const bad = await rejectedOps.appendQuery(
       conn,
-      `SELECT ${sqlString(runId)} AS run_id, TRY_CAST(t.event_id AS VARCHAR) AS event_id, t.event_type AS event_type,
-              TRY_CAST(t.event_time AS TIMESTAMPTZ) AS event_time, reason || ': ' || left(CAST(raw AS VARCHAR), 500) AS reason,
-              ${ingestedAt} AS ingested_at, source_file
-       FROM ${stage}_r WHERE reason IS NOT NULL`,
+      `SELECT ${sqlString(runId)} AS run_id, event_id, event_type, event_time,
+              reason || coalesce(': ' || left(raw, 500), '') AS reason, ${ingestedAt} AS ingested_at, source_file
+       FROM ${stage} WHERE reason IS NOT NULL`,
     );
     await engine.table('bronze.events');
     await engine.table('ops.rejected_events');
     return { rows: good.addedRecords, rejected: bad.addedRecords };
   } finally {
     await conn.run(`DROP TABLE IF EXISTS ${stage}`);
-    await conn.run(`DROP TABLE IF EXISTS ${stage}_r`);
   }
 }
 
