@@ -282,7 +282,8 @@ describe('applyRecentItems', () => {
     expect(store.stats.writeRequests).toBe(2);
     const all = new MemoryFeatureStore();
     await applyRecentItems(all, records, 20, 'all');
-    expect(all.stats.writeRequests).toBe(3);
+    // One conditional put for the user, one BatchWriteItem for both session lists.
+    expect(all.stats.writeRequests).toBe(2);
     expect(await getRecentItems(all, { userId: 'u-k' })).toEqual(
       await getRecentItems(store, { userId: 'u-k' }),
     );
@@ -365,5 +366,29 @@ describe('dedup markers', () => {
     await writeDedupMarkers(store, records, { now });
     expect(store.stats.writeRequests).toBe(3);
     expect(store.size).toBe(60);
+  });
+});
+
+describe('session lists are batched', () => {
+  it('writes the lists of many sessions in BatchWriteItem requests of 25, users one conditional put each', async () => {
+    const store = new MemoryFeatureStore();
+    const records = Array.from({ length: 60 }, (_, i) =>
+      rec(
+        ev(
+          wireEvent({
+            event_id: `b${i}`,
+            session_id: `s-b${i}`,
+            user_id: i < 5 ? `u-b${i}` : null,
+            product_id: `p${i}`,
+            event_time: '2026-11-21T09:00:00Z',
+          }),
+        ),
+      ),
+    );
+    await applyRecentItems(store, records, 20);
+    // 5 users → 5 conditional puts; 60 session lists → ceil(60 / 25) = 3 batch writes.
+    expect(store.stats.writeRequests).toBe(8);
+    expect((await getRecentItems(store, { sessionId: 's-b59' })).map((i) => i.product_id)).toEqual(['p59']);
+    expect((await getRecentItems(store, { userId: 'u-b3' })).map((i) => i.product_id)).toEqual(['p3']);
   });
 });

@@ -7,7 +7,8 @@
  *     see below) rather than counted as a duplicate;
  *  2. windows: `applyWindowAggregates`, one conditional UpdateItem per window item whose
  *     condition `seq < first sequence number of the update` skips already-applied records;
- *  3. recent items: `applyRecentItems`, set-merge with optimistic concurrency (idempotent);
+ *  3. recent items: `applyRecentItems`, set-merge (idempotent); user lists with optimistic
+ *     concurrency, session lists (single writer: one shard per session) batched 25 per request;
  *  4. markers: `writeDedupMarkers`, only after 2 and 3 succeeded.
  *
  * Why check-then-write dedup is race-free: the ingest API puts every event with
@@ -309,8 +310,22 @@ export async function applyRecentItems(
   const sessionPlans = activeSessions.filter(
     (s) => sessionLists === 'all' || s.anonymous || storedById.has(itemId(s.key)),
   );
-  const plans: ListPlan[] = [...sessionPlans, ...[...users.values()].filter((u) => u.incoming.length > 0)];
-  await mapLimit(plans, WRITE_CONCURRENCY, (p) => writeList(store, p, storedById.get(itemId(p.key)), cap));
+  // Users: several sessions of one user can be on different shards at once, so their lists
+  // are written with optimistic concurrency (conditional put per user).
+  const userPlans = [...users.values()].filter((u) => u.incoming.length > 0);
+  await mapLimit(userPlans, WRITE_CONCURRENCY, (p) =>
+    writeList(store, p, storedById.get(itemId(p.key)), cap),
+  );
+  // Sessions: every event of a session has PartitionKey = session_id, so one shard — one
+  // consumer at a time, even with a parallelization factor > 1 (Lambda keeps per-key order) —
+  // writes a session's list. No condition is needed, and the lists go 25 to a BatchWriteItem
+  // instead of one PutItem each. A replay re-merges by event_id, so it stays idempotent.
+  const sessionItems: FeatureItem[] = [];
+  for (const p of sessionPlans) {
+    const next = mergeList(p, storedById.get(itemId(p.key)), cap);
+    if (next) sessionItems.push(next.item);
+  }
+  await store.batchPut(sessionItems);
 }
 
 /** Convenience for callers holding plain events (tests, benchmarks): shard and sequence given. */
