@@ -13,8 +13,11 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createIngestHandler, type IngestHandler } from '../../lambdas/ingest/ingest.ts';
 import { documentClient } from '../../lambdas/shared/aws-clients.ts';
-import { requireEnv } from '../../lambdas/shared/env.ts';
+import { intEnv, optionalEnv, requireEnv } from '../../lambdas/shared/env.ts';
+import { DEFAULT_WINDOW_SLICES } from '../../lambdas/shared/features/aggregate.ts';
+import { DEFAULT_DEDUP_TTL_DAYS, isSessionListsMode } from '../../lambdas/shared/features/apply.ts';
 import { DynamoFeatureStore } from '../../lambdas/shared/features/dynamo-store.ts';
+import { DEFAULT_RECENT_ITEMS_CAP } from '../../lambdas/shared/features/recent.ts';
 import type { FeatureStore } from '../../lambdas/shared/features/store.ts';
 import { createObjectStore, type ObjectStore } from '../../lambdas/shared/object-store.ts';
 import { createConsumerHandler } from '../../lambdas/stream-consumer/consumer.ts';
@@ -169,11 +172,18 @@ export function localConsumer(
     warn: (m, ...e) => inner.warn(m, ...e),
     error: (m, ...e) => inner.error(m, ...e),
   };
+  // The same optional settings `lambdas/stream-consumer/handler.ts` reads, from the runtime env.
+  const sessionLists = optionalEnv('SESSION_LISTS', env) ?? 'all';
+  if (!isSessionListsMode(sessionLists))
+    throw new Error(`SESSION_LISTS must be all or anonymous, got ${sessionLists}`);
   const handler = createConsumerHandler({
     store,
     quarantine: options.quarantine ?? createObjectStore(requireEnv('QUARANTINE_URI', env)),
     now: options.now ?? Date.now,
-    ...(env.RECENT_ITEMS_CAP ? { recentItemsCap: Number(env.RECENT_ITEMS_CAP) } : {}),
+    recentItemsCap: intEnv('RECENT_ITEMS_CAP', DEFAULT_RECENT_ITEMS_CAP, env),
+    dedupTtlDays: intEnv('DEDUP_TTL_DAYS', DEFAULT_DEDUP_TTL_DAYS, env),
+    windowSlices: intEnv('TREND_SLICES', DEFAULT_WINDOW_SLICES, env),
+    sessionLists,
     logger,
   });
   return { invoke: (event) => handler(event), totals, store };

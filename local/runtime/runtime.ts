@@ -248,7 +248,14 @@ export async function startLocalRuntime(options: StartLocalRuntimeOptions = {}):
     POWERTOOLS_SERVICE_NAME: 'shoplake',
     POWERTOOLS_METRICS_NAMESPACE: 'shoplake',
     POWERTOOLS_LOG_LEVEL: penv.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    // Handler modules imported locally (serve) would print CloudWatch EMF to stdout; the CLI
+    // keeps stdout for its own output. Set POWERTOOLS_METRICS_DISABLED=false to see them.
+    POWERTOOLS_METRICS_DISABLED: penv.POWERTOOLS_METRICS_DISABLED ?? 'true',
   };
+  for (const name of ['RECENT_ITEMS_CAP', 'DEDUP_TTL_DAYS', 'TREND_SLICES', 'SESSION_LISTS']) {
+    const value = penv[name];
+    if (value) env[name] = value;
+  }
   if (!external) {
     env.AWS_ACCESS_KEY_ID = 'local';
     env.AWS_SECRET_ACCESS_KEY = 'local';
