@@ -73,7 +73,7 @@ export function etlDefinitionSubstitutions(
 
 /** Applies substitutions to a definition text (what CDK/CloudFormation do at deploy time). */
 export function substituteDefinition(text: string, substitutions: Readonly<Record<string, string>>): string {
-  return text.replace(/\$\{([A-Za-z0-9_]+)\}/g, (whole, key: string) => {
+  return text.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_whole, key: string) => {
     const v = substitutions[key];
     if (v === undefined) throw new Error(`no substitution for \${${key}} in the ETL definition`);
     return v;

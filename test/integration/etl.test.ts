@@ -173,7 +173,8 @@ describe('ETL on the local lake', () => {
     );
     const changedDays = dailyAfter.filter((r) => r.etl_run_id === runId).map((r) => r.sale_date);
     expect(new Set(changedDays)).toEqual(lateOrderDays);
-    const untouched = <T extends { etl_run_id: string }>(rows: T[]): T[] => rows.filter((r) => r.etl_run_id !== runId);
+    const untouched = <T extends { etl_run_id: string }>(rows: T[]): T[] =>
+      rows.filter((r) => r.etl_run_id !== runId);
     const beforeMap = new Map(dailyBefore.map((r) => [r.sale_date, JSON.stringify(r)]));
     for (const r of untouched(dailyAfter)) expect(JSON.stringify(r)).toBe(beforeMap.get(r.sale_date));
 
