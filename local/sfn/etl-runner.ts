@@ -256,7 +256,6 @@ export async function runLocalEtl(options: LocalEtlOptions): Promise<LocalEtlRes
     error?: { error: string; cause: string },
   ) => {
     const failedChecks: Row[] = [];
-    let extractSummary: Row | undefined;
     const o = isObject(output) ? output : {};
     const gateRows = isObject(o.gate) && Array.isArray(o.gate.Rows) ? o.gate.Rows : [];
     const toRows = (rows: unknown[]): Row[] => {
@@ -267,7 +266,7 @@ export async function runLocalEtl(options: LocalEtlOptions): Promise<LocalEtlRes
     failedChecks.push(...toRows(gateRows));
     const extractRows =
       isObject(o.extract_summary) && Array.isArray(o.extract_summary.Rows) ? o.extract_summary.Rows : [];
-    extractSummary = toRows(extractRows)[0];
+    const extractSummary: Row | undefined = toRows(extractRows)[0];
     const result: LocalEtlResult = {
       status,
       ...(run ? { run } : {}),
