@@ -318,10 +318,7 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     const started = Date.now();
     let result: APIGatewayProxyResult;
     try {
-      result = await handler(
-        event,
-        lambdaContext(match.route.handler.split('/')[0] ?? 'api') as unknown as Context,
-      );
+      result = await handler(event, lambdaContext(match.route.handler.split('/')[0] ?? 'api'));
     } catch (error: unknown) {
       // API Gateway answers 502 when the integration fails; the details go to the log.
       log(`handler ${match.route.handler} failed: ${error instanceof Error ? error.message : String(error)}`);

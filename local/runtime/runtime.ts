@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import {
   CONSUMER_EVENT_SOURCE,
   EVENTS_STREAM,
@@ -74,6 +74,11 @@ export interface StartLocalRuntimeOptions {
   readonly log?: (message: string) => void;
   /** Environment to read SHOPLAKE_* / AWS_* settings from. @default process.env */
   readonly processEnv?: NodeJS.ProcessEnv;
+}
+
+/** Narrows the `LocalRuntime` a demo stage receives to this implementation. */
+export function isEmbeddedRuntime(runtime: LocalRuntime): runtime is EmbeddedRuntime {
+  return 'consumerTotals' in runtime && 'applyEnv' in runtime && 'onFailureFile' in runtime;
 }
 
 /** The runtime the CLI and tests get: the `LocalRuntime` contract plus inspection hooks. */
@@ -143,7 +148,7 @@ async function importConsumerModule(): Promise<KinesisInvoke> {
 }
 
 /** A Lambda context object good enough for Powertools (names, request id, remaining time). */
-export function lambdaContext(functionName: string): Record<string, unknown> {
+export function lambdaContext(functionName: string): Context {
   const requestId = randomUUID();
   return {
     callbackWaitsForEmptyEventLoop: false,

@@ -20,7 +20,7 @@ import {
   sendThroughIngest,
   summarizeReplay,
 } from '../../runtime/replay.ts';
-import type { EmbeddedRuntime } from '../../runtime/runtime.ts';
+import { type EmbeddedRuntime, isEmbeddedRuntime } from '../../runtime/runtime.ts';
 import { drainWithProgress } from '../../runtime/session.ts';
 import type { DemoContext, DemoOptions, DemoStage } from '../types.ts';
 
@@ -100,7 +100,8 @@ export const stage: DemoStage = {
     report.progress(
       `generating a synthetic shop: ${fmt(shop.products.length)} products, ${fmt(shop.customers.length)} customers, ${fmt(options.events)} events (seed ${options.seed})`,
     );
-    const embedded = runtime as EmbeddedRuntime;
+    if (!isEmbeddedRuntime(runtime)) throw new Error('the ingest stage needs the embedded local runtime');
+    const embedded = runtime;
     const before = consumerSnapshot(embedded);
     const ingest = localIngest(embedded.env);
     const userEvents = new Map<string, number>();
