@@ -20,7 +20,7 @@ export interface ShoplakeStacks {
   readonly storage: StorageStack;
   readonly serving: ServingStack;
   readonly ingestion: IngestionStack;
-  readonly api: ApiStack | undefined;
+  readonly api: ApiStack;
   readonly processing: ProcessingStack;
   /** Only when `quicksightPrincipalArn` is configured. */
   readonly bi: BiStack | undefined;
@@ -66,16 +66,13 @@ export function buildShoplake(
     bronzeEventsTable: storage.catalog.bronzeEvents,
   });
   const handlers = {
-    'ingest/handler.ts': ingestion.ingestFunction?.function,
-    'recommendations/handler.ts': serving.recommendationsFunction?.function,
+    'ingest/handler.ts': ingestion.ingestFunction.function,
+    'recommendations/handler.ts': serving.recommendationsFunction.function,
   };
-  // No handler at all exists only in work-in-progress synths (see ALLOW_MISSING_HANDLERS_CONTEXT).
-  const api = Object.values(handlers).some((fn) => fn !== undefined)
-    ? new ApiStack(app, 'Api', {
-        ...common('Api', 'REST API (POST /events, GET recommendations) with API keys and usage plans'),
-        handlers,
-      })
-    : undefined;
+  const api = new ApiStack(app, 'Api', {
+    ...common('Api', 'REST API (POST /events, GET recommendations) with API keys and usage plans'),
+    handlers,
+  });
   const processing = new ProcessingStack(app, 'Processing', {
     ...common('Processing', 'ETL and training state machines, schedules, task Lambdas'),
     storage,

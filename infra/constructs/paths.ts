@@ -26,8 +26,3 @@ export function handlerEntry(relative: string): string {
   if (!existsSync(path)) throw new MissingHandlerError(relative);
   return path;
 }
-
-/** Whether a handler module exists (relative to `lambdas/`). */
-export function handlerExists(relative: string): boolean {
-  return existsSync(join(LAMBDAS_DIR, relative));
-}

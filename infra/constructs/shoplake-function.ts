@@ -5,14 +5,14 @@
  * no managed policies — so stacks pass only the entry and what differs (memory, timeout, env).
  * Permissions are added by the caller through `grant*`.
  */
-import { Annotations, Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.ts';
-import { handlerEntry, handlerExists, LOCK_FILE, REPO_ROOT } from './paths.ts';
+import { handlerEntry, LOCK_FILE, REPO_ROOT } from './paths.ts';
 import { stageLogGroup } from './secure-defaults.ts';
 
 /** Runtime of every function: the newest Node.js aws-cdk-lib 2.276 offers. */
@@ -119,31 +119,4 @@ export class ShoplakeFunction extends Construct {
     this.function.addEnvironment(name, value);
     return this;
   }
-}
-
-/**
- * Context flag for work in progress only: with `-c shoplake:allowMissingHandlers=true` a stack
- * skips (with a synth warning) functions whose handler module does not exist yet, instead of
- * failing. Never set for a deploy; the infra tests run without it.
- */
-export const ALLOW_MISSING_HANDLERS_CONTEXT = 'shoplake:allowMissingHandlers';
-
-/**
- * Creates a `ShoplakeFunction`, or — only when `ALLOW_MISSING_HANDLERS_CONTEXT` is set and the
- * handler does not exist — returns `undefined` with a warning, so callers must wire optionally.
- */
-export function shoplakeFunction(
-  scope: Construct,
-  id: string,
-  props: ShoplakeFunctionProps,
-): ShoplakeFunction | undefined {
-  const allowMissing = String(scope.node.tryGetContext(ALLOW_MISSING_HANDLERS_CONTEXT)) === 'true';
-  if (allowMissing && !handlerExists(props.entry)) {
-    Annotations.of(scope).addWarningV2(
-      'shoplake:missing-handler',
-      `skipped ${id}: lambdas/${props.entry} does not exist yet`,
-    );
-    return undefined;
-  }
-  return new ShoplakeFunction(scope, id, props);
 }

@@ -26,8 +26,8 @@ export const API_MODEL_SCHEMA = 'http://json-schema.org/draft-04/schema#';
 
 export interface ApiStackProps extends StackProps {
   readonly config: StageConfig;
-  /** Function per handler module of `api-routes.ts`; a route whose handler is absent is skipped. */
-  readonly handlers: Readonly<Partial<Record<ApiRoute['handler'], lambda.IFunction>>>;
+  /** Function per handler module of `api-routes.ts`. */
+  readonly handlers: Readonly<Record<ApiRoute['handler'], lambda.IFunction>>;
 }
 
 /** Path parameters of an API Gateway path (`/users/{userId}/x` → `['userId']`). */
@@ -121,7 +121,6 @@ export class ApiStack extends Stack {
     const created: ApiRoute[] = [];
     for (const route of API_ROUTES) {
       const fn = props.handlers[route.handler];
-      if (!fn) continue;
       const resource = this.api.root.resourceForPath(route.path);
       const params = pathParameters(route.path).map((p) => `method.request.path.${p}`);
       const queryParams = (route.queryParameters ?? []).map((q) => `method.request.querystring.${q}`);

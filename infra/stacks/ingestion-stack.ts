@@ -22,7 +22,7 @@ import type { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.ts';
 import type { CatalogTable } from '../constructs/lake-catalog.ts';
 import { dataRemovalPolicy, secureKey, secureQueue, stageLogGroup } from '../constructs/secure-defaults.ts';
-import { type ShoplakeFunction, shoplakeFunction } from '../constructs/shoplake-function.ts';
+import { ShoplakeFunction } from '../constructs/shoplake-function.ts';
 import { CONSUMER_EVENT_SOURCE, EVENTS_STREAM, LAKE_PREFIXES } from '../definitions/resources.ts';
 
 /** Handler modules (relative to `lambdas/`). */
@@ -42,8 +42,8 @@ export interface IngestionStackProps extends StackProps {
 export class IngestionStack extends Stack {
   readonly streamKey: kms.Key;
   readonly eventsStream: kinesis.Stream;
-  readonly ingestFunction: ShoplakeFunction | undefined;
-  readonly consumerFunction: ShoplakeFunction | undefined;
+  readonly ingestFunction: ShoplakeFunction;
+  readonly consumerFunction: ShoplakeFunction;
   /** Batches the consumer gave up on (after retries / max record age): their stream coordinates. */
   readonly consumerFailureQueue: sqs.Queue;
   readonly deliveryStream: firehose.CfnDeliveryStream;
@@ -72,7 +72,7 @@ export class IngestionStack extends Stack {
 
     const quarantineObjects = `${LAKE_PREFIXES.quarantine}*`;
 
-    this.ingestFunction = shoplakeFunction(this, 'IngestFunction', {
+    const ingest = new ShoplakeFunction(this, 'IngestFunction', {
       entry: INGEST_HANDLER,
       serviceName: 'ingest',
       description: 'POST /events: validate a batch, put accepted events on the stream, quarantine the rest',
@@ -80,12 +80,11 @@ export class IngestionStack extends Stack {
       memorySize: 1024,
       timeout: Duration.seconds(29),
     });
-    if (this.ingestFunction) {
-      this.eventsStream.grantWrite(this.ingestFunction.function);
-      this.ingestFunction.addEnvironment('EVENTS_STREAM_NAME', this.eventsStream.streamName);
-      props.lakeBucket.grantPut(this.ingestFunction.function, quarantineObjects);
-      this.ingestFunction.addEnvironment('QUARANTINE_URI', props.lakeRootUri);
-    }
+    this.eventsStream.grantWrite(ingest.function);
+    ingest.addEnvironment('EVENTS_STREAM_NAME', this.eventsStream.streamName);
+    props.lakeBucket.grantPut(ingest.function, quarantineObjects);
+    ingest.addEnvironment('QUARANTINE_URI', props.lakeRootUri);
+    this.ingestFunction = ingest;
 
     this.consumerFailureQueue = secureQueue(this, 'ConsumerFailureQueue', config, this.streamKey);
     Validations.of(this.consumerFailureQueue).acknowledge({
@@ -94,7 +93,7 @@ export class IngestionStack extends Stack {
         'This queue is the on-failure destination of the stream consumer event-source mapping (it holds the coordinates of failed batches); it is itself the dead-letter location.',
     });
 
-    this.consumerFunction = shoplakeFunction(this, 'StreamConsumerFunction', {
+    const fn = new ShoplakeFunction(this, 'StreamConsumerFunction', {
       entry: STREAM_CONSUMER_HANDLER,
       serviceName: 'stream-consumer',
       description: 'Kinesis events → dedup → real-time features in DynamoDB; bad records to quarantine',
@@ -102,26 +101,24 @@ export class IngestionStack extends Stack {
       memorySize: 1024,
       timeout: Duration.minutes(2),
     });
-    if (this.consumerFunction) {
-      const fn = this.consumerFunction;
-      props.featuresTable.grantReadWriteData(fn.function);
-      fn.addEnvironment('FEATURES_TABLE_NAME', props.featuresTable.tableName);
-      props.lakeBucket.grantPut(fn.function, quarantineObjects);
-      fn.addEnvironment('QUARANTINE_URI', props.lakeRootUri);
-      fn.function.addEventSource(
-        new KinesisEventSource(this.eventsStream, {
-          startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-          batchSize: CONSUMER_EVENT_SOURCE.batchSize,
-          maxBatchingWindow: Duration.seconds(CONSUMER_EVENT_SOURCE.maxBatchingWindowSeconds),
-          bisectBatchOnError: CONSUMER_EVENT_SOURCE.bisectBatchOnError,
-          retryAttempts: CONSUMER_EVENT_SOURCE.maxRetryAttempts,
-          maxRecordAge: Duration.seconds(CONSUMER_EVENT_SOURCE.maxRecordAgeSeconds),
-          parallelizationFactor: CONSUMER_EVENT_SOURCE.parallelizationFactor,
-          reportBatchItemFailures: CONSUMER_EVENT_SOURCE.reportBatchItemFailures,
-          onFailure: new SqsDlq(this.consumerFailureQueue),
-        }),
-      );
-    }
+    props.featuresTable.grantReadWriteData(fn.function);
+    fn.addEnvironment('FEATURES_TABLE_NAME', props.featuresTable.tableName);
+    props.lakeBucket.grantPut(fn.function, quarantineObjects);
+    fn.addEnvironment('QUARANTINE_URI', props.lakeRootUri);
+    fn.function.addEventSource(
+      new KinesisEventSource(this.eventsStream, {
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        batchSize: CONSUMER_EVENT_SOURCE.batchSize,
+        maxBatchingWindow: Duration.seconds(CONSUMER_EVENT_SOURCE.maxBatchingWindowSeconds),
+        bisectBatchOnError: CONSUMER_EVENT_SOURCE.bisectBatchOnError,
+        retryAttempts: CONSUMER_EVENT_SOURCE.maxRetryAttempts,
+        maxRecordAge: Duration.seconds(CONSUMER_EVENT_SOURCE.maxRecordAgeSeconds),
+        parallelizationFactor: CONSUMER_EVENT_SOURCE.parallelizationFactor,
+        reportBatchItemFailures: CONSUMER_EVENT_SOURCE.reportBatchItemFailures,
+        onFailure: new SqsDlq(this.consumerFailureQueue),
+      }),
+    );
+    this.consumerFunction = fn;
 
     this.deliveryStream = this.createBronzeDelivery(props);
   }

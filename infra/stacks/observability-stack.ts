@@ -45,8 +45,7 @@ export interface ObservabilityStackProps extends StackProps {
   readonly config: StageConfig;
   readonly ingestion: IngestionStack;
   readonly serving: ServingStack;
-  /** Absent only in work-in-progress synths without any API handler. */
-  readonly api: ApiStack | undefined;
+  readonly api: ApiStack;
   readonly processing: ProcessingStack;
 }
 
@@ -100,38 +99,33 @@ export class ObservabilityStack extends Stack {
       statistic: 'Sum',
       label: 'records in',
     });
-    const consumer = ingestion.consumerFunction?.function;
-    const iteratorAge = consumer
-      ? consumer.metric('IteratorAge', {
-          period: METRIC_PERIOD,
-          statistic: 'Maximum',
-          label: 'consumer iterator age (ms)',
-        })
-      : stream.metricGetRecordsIteratorAgeMilliseconds({ period: METRIC_PERIOD, statistic: 'Maximum' });
+    const iteratorAge = ingestion.consumerFunction.function.metric('IteratorAge', {
+      period: METRIC_PERIOD,
+      statistic: 'Maximum',
+      label: 'consumer iterator age (ms)',
+    });
     const dlqDepth = ingestion.consumerFailureQueue.metricApproximateNumberOfMessagesVisible({
       period: METRIC_PERIOD,
       statistic: 'Maximum',
       label: 'failed batches waiting',
     });
-    const restApi = api?.api;
-    const latencyP99 = restApi?.metricLatency({
+    const restApi = api.api;
+    const latencyP99 = restApi.metricLatency({
       period: METRIC_PERIOD,
       statistic: 'p99',
       label: 'p99 latency (ms)',
     });
-    const clientErrors = restApi?.metricClientError({
+    const clientErrors = restApi.metricClientError({
       period: METRIC_PERIOD,
       statistic: 'Sum',
       label: '4xx',
     });
-    const serverErrors = restApi?.metricServerError({
+    const serverErrors = restApi.metricServerError({
       period: METRIC_PERIOD,
       statistic: 'Sum',
       label: '5xx',
     });
-    const requests = restApi?.metricCount({ period: METRIC_PERIOD, statistic: 'Sum', label: 'requests' });
-    const present = (...metrics: (cloudwatch.IMetric | undefined)[]) =>
-      metrics.filter((m) => m !== undefined);
+    const requests = restApi.metricCount({ period: METRIC_PERIOD, statistic: 'Sum', label: 'requests' });
 
     alarm(
       'ConsumerIteratorAgeAlarm',
@@ -145,24 +139,21 @@ export class ObservabilityStack extends Stack {
       0,
       'Stream consumer gave up on a batch: inspect the on-failure queue',
     );
-    if (latencyP99)
-      alarm(
-        'ApiLatencyAlarm',
-        latencyP99,
-        config.alarms.apiP99LatencyMs,
-        'API p99 latency above the stage threshold',
-      );
-    if (serverErrors)
-      alarm('Api5xxAlarm', serverErrors, config.alarms.api5xxPer5Minutes, 'API answers with server errors');
+    alarm(
+      'ApiLatencyAlarm',
+      latencyP99,
+      config.alarms.apiP99LatencyMs,
+      'API p99 latency above the stage threshold',
+    );
+    alarm('Api5xxAlarm', serverErrors, config.alarms.api5xxPer5Minutes, 'API answers with server errors');
 
-    const functions: [string, ShoplakeFunction | undefined][] = [
+    const functions: [string, ShoplakeFunction][] = [
       ['Ingest', ingestion.ingestFunction],
       ['StreamConsumer', ingestion.consumerFunction],
       ['Recommendations', serving.recommendationsFunction],
     ];
     const errorMetrics: cloudwatch.IMetric[] = [];
     for (const [name, fn] of functions) {
-      if (!fn) continue;
       const errors = fn.function.metricErrors({
         period: METRIC_PERIOD,
         statistic: 'Sum',
@@ -219,7 +210,7 @@ export class ObservabilityStack extends Stack {
           new cloudwatch.GraphWidget({
             title: 'Ingest rate (events in)',
             left: [incoming],
-            right: present(requests),
+            right: [requests],
             width: 8,
           }),
           new cloudwatch.GraphWidget({ title: 'Consumer iterator age', left: [iteratorAge], width: 8 }),
@@ -231,10 +222,10 @@ export class ObservabilityStack extends Stack {
         ],
         [
           new cloudwatch.GraphWidget({ title: 'Lambda errors', left: errorMetrics, width: 8 }),
-          new cloudwatch.GraphWidget({ title: 'API p99 latency', left: present(latencyP99), width: 8 }),
+          new cloudwatch.GraphWidget({ title: 'API p99 latency', left: [latencyP99], width: 8 }),
           new cloudwatch.GraphWidget({
             title: 'API 4xx / 5xx',
-            left: present(clientErrors, serverErrors),
+            left: [clientErrors, serverErrors],
             width: 8,
           }),
         ],

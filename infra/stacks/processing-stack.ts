@@ -20,7 +20,7 @@ import { athenaStatementOfFile, sqlFileOfKey } from '../../lambdas/etl/definitio
 import { DEFAULT_DATABASE_PREFIX, NAMESPACES } from '../../lambdas/shared/catalog/index.ts';
 import type { StageConfig } from '../config/stage-config.ts';
 import { secureKey, secureTopic, stageLogGroup } from '../constructs/secure-defaults.ts';
-import { type ShoplakeFunction, shoplakeFunction } from '../constructs/shoplake-function.ts';
+import { ShoplakeFunction } from '../constructs/shoplake-function.ts';
 import {
   pascalCase,
   type StateMachineFile,
@@ -120,7 +120,7 @@ export class ProcessingStack extends Stack {
       if (!referenced.has(key)) continue;
       let fn = byEntry.get(task.entry);
       if (!fn) {
-        fn = shoplakeFunction(this, `${pascalCase(task.group)}${task.pascalName}Function`, {
+        fn = new ShoplakeFunction(this, `${pascalCase(task.group)}${task.pascalName}Function`, {
           entry: task.entry,
           serviceName: `${task.group}-${task.pascalName}`.toLowerCase(),
           description: `${task.group} task: lambdas/${task.entry}`,
@@ -128,7 +128,6 @@ export class ProcessingStack extends Stack {
           memorySize: 1024,
           timeout: Duration.minutes(5),
         });
-        if (!fn) continue;
         this.grantTaskAccess(fn, props);
         byEntry.set(task.entry, fn);
       }

@@ -12,7 +12,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.ts';
 import { dataRemovalPolicy, secureKey } from '../constructs/secure-defaults.ts';
-import { type ShoplakeFunction, shoplakeFunction } from '../constructs/shoplake-function.ts';
+import { ShoplakeFunction } from '../constructs/shoplake-function.ts';
 import { FEATURES_TABLE, RECOMMENDATIONS_TABLE, type TableDefinition } from '../definitions/resources.ts';
 
 /** Handler module of the recommendation routes (relative to `lambdas/`). */
@@ -26,8 +26,7 @@ export class ServingStack extends Stack {
   readonly tableKey: kms.Key;
   readonly featuresTable: dynamodb.Table;
   readonly recommendationsTable: dynamodb.Table;
-  /** Undefined only while the handler is missing and the work-in-progress flag is set. */
-  readonly recommendationsFunction: ShoplakeFunction | undefined;
+  readonly recommendationsFunction: ShoplakeFunction;
 
   constructor(scope: Construct, id: string, props: ServingStackProps) {
     super(scope, id, props);
@@ -38,19 +37,17 @@ export class ServingStack extends Stack {
     this.featuresTable = this.table(FEATURES_TABLE, config);
     this.recommendationsTable = this.table(RECOMMENDATIONS_TABLE, config);
 
-    const fn = shoplakeFunction(this, 'RecommendationsFunction', {
+    const fn = new ShoplakeFunction(this, 'RecommendationsFunction', {
       entry: RECOMMENDATIONS_HANDLER,
       serviceName: 'recommendations',
       description: 'GET recommendations, similar items and trending items',
       config,
       memorySize: 1024,
     });
-    if (fn) {
-      this.recommendationsTable.grantReadData(fn.function);
-      fn.addEnvironment('RECOMMENDATIONS_TABLE_NAME', this.recommendationsTable.tableName);
-      this.featuresTable.grantReadData(fn.function);
-      fn.addEnvironment('FEATURES_TABLE_NAME', this.featuresTable.tableName);
-    }
+    this.recommendationsTable.grantReadData(fn.function);
+    fn.addEnvironment('RECOMMENDATIONS_TABLE_NAME', this.recommendationsTable.tableName);
+    this.featuresTable.grantReadData(fn.function);
+    fn.addEnvironment('FEATURES_TABLE_NAME', this.featuresTable.tableName);
     this.recommendationsFunction = fn;
   }
 
