@@ -24,15 +24,22 @@ USING (
       lag(v.price) OVER (PARTITION BY v.product_id ORDER BY v.snapshot_at) AS previous_price,
       lead(v.snapshot_at) OVER (PARTITION BY v.product_id ORDER BY v.snapshot_at) AS valid_to
     FROM versions v
+  ),
+  stock_at_end AS (
+    SELECT r.product_id, r.snapshot_at, max_by(x.stock, x.snapshot_at) AS stock
+    FROM ranged r
+    JOIN snap x
+      ON x.product_id = r.product_id AND x.snapshot_at >= r.snapshot_at
+     AND (r.valid_to IS NULL OR x.snapshot_at < r.valid_to)
+    GROUP BY r.product_id, r.snapshot_at
   )
   SELECT
     r.product_id || '@' || date_format(r.snapshot_at, '%Y-%m-%dT%H:%i:%S') AS product_sk,
     r.product_id, r.name, r.category, r.price, r.currency, r.previous_price,
-    (SELECT max_by(x.stock, x.snapshot_at) FROM snap x
-      WHERE x.product_id = r.product_id AND x.snapshot_at >= r.snapshot_at
-        AND (r.valid_to IS NULL OR x.snapshot_at < r.valid_to)) AS stock,
+    st.stock,
     r.snapshot_at AS valid_from, r.valid_to, r.valid_to IS NULL AS is_current, r.row_hash
   FROM ranged r
+  LEFT JOIN stock_at_end st ON st.product_id = r.product_id AND st.snapshot_at = r.snapshot_at
 ) s
 ON t.product_sk = s.product_sk
 WHEN MATCHED AND (t.valid_to IS DISTINCT FROM s.valid_to OR t.is_current <> s.is_current

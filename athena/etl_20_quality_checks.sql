@@ -101,7 +101,7 @@ checks AS (
          CAST(count(*) AS double), 0.0E0, count(*) = 0, 'products without exactly one current version'
   FROM (SELECT product_id FROM silver.dim_product GROUP BY product_id HAVING count_if(is_current) <> 1) x
 )
-SELECT :run_id, current_timestamp, c.check_name, c.table_name, c.severity, c.passed, c.observed, c.threshold, c.detail
+SELECT :run_id, localtimestamp, c.check_name, c.table_name, c.severity, c.passed, c.observed, c.threshold, c.detail
 FROM checks c
 WHERE NOT EXISTS (
   SELECT 1 FROM ops.data_quality_results d WHERE d.run_id = :run_id AND d.check_name = c.check_name
