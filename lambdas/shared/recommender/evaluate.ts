@@ -20,7 +20,7 @@ import {
   reciprocalRank,
   type TieBreak,
 } from './metrics.ts';
-import { priorOrder, topK } from './models.ts';
+import { priorOrder, scoreOf, topK } from './models.ts';
 import { mixSeed, type Rng, sampleWithoutReplacement, seededRng } from './rng.ts';
 import { leaveOneOut, timeQuantile, timeSplit } from './split.ts';
 import {
@@ -124,12 +124,12 @@ function rankTarget(
 ): number {
   acc.reset();
   model.scoreInto(c.history, acc);
-  const st = acc.values[c.target] ?? 0;
+  const st = scoreOf(model, acc, c.target);
   const pt = model.prior[c.target] ?? 0;
   let better = 0;
   let ties = 0;
   const consider = (i: number) => {
-    const s = acc.values[i] ?? 0;
+    const s = scoreOf(model, acc, i);
     if (s > st) better++;
     else if (s === st) {
       const p = model.prior[i] ?? 0;

@@ -79,15 +79,6 @@ export const popularityModel: ModelFactory = {
   },
 };
 
-/** Adds `weight × prior` to every item: a popularity term inside the score, not just a tie-break. */
-function addPrior(priorValues: Float64Array, acc: ScoreAccumulator, weight: number): void {
-  if (weight <= 0) return;
-  for (let i = 0; i < priorValues.length; i++) {
-    const p = priorValues[i] as number;
-    if (p > 0) acc.add(i, weight * p);
-  }
-}
-
 function itemToItem(name: string, measure: SimilarityMeasure, description: string): ModelFactory {
   const grid: Record<string, number>[] = [];
   for (const minPairs of [2, 3]) {
@@ -114,6 +105,7 @@ function itemToItem(name: string, measure: SimilarityMeasure, description: strin
         name,
         vocab: data.vocab,
         prior: priorValues,
+        priorWeight: popularityWeight,
         params: {
           measure,
           neighbours,
@@ -125,7 +117,6 @@ function itemToItem(name: string, measure: SimilarityMeasure, description: strin
         },
         scoreInto(history, acc, scale = 1) {
           addNeighbourEvidence(lists, history, acc, scale, decay, maxHistory);
-          addPrior(priorValues, acc, scale * popularityWeight);
         },
         neighbours: (idx) => lists[idx] ?? NO_NEIGHBOURS,
       };
@@ -202,6 +193,7 @@ export const blendModel: ModelFactory = {
       name: 'blend',
       vocab: data.vocab,
       prior: cf.prior,
+      priorWeight: cf.priorWeight ?? 0,
       params: { ...cf.params, sequenceWeight, sequenceWindow: 3 },
       scoreInto(history, acc, scale = 1) {
         cf.scoreInto(history, acc, scale);
@@ -267,13 +259,19 @@ export function modelsByName(name: string): ModelFactory[] {
   });
 }
 
+/** An item's score: the model's evidence plus its popularity term (`priorWeight × prior`). */
+export function scoreOf(model: RecommenderModel, acc: ScoreAccumulator, i: number): number {
+  const w = model.priorWeight ?? 0;
+  return (acc.values[i] ?? 0) + (w > 0 ? w * (model.prior[i] ?? 0) : 0);
+}
+
 /**
- * True when candidate `a` ranks above `b`: more evidence first, then the prior, then the item
+ * True when candidate `a` ranks above `b`: higher score first, then the prior, then the item
  * id (a deterministic order for published lists).
  */
 export function ranksAbove(model: RecommenderModel, acc: ScoreAccumulator, a: number, b: number): boolean {
-  const sa = acc.values[a] ?? 0;
-  const sb = acc.values[b] ?? 0;
+  const sa = scoreOf(model, acc, a);
+  const sb = scoreOf(model, acc, b);
   if (sa !== sb) return sa > sb;
   const pa = model.prior[a] ?? 0;
   const pb = model.prior[b] ?? 0;
@@ -295,26 +293,29 @@ export function topK(
 ): ScoredItem[] {
   acc.reset();
   model.scoreInto(history, acc);
-  // Partial selection: keep the best k in order (k is small; candidates can be the catalogue).
+  // Partial selection: keep the best k in order (k is small; candidates can be many).
   const picked: number[] = [];
-  for (const i of acc.touched) {
-    if (exclude.has(i) || (acc.values[i] ?? 0) <= 0) continue;
-    if (picked.length === k && !ranksAbove(model, acc, i, picked[k - 1] as number)) continue;
+  const consider = (i: number) => {
+    if (picked.length === k && !ranksAbove(model, acc, i, picked[k - 1] as number)) return;
     let at = picked.length === k ? k - 1 : picked.length;
     if (picked.length === k) picked.pop();
     while (at > 0 && ranksAbove(model, acc, i, picked[at - 1] as number)) at--;
     picked.splice(at, 0, i);
+  };
+  for (const i of acc.touched) {
+    if (!exclude.has(i) && (acc.values[i] ?? 0) > 0) consider(i);
   }
-  if (picked.length < k) {
-    const have = new Set(picked);
-    for (const i of byPrior) {
-      if (picked.length >= k) break;
-      if (!have.has(i) && !exclude.has(i)) picked.push(i);
-    }
+  // Items without evidence score `priorWeight × prior`: walk them in prior order and stop as
+  // soon as one cannot enter the list (all later ones score lower still).
+  const have = new Set(picked);
+  for (const i of byPrior) {
+    if (have.has(i) || exclude.has(i) || (acc.values[i] ?? 0) > 0) continue;
+    if (picked.length === k && !ranksAbove(model, acc, i, picked[k - 1] as number)) break;
+    consider(i);
   }
   const out = picked.map((i) => ({
     item: model.vocab.items[i] ?? '',
-    score: (acc.values[i] ?? 0) + 1e-6 * (model.prior[i] ?? 0),
+    score: scoreOf(model, acc, i) + 1e-6 * (model.prior[i] ?? 0),
   }));
   acc.reset();
   return out;

@@ -93,6 +93,11 @@ export interface RecommenderModel {
   readonly vocab: Vocabulary;
   /** Backfill order for items without evidence, indexed like `vocab.items`, in [0, 1]. */
   readonly prior: Float64Array;
+  /**
+   * Weight of the prior inside the score (`score = evidence + priorWeight × prior`), applied by
+   * the rankers rather than added to every item, so scoring stays sparse. @default 0
+   */
+  readonly priorWeight?: number;
   /** Adds `scale ×` this model's evidence for the shopper's history into `acc`. */
   scoreInto(history: readonly HistoryEntry[], acc: ScoreAccumulator, scale?: number): void;
   /** Nearest neighbours of an item (empty when the model has none). */
