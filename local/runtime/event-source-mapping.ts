@@ -50,6 +50,8 @@ export interface EventSourceMappingOptions {
   readonly idlePollMs?: number;
   /** Base delay of the retry back-off. @default 20 */
   readonly retryBaseDelayMs?: number;
+  /** Called when a stored checkpoint is not valid for the stream and polling restarts at TRIM_HORIZON. */
+  readonly onCheckpointReset?: (shardId: string, checkpoint: string, reason: string) => void;
   /** Called after each invocation, for metrics. */
   readonly onInvocation?: (info: InvocationInfo) => void;
 }
@@ -94,6 +96,8 @@ export class KinesisEventSourceMapping {
   private readonly region: string;
   private shards: ShardState[] = [];
   private streamArn = '';
+  /** Checkpoints are only valid for the stream incarnation that produced them. */
+  private streamCreatedAt = '';
   private running = false;
   private loops: Promise<void>[] = [];
   private wake: (() => void)[] = [];
@@ -219,15 +223,7 @@ export class KinesisEventSourceMapping {
     let firstAt = 0;
     while (out.length < this.config.batchSize && this.running) {
       if (!shard.iterator) {
-        const it = await this.options.kinesis.send(
-          new GetShardIteratorCommand({
-            StreamName: this.options.streamName,
-            ShardId: shard.shardId,
-            ...(shard.checkpoint
-              ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: shard.checkpoint }
-              : { ShardIteratorType: 'TRIM_HORIZON' }),
-          }),
-        );
+        const it = await this.openIterator(shard);
         shard.iterator = it.ShardIterator;
         if (!shard.iterator) return out;
       }
@@ -245,6 +241,36 @@ export class KinesisEventSourceMapping {
       await this.idle(Math.min(remaining, 50));
     }
     return out;
+  }
+
+  /**
+   * Iterator after the checkpoint, or at TRIM_HORIZON without one. A checkpoint the stream no
+   * longer knows (stream recreated under the same name, emulator state wiped) is dropped and
+   * reported through `onCheckpointReset` rather than blocking the shard forever.
+   */
+  private async openIterator(shard: ShardState) {
+    const base = { StreamName: this.options.streamName, ShardId: shard.shardId };
+    if (!shard.checkpoint) {
+      return this.options.kinesis.send(
+        new GetShardIteratorCommand({ ...base, ShardIteratorType: 'TRIM_HORIZON' }),
+      );
+    }
+    try {
+      return await this.options.kinesis.send(
+        new GetShardIteratorCommand({
+          ...base,
+          ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+          StartingSequenceNumber: shard.checkpoint,
+        }),
+      );
+    } catch (error: unknown) {
+      if (!(error instanceof Error && error.name === 'InvalidArgumentException')) throw error;
+      this.options.onCheckpointReset?.(shard.shardId, shard.checkpoint, error.message);
+      shard.checkpoint = undefined;
+      return this.options.kinesis.send(
+        new GetShardIteratorCommand({ ...base, ShardIteratorType: 'TRIM_HORIZON' }),
+      );
+    }
   }
 
   private toLambdaRecord(shardId: string, r: KinesisRecord): KinesisStreamRecord {
@@ -416,7 +442,14 @@ export class KinesisEventSourceMapping {
     for (const s of this.shards) if (s.checkpoint) all[s.shardId] = s.checkpoint;
     mkdirSync(dirname(file), { recursive: true });
     const tmp = `${file}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ stream: this.options.streamName, checkpoints: all }));
+    writeFileSync(
+      tmp,
+      JSON.stringify({
+        stream: this.options.streamName,
+        streamCreatedAt: this.streamCreatedAt,
+        checkpoints: all,
+      }),
+    );
     renameSync(tmp, file);
   }
 

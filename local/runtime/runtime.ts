@@ -278,6 +278,10 @@ export async function startLocalRuntime(options: StartLocalRuntimeOptions = {}):
   let firehose: LocalFirehose | undefined;
   const mappingBase = {
     kinesis: clients.kinesis,
+    onCheckpointReset: (shardId: string, checkpoint: string, reason: string) =>
+      log(
+        `checkpoint ${checkpoint.slice(0, 12)}… of ${shardId} is not valid for this stream (${reason}); reading from TRIM_HORIZON`,
+      ),
     streamName: names.eventsStream,
     region: env.AWS_REGION,
     ...(options.eventSource?.idlePollMs !== undefined ? { idlePollMs: options.eventSource.idlePollMs } : {}),
@@ -285,7 +289,9 @@ export async function startLocalRuntime(options: StartLocalRuntimeOptions = {}):
       ? { retryBaseDelayMs: options.eventSource.retryBaseDelayMs }
       : {}),
   };
-  const checkpointDir = persist && !external ? join(stateDir, 'event-source-mappings') : undefined;
+  // Checkpoints live with the state dir; an external stream keeps its records between runs, so
+  // it needs them too (a fresh state dir on an old stream starts at TRIM_HORIZON, like AWS).
+  const checkpointDir = persist || external ? join(stateDir, 'event-source-mappings') : undefined;
   try {
     const consumer = options.consumer ?? 'local';
     if (consumer !== false) {

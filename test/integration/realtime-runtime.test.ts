@@ -285,6 +285,41 @@ describe.skipIf(EXTERNAL)('local runtime stand-ins (in-process emulators)', () =
   });
 });
 
+describe.skipIf(EXTERNAL)('checkpoints that do not match the stream', () => {
+  it('restart at TRIM_HORIZON when the stream was recreated under the same name', async () => {
+    const stateDir = tempDir();
+    const r1 = await start(stateDir, async () => undefined, true);
+    await put(
+      r1,
+      Array.from({ length: 10 }, (_, i) => eventJson(i)),
+      () => 'one-shard',
+    );
+    await r1.drain({ timeoutMs: 30_000 });
+    await r1.stop();
+    runtimes.splice(runtimes.indexOf(r1), 1);
+    // The Kinesis emulator's data is lost; the checkpoints survive. (kinesalite encodes the
+    // shard creation time in seconds: wait so the new stream's sequence numbers differ.)
+    await new Promise((r) => setTimeout(r, 1_100));
+    rmSync(join(stateDir, 'emulators', 'kinesis'), { recursive: true, force: true });
+    const seen: string[] = [];
+    const r2 = await start(
+      stateDir,
+      async (e) => {
+        seen.push(...dataOf(e));
+        return undefined;
+      },
+      true,
+    );
+    await put(
+      r2,
+      Array.from({ length: 3 }, (_, i) => eventJson(50 + i)),
+      () => 'one-shard',
+    );
+    await r2.drain({ timeoutMs: 30_000 });
+    expect(seen).toEqual([eventJson(50), eventJson(51), eventJson(52)]);
+  });
+});
+
 describe.skipIf(EXTERNAL)('real handler modules on the local runtime', () => {
   it('serves POST /events through lambdas/ingest/handler.ts and consumes with lambdas/stream-consumer/handler.ts', async () => {
     const runtime = await startLocalRuntime({

@@ -114,6 +114,8 @@ export function register(program: Command): void {
       }
 
       const summary = await withRuntime({ stateDir: opts.stateDir, report }, async ({ runtime }) => {
+        // Records left in the stream by earlier runs are consumed first, so they are not counted here.
+        await runtime.drain({ timeoutMs: 600_000 });
         const before = consumerSnapshot(runtime);
         const started = Date.now();
         const tally = await sendThroughIngest(payloads, {

@@ -102,6 +102,8 @@ export const stage: DemoStage = {
     );
     if (!isEmbeddedRuntime(runtime)) throw new Error('the ingest stage needs the embedded local runtime');
     const embedded = runtime;
+    // Records left in the stream by earlier runs are consumed first, so they are not counted here.
+    await embedded.drain({ timeoutMs: 600_000 });
     const before = consumerSnapshot(embedded);
     const ingest = localIngest(embedded.env);
     const userEvents = new Map<string, number>();

@@ -194,6 +194,7 @@ export async function runPipeline(
         AWS_ENDPOINT_URL_KINESIS: proxies.kinesis?.url ?? runtime.env.AWS_ENDPOINT_URL_KINESIS ?? '',
       }),
     });
+    await runtime.drain({ timeoutMs: 60_000 });
     const before = consumerSnapshot(runtime);
     const send = options.sendEveryRequestTwice
       ? async (event: Parameters<typeof ingest>[0]) => {
