@@ -89,6 +89,12 @@ export async function run(): Promise<Record<string, unknown>> {
       latencies.push(performance.now() - t);
     }
     const commitMs = engine.commits.map((c) => c.commit?.commitMs ?? 0).filter((x) => x > 0);
+    const writes = engine.commits.map((c) => ({
+      table: c.table,
+      rows: c.rows,
+      statement_ms: Math.round(c.statementMs ?? 0),
+      write_and_commit_ms: Math.round(c.commit?.totalMs ?? 0),
+    }));
     await engine.close();
     const slowest = Object.entries(steps)
       .sort((a, b) => b[1] - a[1])
@@ -109,6 +115,7 @@ export async function run(): Promise<Record<string, unknown>> {
       monthly_kpi_query_ms_p95: Math.round(percentile(latencies, 95) * 10) / 10,
       slowest_steps: slowest,
       steps,
+      writes,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

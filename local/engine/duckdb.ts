@@ -70,6 +70,8 @@ export interface WriteOutcome {
   readonly table: string;
   readonly commit?: CommitResult;
   readonly rows: number;
+  /** Time spent computing the statement's rows (staging), before writing and committing. */
+  readonly statementMs?: number;
 }
 
 /** A table whose files are on disk but cannot be read as an Iceberg table. */
@@ -352,11 +354,13 @@ export class DuckdbEngine implements QueryEngine {
     const table = await this.table(ident);
     await this.connection.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} AS SELECT * FROM ${ident} LIMIT 0`);
     try {
+      const t0 = performance.now();
       await this.run(replaceTarget(sql, info, STAGE), params);
+      const statementMs = performance.now() - t0;
       const count = await this.count(`SELECT count(*) AS n FROM ${STAGE}`);
       if (count === 0) return { affectedRows: 0 };
       const commit = await table.appendQuery(this.connection, `SELECT * FROM ${STAGE}`);
-      this.commits.push({ table: ident, commit, rows: count });
+      this.commits.push({ table: ident, commit, rows: count, statementMs });
       await this.defineView(ident, table);
       return { affectedRows: count, snapshotId: commit.snapshotId };
     } finally {
