@@ -7,7 +7,7 @@
  * same code. Bad input always yields a 400 with a message, never a 500; 404 only when
  * `/similar` names an item the active model does not know.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ID_PATTERN } from '../shared/event-schema.ts';
 import { getRecentItems, getTrending } from '../shared/features/read.ts';
@@ -40,7 +40,8 @@ export interface RecommendationsDeps {
   readonly store: RecommendationReader;
   readonly features: FeatureReader;
   readonly now?: () => number;
-  readonly newRecId?: () => string;
+  /** Builds a response's `rec_id` from the model version that answered. @default `recId` */
+  readonly newRecId?: (modelVersion: string | null) => string;
   readonly weights?: BlendWeights;
   /** Structured log sink for served recommendations (rec_id ↔ model version, for click-through). */
   readonly log?: (entry: Record<string, unknown>) => void;
@@ -198,10 +199,26 @@ function listToItems(
   return out;
 }
 
+/**
+ * A recommendation id that carries the model version that produced it —
+ * `<version>:<12 hex>` (`none:` without a model) — and fits `ID_PATTERN`, so a `rec_id` sent
+ * back on a click event attributes the click to a model version in the lake without a lookup.
+ */
+export function recId(modelVersion: string | null): string {
+  return `${modelVersion ?? 'none'}:${randomBytes(6).toString('hex')}`;
+}
+
+/** The model version encoded in a `rec_id` (null when it carries none). */
+export function modelVersionOfRecId(id: string): string | null {
+  const at = id.lastIndexOf(':');
+  const version = at > 0 ? id.slice(0, at) : '';
+  return version === '' || version === 'none' ? null : version;
+}
+
 /** Builds the API handler from its dependencies. */
 export function createRecommendationsHandler(deps: RecommendationsDeps) {
   const now = deps.now ?? Date.now;
-  const newRecId = deps.newRecId ?? (() => randomUUID());
+  const newRecId = deps.newRecId ?? recId;
   const weights = deps.weights ?? DEFAULT_BLEND_WEIGHTS;
   const log = deps.log ?? (() => {});
 
@@ -333,14 +350,14 @@ export function createRecommendationsHandler(deps: RecommendationsDeps) {
       } else {
         body = await trending(event);
       }
-      const recId = newRecId();
+      const recIdValue = newRecId(typeof body.model_version === 'string' ? body.model_version : null);
       log({
         message: 'recommendations served',
-        rec_id: recId,
+        rec_id: recIdValue,
         route: route.resource,
         model_version: body.model_version,
       });
-      return json(200, { rec_id: recId, ...body });
+      return json(200, { rec_id: recIdValue, ...body });
     } catch (error: unknown) {
       if (error instanceof BadRequestError) return json(400, { message: error.message });
       if (error instanceof NotFoundError) return json(404, { message: error.message });

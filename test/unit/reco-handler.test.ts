@@ -2,9 +2,11 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import {
   createRecommendationsHandler,
+  modelVersionOfRecId,
   type RecommendationReader,
+  recId,
 } from '../../lambdas/recommendations/recommendations.ts';
-import { parseEvent, type ShopEvent } from '../../lambdas/shared/event-schema.ts';
+import { ID_PATTERN, parseEvent, type ShopEvent } from '../../lambdas/shared/event-schema.ts';
 import { applyRecentItems, applyWindowAggregates } from '../../lambdas/shared/features/apply.ts';
 import { padSequence } from '../../lambdas/shared/features/feature-keys.ts';
 import { MemoryFeatureStore } from '../../lambdas/shared/features/memory-store.ts';
@@ -136,6 +138,17 @@ const view = (n: number, user: string, product: string, category: string, minute
   user_id: user,
   product_id: product,
   category,
+});
+
+describe('rec_id', () => {
+  it('carries the model version and is a valid event id', () => {
+    const id = recId('v20261121T101500Z-3fa2');
+    expect(id).toMatch(/^v20261121T101500Z-3fa2:[0-9a-f]{12}$/);
+    expect(ID_PATTERN.test(id)).toBe(true);
+    expect(modelVersionOfRecId(id)).toBe('v20261121T101500Z-3fa2');
+    expect(modelVersionOfRecId(recId(null))).toBeNull();
+    expect(recId('v1')).not.toBe(recId('v1'));
+  });
 });
 
 describe('recommendations handler validation', () => {
