@@ -2,8 +2,10 @@
  * Ingestion: the ingest Lambda behind `POST /events` (the route itself is created by the API
  * stack) writing to the Kinesis events stream (on-demand, KMS); the stream consumer Lambda
  * with the event-source mapping of `CONSUMER_EVENT_SOURCE` and an encrypted SQS on-failure
- * destination; Firehose reading the same stream into the bronze events Iceberg table, with
- * records it cannot deliver written under the `errors/firehose/` prefix.
+ * destination; Firehose reading the same stream into the bronze events Iceberg table through
+ * a record-transformation Lambda (`lambdas/firehose-bronze/`: bronze rows with epoch-µs
+ * timestamps, as the Iceberg destination requires), with records it cannot transform or
+ * deliver written under the `errors/firehose/` prefix.
  *
  * The stream's logical id equals its definition id (`EventsStream`) for the local runtime.
  */
@@ -28,6 +30,15 @@ import { CONSUMER_EVENT_SOURCE, EVENTS_STREAM, LAKE_PREFIXES } from '../definiti
 /** Handler modules (relative to `lambdas/`). */
 export const INGEST_HANDLER = 'ingest/handler.ts';
 export const STREAM_CONSUMER_HANDLER = 'stream-consumer/handler.ts';
+export const FIREHOSE_BRONZE_HANDLER = 'firehose-bronze/handler.ts';
+
+/**
+ * Firehose → transformation Lambda buffering. Firehose invokes the processor with at most this
+ * much data (its 6 MB invocation payload limit leaves room for base64 growth at 3 MB) or after
+ * this many seconds, whichever comes first.
+ * @default 3 MB / 60 s
+ */
+export const BRONZE_TRANSFORM_BUFFER = { sizeInMBs: 3, intervalInSeconds: 60 } as const;
 
 export interface IngestionStackProps extends StackProps {
   readonly config: StageConfig;
@@ -47,6 +58,8 @@ export class IngestionStack extends Stack {
   /** Batches the consumer gave up on (after retries / max record age): their stream coordinates. */
   readonly consumerFailureQueue: sqs.Queue;
   readonly deliveryStream: firehose.CfnDeliveryStream;
+  /** Firehose record transformation: stream events → bronze rows (epoch-µs timestamps). */
+  readonly bronzeTransformFunction: ShoplakeFunction;
 
   constructor(scope: Construct, id: string, props: IngestionStackProps) {
     super(scope, id, props);
@@ -120,11 +133,23 @@ export class IngestionStack extends Stack {
     );
     this.consumerFunction = fn;
 
-    this.deliveryStream = this.createBronzeDelivery(props);
+    this.bronzeTransformFunction = new ShoplakeFunction(this, 'BronzeTransformFunction', {
+      entry: FIREHOSE_BRONZE_HANDLER,
+      serviceName: 'firehose-bronze',
+      description: 'Firehose processor: stream events → bronze.events rows (epoch-µs timestamps)',
+      config,
+      memorySize: 512,
+      // Firehose waits at most 5 minutes for a processor invocation.
+      timeout: Duration.minutes(1),
+    });
+    this.deliveryStream = this.createBronzeDelivery(props, this.bronzeTransformFunction);
   }
 
   /** Firehose: stream → bronze events Iceberg table; undeliverable records → `errors/firehose/`. */
-  private createBronzeDelivery(props: IngestionStackProps): firehose.CfnDeliveryStream {
+  private createBronzeDelivery(
+    props: IngestionStackProps,
+    transform: ShoplakeFunction,
+  ): firehose.CfnDeliveryStream {
     const { config, lakeBucket, bronzeEventsTable } = props;
     const role = new iam.Role(this, 'BronzeDeliveryRole', {
       assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', {
@@ -151,6 +176,7 @@ export class IngestionStack extends Stack {
       removalPolicy: dataRemovalPolicy(config),
     });
     logGroup.grantWrite(role);
+    transform.function.grantInvoke(role);
 
     const stream = new firehose.CfnDeliveryStream(this, 'BronzeEventsDelivery', {
       deliveryStreamType: 'KinesisStreamAsSource',
@@ -174,6 +200,27 @@ export class IngestionStack extends Stack {
           sizeInMBs: config.firehose.bufferSizeMiB,
         },
         retryOptions: { durationInSeconds: 300 },
+        processingConfiguration: {
+          enabled: true,
+          processors: [
+            {
+              type: 'Lambda',
+              parameters: [
+                { parameterName: 'LambdaArn', parameterValue: transform.function.functionArn },
+                { parameterName: 'RoleArn', parameterValue: role.roleArn },
+                {
+                  parameterName: 'BufferSizeInMBs',
+                  parameterValue: String(BRONZE_TRANSFORM_BUFFER.sizeInMBs),
+                },
+                {
+                  parameterName: 'BufferIntervalInSeconds',
+                  parameterValue: String(BRONZE_TRANSFORM_BUFFER.intervalInSeconds),
+                },
+                { parameterName: 'NumberOfRetries', parameterValue: '3' },
+              ],
+            },
+          ],
+        },
         // Lower-case in the CloudFormation schema of the Iceberg destination (cfn-lint E3002 otherwise).
         s3BackupMode: 'FailedDataOnly',
         s3Configuration: {

@@ -2,6 +2,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { CONSUMER_EVENT_SOURCE, EVENTS_STREAM, LAKE_PREFIXES } from '../../infra/definitions/resources.ts';
+import { BRONZE_TRANSFORM_BUFFER, FIREHOSE_BRONZE_HANDLER } from '../../infra/stacks/ingestion-stack.ts';
 import { BRONZE_EVENTS, databaseName } from '../../lambdas/shared/catalog/index.ts';
 import { resourcesOfType, synth, template } from './helpers.ts';
 
@@ -99,6 +100,83 @@ describe('Firehose to the bronze events Iceberg table', () => {
       },
       S3Configuration: { ErrorOutputPrefix: LAKE_PREFIXES.firehoseErrors },
       CloudWatchLoggingOptions: { Enabled: true },
+    });
+  });
+});
+
+describe('Firehose record transformation (bronze rows with epoch-µs timestamps)', () => {
+  const streamProps = () => {
+    const [stream] = resourcesOfType(app, 'AWS::KinesisFirehose::DeliveryStream');
+    if (!stream) throw new Error('no delivery stream');
+    return stream.properties as {
+      IcebergDestinationConfiguration: {
+        RoleARN: { 'Fn::GetAtt': [string, string] };
+        ProcessingConfiguration: {
+          Enabled: boolean;
+          Processors: { Type: string; Parameters: { ParameterName: string; ParameterValue: unknown }[] }[];
+        };
+      };
+    };
+  };
+  const transformFunction = () => {
+    const fns = resourcesOfType(app, 'AWS::Lambda::Function').filter(
+      (f) => f.stack === 'Ingestion' && String(f.properties.Description).startsWith('Firehose processor'),
+    );
+    expect(fns).toHaveLength(1);
+    const [fn] = fns;
+    if (!fn) throw new Error('no transformation function');
+    return fn;
+  };
+
+  it('runs the firehose-bronze Lambda as the delivery stream processor, with the delivery role', () => {
+    const dest = streamProps().IcebergDestinationConfiguration;
+    const fn = transformFunction();
+
+    expect(dest.ProcessingConfiguration.Enabled).toBe(true);
+    expect(dest.ProcessingConfiguration.Processors).toHaveLength(1);
+    const [processor] = dest.ProcessingConfiguration.Processors;
+    expect(processor?.Type).toBe('Lambda');
+    const params = Object.fromEntries(
+      processor?.Parameters.map((p) => [p.ParameterName, p.ParameterValue]) ?? [],
+    );
+    expect(params.LambdaArn).toEqual({ 'Fn::GetAtt': [fn.logicalId, 'Arn'] });
+    expect(params.RoleArn).toEqual(dest.RoleARN);
+    expect(params.BufferSizeInMBs).toBe(String(BRONZE_TRANSFORM_BUFFER.sizeInMBs));
+    expect(params.BufferIntervalInSeconds).toBe(String(BRONZE_TRANSFORM_BUFFER.intervalInSeconds));
+    expect(FIREHOSE_BRONZE_HANDLER).toBe('firehose-bronze/handler.ts');
+  });
+
+  it('runs on ARM64 with the shared runtime, JSON logs and tracing', () => {
+    const fn = transformFunction();
+
+    expect(fn.properties.Architectures).toEqual(['arm64']);
+    expect(fn.properties.Runtime).toBe('nodejs24.x');
+    expect(fn.properties.TracingConfig).toEqual({ Mode: 'Active' });
+    expect(fn.properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON' });
+  });
+
+  it('lets the delivery role (and only it) invoke the transformation function', () => {
+    const fn = transformFunction();
+    const roleLogicalId = streamProps().IcebergDestinationConfiguration.RoleARN['Fn::GetAtt'][0];
+    const invokers = resourcesOfType(app, 'AWS::IAM::Policy').filter(
+      (p) =>
+        JSON.stringify(p.properties.PolicyDocument).includes('lambda:InvokeFunction') &&
+        JSON.stringify(p.properties.PolicyDocument).includes(fn.logicalId),
+    );
+
+    expect(invokers).toHaveLength(1);
+    expect(invokers[0]?.properties.Roles).toEqual([{ Ref: roleLogicalId }]);
+    ingestion.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: roleLogicalId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'lambda:InvokeFunction',
+            Effect: 'Allow',
+            Resource: Match.arrayWith([{ 'Fn::GetAtt': [fn.logicalId, 'Arn'] }]),
+          }),
+        ]),
+      },
     });
   });
 });
