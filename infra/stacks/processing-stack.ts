@@ -1,9 +1,12 @@
 /**
  * Processing: the state machines of `step-functions/*.asl.json` (loaded from file with
  * definition substitutions), their task Lambdas (`lambdas/etl/`, `lambdas/training/`),
- * EventBridge Scheduler schedules (daily ETL, weekly training) and failure notifications
- * (execution FAILED / TIMED_OUT / ABORTED → SNS).
+ * EventBridge Scheduler schedules (daily ETL, weekly training) and failure notifications:
+ * a machine that notifies its own failures (a catch-all → SNS publish state, as the ETL's
+ * NotifyFailure) is watched by EventBridge only for TIMED_OUT / ABORTED, which no Catch can
+ * see; a machine without one also for FAILED. Each failure notifies exactly once.
  */
+import { readFileSync } from 'node:fs';
 import { Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -39,6 +42,50 @@ export const SCHEDULED_STATE_MACHINES = { etl: 'etl', training: 'train' } as con
 
 /** Execution statuses that notify the failure topic. */
 export const FAILURE_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+/**
+ * Statuses no Catch inside a state machine can observe: EventBridge notifies them for every
+ * machine. FAILED is notified by EventBridge only for machines that do not notify it themselves.
+ */
+export const UNCATCHABLE_FAILURE_STATUSES = ['TIMED_OUT', 'ABORTED'] as const;
+
+/** Step Functions' SNS publish integration (the in-machine failure notification). */
+const SNS_PUBLISH = 'arn:aws:states:::sns:publish';
+
+/**
+ * Whether an ASL definition notifies its own failures: it has a Task publishing to SNS that
+ * is the target of a `States.ALL` Catch, and every other Task / Map / Parallel state catches
+ * `States.ALL`. Such a machine's FAILED executions already notified once; an EventBridge rule
+ * on FAILED would notify twice.
+ */
+export function notifiesOwnFailures(definition: unknown): boolean {
+  if (typeof definition !== 'object' || definition === null || !('States' in definition)) return false;
+  const states = (definition as { States: unknown }).States;
+  if (typeof states !== 'object' || states === null) return false;
+  type StateView = { Type?: unknown; Resource?: unknown; Catch?: unknown };
+  const entries = Object.entries(states as Record<string, StateView>);
+  const catchAllTargets = (state: StateView): string[] => {
+    const targets: string[] = [];
+    for (const c of Array.isArray(state.Catch) ? state.Catch : []) {
+      if (typeof c !== 'object' || c === null) continue;
+      const { ErrorEquals: errors, Next: next } = c as { ErrorEquals?: unknown; Next?: unknown };
+      if (Array.isArray(errors) && errors.includes('States.ALL') && typeof next === 'string')
+        targets.push(next);
+    }
+    return targets;
+  };
+  const isPublish = (state: StateView | undefined) =>
+    state?.Type === 'Task' && state.Resource === SNS_PUBLISH;
+  const byName = new Map(entries);
+  let notifier = false;
+  for (const [, state] of entries) {
+    if (isPublish(state)) continue;
+    if (state.Type !== 'Task' && state.Type !== 'Map' && state.Type !== 'Parallel') continue;
+    const targets = catchAllTargets(state);
+    if (targets.length === 0) return false;
+    if (targets.some((t) => isPublish(byName.get(t)))) notifier = true;
+  }
+  return notifier;
+}
 
 export interface ProcessingStackProps extends StackProps {
   readonly config: StageConfig;
@@ -161,16 +208,33 @@ export class ProcessingStack extends Stack {
       });
     }
 
-    if (Object.keys(machines).length > 0) {
-      new events.Rule(this, 'ExecutionFailureRule', {
-        description: 'State machine executions that failed, timed out or were aborted',
+    const machineFiles = new Map(files.map((f) => [f.name, f]));
+    const selfNotifying = (name: string): boolean => {
+      const file = machineFiles.get(name);
+      return file !== undefined && notifiesOwnFailures(JSON.parse(readFileSync(file.path, 'utf8')));
+    };
+    const allArns = Object.values(machines).map((m) => m.stateMachineArn);
+    if (allArns.length > 0) {
+      new events.Rule(this, 'ExecutionTimeoutAbortRule', {
+        description: 'State machine executions that timed out or were aborted (no Catch can notify these)',
         eventPattern: {
           source: ['aws.states'],
           detailType: ['Step Functions Execution Status Change'],
-          detail: {
-            status: [...FAILURE_STATUSES],
-            stateMachineArn: Object.values(machines).map((m) => m.stateMachineArn),
-          },
+          detail: { status: [...UNCATCHABLE_FAILURE_STATUSES], stateMachineArn: allArns },
+        },
+        targets: [new eventTargets.SnsTopic(this.failureTopic)],
+      });
+    }
+    const failedArns = Object.entries(machines)
+      .filter(([name]) => !selfNotifying(name))
+      .map(([, m]) => m.stateMachineArn);
+    if (failedArns.length > 0) {
+      new events.Rule(this, 'ExecutionFailedRule', {
+        description: 'Failed executions of state machines that do not notify their own failures',
+        eventPattern: {
+          source: ['aws.states'],
+          detailType: ['Step Functions Execution Status Change'],
+          detail: { status: ['FAILED'], stateMachineArn: failedArns },
         },
         targets: [new eventTargets.SnsTopic(this.failureTopic)],
       });

@@ -8,9 +8,10 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { pascalCase, stateMachineFiles } from '../../infra/constructs/state-machine-files.ts';
 import {
-  FAILURE_STATUSES,
+  notifiesOwnFailures,
   SCHEDULED_STATE_MACHINES,
   sqlSubstitution,
+  UNCATCHABLE_FAILURE_STATUSES,
 } from '../../infra/stacks/processing-stack.ts';
 import { resourcesOfType, synth } from './helpers.ts';
 
@@ -109,15 +110,68 @@ describe('deployed state machines', () => {
       expect(s.properties.ScheduleExpressionTimezone).toBe(app.config.schedules.timeZone);
   });
 
-  it('notifies the failure topic of failed, timed-out and aborted executions', () => {
-    const rules = resourcesOfType(app, 'AWS::Events::Rule');
-    const failure = rules.find((r) =>
+  it('notifies each failure once: ETL FAILED in the machine, TIMED_OUT/ABORTED by EventBridge', () => {
+    const rules = resourcesOfType(app, 'AWS::Events::Rule').filter((r) =>
       JSON.stringify(r.properties.EventPattern).includes('Step Functions Execution Status Change'),
     );
+    const machines = resourcesOfType(app, 'AWS::StepFunctions::StateMachine');
+    const machineId = (name: string) => {
+      const m = machines.find((x) => x.logicalId.startsWith(`${pascalCase(name)}StateMachine`));
+      if (!m) throw new Error(`no state machine ${name}`);
+      return m.logicalId;
+    };
+    type Pattern = { detail: { status: string[]; stateMachineArn: { Ref: string }[] } };
+    const patternOf = (status: string) =>
+      rules
+        .map((r) => r.properties.EventPattern as Pattern)
+        .filter((p) => p.detail.status.includes(status))
+        .map((p) => p.detail.stateMachineArn.map((a) => a.Ref));
+
+    // The ETL definition notifies its own failures (NotifyFailure), the training one does not.
+    const etl = JSON.parse(readFileSync('step-functions/etl.asl.json', 'utf8')) as unknown;
+    const train = JSON.parse(readFileSync('step-functions/train.asl.json', 'utf8')) as unknown;
+    expect(notifiesOwnFailures(etl)).toBe(true);
+    expect(notifiesOwnFailures(train)).toBe(false);
+
+    expect(patternOf('TIMED_OUT').map((ids) => [...ids].sort())).toEqual([
+      [machineId('etl'), machineId('train')].sort(),
+    ]);
+    expect(patternOf('ABORTED')).toEqual(patternOf('TIMED_OUT'));
+    const timeoutRule = rules.find((r) =>
+      (r.properties.EventPattern as Pattern).detail.status.includes('TIMED_OUT'),
+    );
+    expect((timeoutRule?.properties.EventPattern as Pattern | undefined)?.detail.status).toEqual([
+      ...UNCATCHABLE_FAILURE_STATUSES,
+    ]);
+    // FAILED: only for the machine that cannot notify itself; never for the ETL.
+    expect(patternOf('FAILED')).toEqual([[machineId('train')]]);
+    for (const r of rules) expect(JSON.stringify(r.properties.Targets)).toContain('FailureTopic');
+  });
+
+  it('recognises a self-notifying definition only when every task catches into an SNS publish', () => {
+    const publish = { Type: 'Task', Resource: 'arn:aws:states:::sns:publish', End: true };
+    const catchAll = [{ ErrorEquals: ['States.ALL'], Next: 'Notify' }];
+    const work = { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', End: true };
+
+    expect(notifiesOwnFailures({ States: { A: { ...work, Catch: catchAll }, Notify: publish } })).toBe(true);
     expect(
-      (failure?.properties.EventPattern as { detail: { status: string[] } } | undefined)?.detail.status,
-    ).toEqual([...FAILURE_STATUSES]);
-    expect(JSON.stringify(failure?.properties.Targets)).toContain('FailureTopic');
+      notifiesOwnFailures({
+        States: { A: { ...work, Catch: catchAll }, B: work, Notify: publish },
+      }),
+    ).toBe(false);
+    expect(
+      notifiesOwnFailures({
+        States: {
+          A: { ...work, Catch: [{ ErrorEquals: ['States.TaskFailed'], Next: 'Notify' }] },
+          Notify: publish,
+        },
+      }),
+    ).toBe(false);
+    expect(
+      notifiesOwnFailures({
+        States: { A: { ...work, Catch: catchAll }, Notify: { Type: 'Pass', End: true } },
+      }),
+    ).toBe(false);
   });
 
   it('gives task Lambdas the lake, Athena workgroup and Glue databases', () => {
