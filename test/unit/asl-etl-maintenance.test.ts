@@ -1,0 +1,60 @@
+/**
+ * The ETL's maintenance choice: Iceberg maintenance runs once. With `glueTableOptimizers: true`
+ * in the execution input (the deployed schedule passes it when the stage enables Glue table
+ * optimizers) the Athena OPTIMIZE/VACUUM Map is skipped; any other input (local runs, manual
+ * runs, stages without optimizers) runs it. The real Choice and Pass states of
+ * `step-functions/etl.asl.json` run on aws-local-stepfunctions, with the Map and the final
+ * Succeed replaced by markers.
+ */
+import { readFileSync } from 'node:fs';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { describe, expect, it } from 'vitest';
+import { ETL_DEFINITION_PATH } from '../../lambdas/etl/definition.ts';
+
+type AslState = Record<string, unknown> & { Type: string; Next?: string; Default?: string };
+const definition = JSON.parse(readFileSync(ETL_DEFINITION_PATH, 'utf8')) as {
+  States: Record<string, AslState>;
+};
+
+function state(name: string): AslState {
+  const s = definition.States[name];
+  if (!s) throw new Error(`etl.asl.json has no state ${name}`);
+  return s;
+}
+
+/** The definition's own choice and pass, ending in markers instead of the Map / Succeed. */
+async function pathFor(input: Record<string, unknown>): Promise<unknown> {
+  const machine = new StateMachine(
+    {
+      StartAt: 'MaintenanceChoice',
+      States: {
+        MaintenanceChoice: state('MaintenanceChoice'),
+        MaintenanceByGlueOptimizers: state('MaintenanceByGlueOptimizers'),
+        Maintenance: { Type: 'Pass', Result: 'athena-optimize-vacuum', End: true },
+        Succeeded: { Type: 'Pass', Result: 'glue-optimizers', End: true },
+      },
+    } as never,
+    { validationOptions: { checkArn: true, checkPaths: true } },
+  );
+  return machine.run(input as never).result;
+}
+
+describe('ETL maintenance choice (Glue optimizers vs. Athena OPTIMIZE/VACUUM)', () => {
+  it('follows the last gold step and defaults to the Athena maintenance Map', () => {
+    expect(state('GoldCampaignAttribution').Next).toBe('MaintenanceChoice');
+    expect(state('MaintenanceChoice').Default).toBe('Maintenance');
+    expect(state('Maintenance').Type).toBe('Map');
+    expect(state('MaintenanceByGlueOptimizers').Next).toBe('Succeeded');
+    expect(state('Succeeded').Type).toBe('Succeed');
+  });
+
+  it('skips OPTIMIZE/VACUUM only when the input says Glue optimizers maintain the tables', async () => {
+    await expect(pathFor({ glueTableOptimizers: true, trigger: 'schedule' })).resolves.toBe(
+      'glue-optimizers',
+    );
+    await expect(pathFor({})).resolves.toBe('athena-optimize-vacuum');
+    await expect(pathFor({ glueTableOptimizers: false })).resolves.toBe('athena-optimize-vacuum');
+    // A string is not a boolean: no silent skip of maintenance.
+    await expect(pathFor({ glueTableOptimizers: 'true' })).resolves.toBe('athena-optimize-vacuum');
+  });
+});
