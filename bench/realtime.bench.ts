@@ -93,16 +93,11 @@ function cpuMs(start: NodeJS.CpuUsage): number {
 
 let lastConsumeCpuMs = 0;
 
-async function consumeAll(
-  store: FeatureStore,
-  batches: readonly KinesisStreamEvent[],
-  sessionLists: 'all' | 'anonymous' = 'all',
-): Promise<number> {
+async function consumeAll(store: FeatureStore, batches: readonly KinesisStreamEvent[]): Promise<number> {
   const handler = createConsumerHandler({
     store,
     quarantine: new MemoryObjectStore(),
     now: NOW,
-    sessionLists,
   });
   const cpu = process.cpuUsage();
   const t = performance.now();
@@ -214,7 +209,6 @@ export interface RealtimeBenchResult {
   consumer_events_per_s_dynalite: number;
   dynamo_writes_per_1000_events_1day: number;
   dynamo_writes_per_1000_events_1hour: number;
-  dynamo_writes_per_1000_events_1day_session_lists_anonymous: number;
   dynamo_writes_per_1000_events_dynalite_run: number;
   runs: string;
 }
@@ -240,9 +234,6 @@ export async function run(): Promise<RealtimeBenchResult> {
   const hourStore = new MemoryFeatureStore();
   await consumeAll(hourStore, hour);
   const hourEvents = hour.reduce((a, b) => a + b.Records.length, 0);
-  const anonymousStore = new MemoryFeatureStore();
-  await consumeAll(anonymousStore, day, 'anonymous');
-  const dayEvents = day.reduce((a, b) => a + b.Records.length, 0);
 
   const emu = await benchWithEmulators();
   return {
@@ -255,9 +246,6 @@ export async function run(): Promise<RealtimeBenchResult> {
     consumer_events_per_s_dynalite: emu.consumerEventsPerSecond,
     dynamo_writes_per_1000_events_1day: Math.round(median(writesDay)),
     dynamo_writes_per_1000_events_1hour: Math.round((hourStore.stats.writeRequests / hourEvents) * 1000),
-    dynamo_writes_per_1000_events_1day_session_lists_anonymous: Math.round(
-      (anonymousStore.stats.writeRequests / dayEvents) * 1000,
-    ),
     dynamo_writes_per_1000_events_dynalite_run: emu.writesPer1000,
     runs: 'medians 5x300k gen, 5x20k ingest, 3x40k consumer; 1x6k emulators',
   };

@@ -32,7 +32,6 @@ import {
   applyWindowAggregates,
   DEFAULT_DEDUP_TTL_DAYS,
   findDuplicates,
-  type SessionListsMode,
   writeDedupMarkers,
 } from '../shared/features/apply.ts';
 import { padSequence } from '../shared/features/feature-keys.ts';
@@ -54,8 +53,11 @@ export interface ConsumerDeps {
   readonly dedupTtlDays?: number;
   /** Items the product counters of a window item are spread over (`TREND_SLICES`). @default 1 */
   readonly windowSlices?: number;
-  /** Which sessions keep a recent-items list (see `SessionListsMode`). @default 'all' */
-  readonly sessionLists?: SessionListsMode;
+  /**
+   * Called with every batch's committed counts (after processing, before the response):
+   * the local runtime sums them for the CLI's accounting; on AWS the metrics carry them.
+   */
+  readonly onBatchResult?: (result: ConsumerBatchResult) => void;
   readonly logger?: ConsumerLogger;
   /** Powertools Metrics (CloudWatch EMF); the Lambda entry point passes one, local runs need not. */
   readonly metrics?: Pick<Metrics, 'addMetric' | 'publishStoredMetrics'>;
@@ -222,12 +224,7 @@ export async function processKinesisBatch(
         if (s) s.replayed = true;
       }
       await applyWindowAggregates(deps.store, toApply, deps.windowSlices ?? DEFAULT_WINDOW_SLICES);
-      await applyRecentItems(
-        deps.store,
-        toApply,
-        deps.recentItemsCap ?? DEFAULT_RECENT_ITEMS_CAP,
-        deps.sessionLists ?? 'all',
-      );
+      await applyRecentItems(deps.store, toApply, deps.recentItemsCap ?? DEFAULT_RECENT_ITEMS_CAP);
       await writeDedupMarkers(deps.store, dedup.fresh, {
         now: deps.now,
         ttlDays: deps.dedupTtlDays ?? DEFAULT_DEDUP_TTL_DAYS,
@@ -335,6 +332,7 @@ export type ConsumerHandler = (
 export function createConsumerHandler(deps: ConsumerDeps): ConsumerHandler {
   return async (event) => {
     const result = await processKinesisBatch(event.Records ?? [], deps);
+    deps.onBatchResult?.(result);
     deps.logger?.info('batch processed', {
       records: result.records,
       accepted: result.accepted,

@@ -3,8 +3,8 @@
  * runtime's environment — the same wiring as `lambdas/*\/handler.ts`, with clients pointed at
  * the runtime's endpoints. Used where importing the handler module is not enough: several
  * runtimes in one process (tests), injected faults, or the CLI needing the consumer's per-batch
- * counts (taken from the handler's own structured "batch processed" log record) and logs as
- * JSON lines under the state directory instead of stdout.
+ * counts (through the handler's `onBatchResult` hook) and logs as JSON lines under the state
+ * directory instead of stdout.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -13,14 +13,12 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createIngestHandler, type IngestHandler } from '../../lambdas/ingest/ingest.ts';
 import { documentClient } from '../../lambdas/shared/aws-clients.ts';
-import { intEnv, optionalEnv, requireEnv } from '../../lambdas/shared/env.ts';
-import { DEFAULT_WINDOW_SLICES } from '../../lambdas/shared/features/aggregate.ts';
-import { DEFAULT_DEDUP_TTL_DAYS, isSessionListsMode } from '../../lambdas/shared/features/apply.ts';
+import { requireEnv } from '../../lambdas/shared/env.ts';
 import { DynamoFeatureStore } from '../../lambdas/shared/features/dynamo-store.ts';
-import { DEFAULT_RECENT_ITEMS_CAP } from '../../lambdas/shared/features/recent.ts';
 import type { FeatureStore } from '../../lambdas/shared/features/store.ts';
 import { createObjectStore, type ObjectStore } from '../../lambdas/shared/object-store.ts';
-import { createConsumerHandler } from '../../lambdas/stream-consumer/consumer.ts';
+import { type ConsumerBatchResult, createConsumerHandler } from '../../lambdas/stream-consumer/consumer.ts';
+import { consumerSettingsFromEnv } from '../../lambdas/stream-consumer/settings.ts';
 import type { KinesisInvoke } from './event-source-mapping.ts';
 
 /** Accepts what Powertools' Logger methods accept (message or object, then extra attributes). */
@@ -89,22 +87,17 @@ export function emptyConsumerTotals(): ConsumerTotals {
   };
 }
 
-const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-
-/** Adds one "batch processed" record (the consumer's committed counts) to the totals. */
-function addBatch(totals: ConsumerTotals, fields: Record<string, unknown>): void {
+/** Adds one batch's committed counts (the consumer's `onBatchResult`) to the totals. */
+function addBatch(totals: ConsumerTotals, result: ConsumerBatchResult): void {
   totals.invocations += 1;
-  totals.records += num(fields.records);
-  totals.accepted += num(fields.accepted);
-  totals.duplicates += num(fields.duplicates);
-  totals.rejected += num(fields.rejected);
-  totals.replayed += num(fields.replayed);
-  totals.writeRequests += num(fields.write_requests);
-  const byReason = fields.rejected_by_reason;
-  if (typeof byReason === 'object' && byReason !== null) {
-    for (const [reason, n] of Object.entries(byReason)) {
-      totals.rejected_by_reason[reason] = (totals.rejected_by_reason[reason] ?? 0) + num(n);
-    }
+  totals.records += result.records;
+  totals.accepted += result.accepted;
+  totals.duplicates += result.duplicates;
+  totals.rejected += result.rejected;
+  totals.replayed += result.replayed;
+  totals.writeRequests += result.writeRequests;
+  for (const [reason, n] of Object.entries(result.rejected_by_reason)) {
+    totals.rejected_by_reason[reason] = (totals.rejected_by_reason[reason] ?? 0) + (n ?? 0);
   }
 }
 
@@ -162,29 +155,14 @@ export function localConsumer(
       client: documentClient(options.dynamodb ?? dynamoClientFor(env)),
       tableName: requireEnv('FEATURES_TABLE_NAME', env),
     });
-  const inner = options.logger ?? silent;
-  const logger: HandlerLogger = {
-    info(message, ...extra) {
-      if (message === 'batch processed')
-        addBatch(totals, Object.assign({}, ...extra) as Record<string, unknown>);
-      inner.info(message, ...extra);
-    },
-    warn: (m, ...e) => inner.warn(m, ...e),
-    error: (m, ...e) => inner.error(m, ...e),
-  };
-  // The same optional settings `lambdas/stream-consumer/handler.ts` reads, from the runtime env.
-  const sessionLists = optionalEnv('SESSION_LISTS', env) ?? 'all';
-  if (!isSessionListsMode(sessionLists))
-    throw new Error(`SESSION_LISTS must be all or anonymous, got ${sessionLists}`);
   const handler = createConsumerHandler({
     store,
     quarantine: options.quarantine ?? createObjectStore(requireEnv('QUARANTINE_URI', env)),
     now: options.now ?? Date.now,
-    recentItemsCap: intEnv('RECENT_ITEMS_CAP', DEFAULT_RECENT_ITEMS_CAP, env),
-    dedupTtlDays: intEnv('DEDUP_TTL_DAYS', DEFAULT_DEDUP_TTL_DAYS, env),
-    windowSlices: intEnv('TREND_SLICES', DEFAULT_WINDOW_SLICES, env),
-    sessionLists,
-    logger,
+    // The same optional settings `lambdas/stream-consumer/handler.ts` reads, from the runtime env.
+    ...consumerSettingsFromEnv(env),
+    logger: options.logger ?? silent,
+    onBatchResult: (result) => addBatch(totals, result),
   });
   return { invoke: (event) => handler(event), totals, store };
 }

@@ -5,6 +5,7 @@
  * Firehose-like landing sink. With `SHOPLAKE_EXTERNAL_AWS=1` no emulator starts and the same
  * resources are created at `AWS_ENDPOINT_URL` (LocalStack or a real account).
  */
+
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -19,6 +20,7 @@ import {
   FEATURES_TABLE,
   RECOMMENDATIONS_TABLE,
 } from '../../infra/definitions/resources.ts';
+import { CONSUMER_SETTING_VARIABLES } from '../../lambdas/stream-consumer/settings.ts';
 import { type Emulator, startDynamoDbEmulator, startKinesisEmulator } from './emulators.ts';
 import {
   type EventSourceConfig,
@@ -257,7 +259,7 @@ export async function startLocalRuntime(options: StartLocalRuntimeOptions = {}):
     // keeps stdout for its own output. Set POWERTOOLS_METRICS_DISABLED=false to see them.
     POWERTOOLS_METRICS_DISABLED: penv.POWERTOOLS_METRICS_DISABLED ?? 'true',
   };
-  for (const name of ['RECENT_ITEMS_CAP', 'DEDUP_TTL_DAYS', 'TREND_SLICES', 'SESSION_LISTS']) {
+  for (const name of CONSUMER_SETTING_VARIABLES) {
     const value = penv[name];
     if (value) env[name] = value;
   }

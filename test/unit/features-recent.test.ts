@@ -244,51 +244,6 @@ describe('applyRecentItems', () => {
     ]);
   });
 
-  it("in 'anonymous' mode only sessions with anonymous events keep a list; stitching still works", async () => {
-    const store = new MemoryFeatureStore();
-    const records = [
-      wireEvent({
-        event_id: 'n1',
-        session_id: 's-known',
-        user_id: 'u-k',
-        product_id: 'k1',
-        event_time: '2026-11-21T09:00:00Z',
-      }),
-      wireEvent({
-        event_id: 'n2',
-        session_id: 's-anon2',
-        product_id: 'a1',
-        event_time: '2026-11-21T09:01:00Z',
-      }),
-      wireEvent({
-        event_id: 'n3',
-        session_id: 's-anon2',
-        user_id: 'u-k',
-        product_id: 'a2',
-        event_time: '2026-11-21T09:02:00Z',
-      }),
-    ].map((e) => rec(ev(e)));
-    await applyRecentItems(store, records, 20, 'anonymous');
-    expect(await store.get({ pk: 'SESSION#s-known', sk: 'RECENT' })).toBeUndefined();
-    expect((await getRecentItems(store, { sessionId: 's-anon2' })).map((i) => i.product_id)).toEqual([
-      'a2',
-      'a1',
-    ]);
-    expect((await getRecentItems(store, { userId: 'u-k' })).map((i) => i.product_id)).toEqual([
-      'a2',
-      'a1',
-      'k1',
-    ]);
-    expect(store.stats.writeRequests).toBe(2);
-    const all = new MemoryFeatureStore();
-    await applyRecentItems(all, records, 20, 'all');
-    // One conditional put for the user, one BatchWriteItem for both session lists.
-    expect(all.stats.writeRequests).toBe(2);
-    expect(await getRecentItems(all, { userId: 'u-k' })).toEqual(
-      await getRecentItems(store, { userId: 'u-k' }),
-    );
-  });
-
   it('retries a conflicting write with a fresh read (optimistic concurrency)', async () => {
     const store = new MemoryFeatureStore();
     await applyRecentItems(

@@ -219,21 +219,6 @@ async function writeList(store: FeatureStore, plan: ListPlan, stored: FeatureIte
 }
 
 /**
- * Which sessions get a recent-items list:
- *  - `all` (default): every session with product interactions;
- *  - `anonymous`: only sessions with at least one anonymous event — the lists that serving
- *    needs for visitors without a user and that stitching needs at login. Sessions whose every
- *    event names a user are served from the user's list; this saves about a third of the
- *    feature writes on typical traffic. Trade-off: an anonymous event that arrives after its
- *    session was processed as fully logged-in is not stitched into the user's list.
- */
-export type SessionListsMode = 'all' | 'anonymous';
-
-export function isSessionListsMode(value: string): value is SessionListsMode {
-  return value === 'all' || value === 'anonymous';
-}
-
-/**
  * Updates the recent-items lists of every session and user the batch touched. A session item
  * remembers its user once an event of the session names one; from then on the session's list
  * is merged into the user's list (stitching anonymous browsing to the logged-in user).
@@ -242,10 +227,9 @@ export async function applyRecentItems(
   store: FeatureStore,
   records: readonly FeatureRecord[],
   cap: number,
-  sessionLists: SessionListsMode = 'all',
 ): Promise<void> {
   const sorted = [...records].sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
-  const sessions = new Map<string, ListPlan & { sessionId: string; anonymous: boolean }>();
+  const sessions = new Map<string, ListPlan & { sessionId: string }>();
   const users = new Map<string, ListPlan>();
   const userPlan = (userId: string): ListPlan => {
     let p = users.get(userId);
@@ -265,7 +249,6 @@ export async function applyRecentItems(
         incoming: [],
         userId: null,
         sessionId: event.session_id,
-        anonymous: false,
       };
       sessions.set(event.session_id, s);
     }
@@ -273,8 +256,6 @@ export async function applyRecentItems(
     if (event.user_id) {
       s.userId ??= event.user_id;
       userPlan(event.user_id).incoming.push(...items);
-    } else {
-      s.anonymous = true;
     }
   }
   // Sessions with nothing to record and no user to link need no read and no write.
@@ -305,11 +286,6 @@ export async function applyRecentItems(
   await load([...users.values()].map((u) => u.key));
   for (const l of linked) userPlan(l.userId).incoming.push(...l.merged);
 
-  // In 'anonymous' mode a session list is kept only once the session has an anonymous event
-  // (or already has a list): a fully logged-in session is served from its user's list.
-  const sessionPlans = activeSessions.filter(
-    (s) => sessionLists === 'all' || s.anonymous || storedById.has(itemId(s.key)),
-  );
   // Users: several sessions of one user can be on different shards at once, so their lists
   // are written with optimistic concurrency (conditional put per user).
   const userPlans = [...users.values()].filter((u) => u.incoming.length > 0);
@@ -321,7 +297,7 @@ export async function applyRecentItems(
   // writes a session's list. No condition is needed, and the lists go 25 to a BatchWriteItem
   // instead of one PutItem each. A replay re-merges by event_id, so it stays idempotent.
   const sessionItems: FeatureItem[] = [];
-  for (const p of sessionPlans) {
+  for (const p of activeSessions) {
     const next = mergeList(p, storedById.get(itemId(p.key)), cap);
     if (next) sessionItems.push(next.item);
   }
