@@ -16,7 +16,12 @@ export const dev: StageConfig = {
     accessLogsExpirationDays: 30,
   },
   athena: { bytesScannedCutoffPerQuery: 1_000_000_000 },
-  icebergMaintenance: { snapshotRetentionDays: 3, numberOfSnapshotsToRetain: 5, orphanFileRetentionDays: 3 },
+  icebergMaintenance: {
+    glueTableOptimizers: true,
+    snapshotRetentionDays: 3,
+    numberOfSnapshotsToRetain: 5,
+    orphanFileRetentionDays: 3,
+  },
   firehose: { bufferIntervalSeconds: 300, bufferSizeMiB: 64 },
   api: { throttleRateLimit: 50, throttleBurstLimit: 100, quotaPerDay: 1_000_000 },
   schedules: { etl: 'cron(30 2 * * ? *)', training: 'cron(0 4 ? * SUN *)', timeZone: 'UTC' },

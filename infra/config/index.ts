@@ -1,7 +1,8 @@
 /**
  * The stage registry: `-c stage=<name>` picks one of these. Extra context keys
- * (`-c quicksightPrincipalArn=…`, `-c notificationEmail=…`, `-c destroyOnRemoval=true`) override
- * single fields without editing the files, and go through the same validation.
+ * (`-c quicksightPrincipalArn=…`, `-c notificationEmail=…`, `-c destroyOnRemoval=true`,
+ * `-c glueTableOptimizers=false`) override single fields without editing the files, and go
+ * through the same validation.
  */
 import { dev } from './dev.ts';
 import { prod } from './prod.ts';
@@ -30,6 +31,15 @@ export function resolveStageConfig(context: (key: string) => unknown): StageConf
     // The CLI passes -c values as strings; booleans arrive as 'true'/'false'.
     base[key] =
       key === 'destroyOnRemoval' && (value === 'true' || value === 'false') ? value === 'true' : value;
+  }
+  // Nested field: icebergMaintenance.glueTableOptimizers.
+  const optimizers = context('glueTableOptimizers');
+  if (optimizers !== undefined) {
+    base.icebergMaintenance = {
+      ...(STAGES[stage]?.icebergMaintenance ?? {}),
+      glueTableOptimizers:
+        optimizers === 'true' || optimizers === 'false' ? optimizers === 'true' : optimizers,
+    };
   }
   return validateStageConfig(stage, base);
 }

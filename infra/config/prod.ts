@@ -16,7 +16,12 @@ export const prod: StageConfig = {
     accessLogsExpirationDays: 365,
   },
   athena: { bytesScannedCutoffPerQuery: 10_000_000_000 },
-  icebergMaintenance: { snapshotRetentionDays: 7, numberOfSnapshotsToRetain: 10, orphanFileRetentionDays: 7 },
+  icebergMaintenance: {
+    glueTableOptimizers: true,
+    snapshotRetentionDays: 7,
+    numberOfSnapshotsToRetain: 10,
+    orphanFileRetentionDays: 7,
+  },
   firehose: { bufferIntervalSeconds: 300, bufferSizeMiB: 128 },
   api: {
     throttleRateLimit: 500,

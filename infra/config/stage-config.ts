@@ -54,6 +54,13 @@ export const StageConfigSchema = z.strictObject({
     bytesScannedCutoffPerQuery: z.number().int().min(10_000_000),
   }),
   icebergMaintenance: z.strictObject({
+    /**
+     * Glue table optimizers (compaction, snapshot retention, orphan-file deletion) maintain
+     * every table. When true the scheduled ETL skips its own Athena OPTIMIZE/VACUUM (the
+     * schedule passes `glueTableOptimizers: true`), so maintenance runs once; when false no
+     * optimizers are created and the ETL maintains the tables.
+     */
+    glueTableOptimizers: z.boolean(),
     /** Snapshots older than this are expired by the Glue retention optimizer. */
     snapshotRetentionDays: positiveInt,
     /** Minimum snapshots the retention optimizer keeps regardless of age. */

@@ -87,6 +87,17 @@ export function notifiesOwnFailures(definition: unknown): boolean {
   return notifier;
 }
 
+/**
+ * Execution input of a scheduled run. The ETL's `MaintenanceChoice` skips its Athena
+ * OPTIMIZE/VACUUM when `glueTableOptimizers` is true, i.e. when the stage's Glue table
+ * optimizers already maintain the tables (maintenance runs once).
+ */
+export function scheduleInput(scheduleName: string, config: StageConfig): Record<string, unknown> {
+  const input: Record<string, unknown> = { trigger: 'schedule', schedule: scheduleName };
+  if (scheduleName === 'etl') input.glueTableOptimizers = config.icebergMaintenance.glueTableOptimizers;
+  return input;
+}
+
 export interface ProcessingStackProps extends StackProps {
   readonly config: StageConfig;
   readonly storage: StorageStack;
@@ -201,7 +212,7 @@ export class ProcessingStack extends Stack {
         schedule: scheduler.ScheduleExpression.expression(expression, TimeZone.of(config.schedules.timeZone)),
         target: new schedulerTargets.StepFunctionsStartExecution(machine, {
           role: scheduleRole,
-          input: scheduler.ScheduleTargetInput.fromObject({ trigger: 'schedule', schedule: scheduleName }),
+          input: scheduler.ScheduleTargetInput.fromObject(scheduleInput(scheduleName, config)),
           retryAttempts: 3,
           maxEventAge: Duration.hours(1),
         }),

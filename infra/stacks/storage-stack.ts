@@ -114,7 +114,8 @@ export class StorageStack extends Stack {
 
     this.catalog = lakeCatalog(this, 'Catalog', { config, warehouseUri: this.warehouseUri });
 
-    this.createTableOptimizers(config);
+    // Either Glue optimizers or the ETL's OPTIMIZE/VACUUM maintain the tables, never both.
+    if (config.icebergMaintenance.glueTableOptimizers) this.createTableOptimizers(config);
 
     this.workGroupName = `shoplake-${config.stage}`;
     this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {

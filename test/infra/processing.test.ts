@@ -174,6 +174,38 @@ describe('deployed state machines', () => {
     ).toBe(false);
   });
 
+  it('runs Iceberg maintenance once: the ETL schedule tells the ETL whether Glue optimizers maintain the tables', () => {
+    const scheduleInputOf = (synthesized: typeof app) => {
+      const etl = resourcesOfType(synthesized, 'AWS::Scheduler::Schedule').find(
+        (s) => s.properties.ScheduleExpression === synthesized.config.schedules.etl,
+      );
+      const target = etl?.properties.Target as { Input?: string } | undefined;
+      return JSON.parse(target?.Input ?? 'null') as unknown;
+    };
+    const withoutOptimizers = synth({ stage: 'dev', context: { glueTableOptimizers: 'false' } });
+
+    expect(app.config.icebergMaintenance.glueTableOptimizers).toBe(true);
+    expect(scheduleInputOf(app)).toEqual({ trigger: 'schedule', schedule: 'etl', glueTableOptimizers: true });
+    expect(resourcesOfType(app, 'AWS::Glue::TableOptimizer').length).toBeGreaterThan(0);
+
+    expect(withoutOptimizers.config.icebergMaintenance.glueTableOptimizers).toBe(false);
+    expect(scheduleInputOf(withoutOptimizers)).toEqual({
+      trigger: 'schedule',
+      schedule: 'etl',
+      glueTableOptimizers: false,
+    });
+    expect(resourcesOfType(withoutOptimizers, 'AWS::Glue::TableOptimizer')).toHaveLength(0);
+    // The training schedule carries no maintenance flag.
+    const training = resourcesOfType(app, 'AWS::Scheduler::Schedule').find(
+      (s) => s.properties.ScheduleExpression === app.config.schedules.training,
+    );
+    const trainingTarget = training?.properties.Target as { Input?: string } | undefined;
+    expect(JSON.parse(trainingTarget?.Input ?? 'null')).toEqual({
+      trigger: 'schedule',
+      schedule: 'training',
+    });
+  });
+
   it('gives task Lambdas the lake, Athena workgroup and Glue databases', () => {
     const tasks = resourcesOfType(app, 'AWS::Lambda::Function').filter((f) =>
       String(f.properties.Description).includes(' task: lambdas/'),
