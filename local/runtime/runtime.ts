@@ -30,7 +30,7 @@ import {
 import { LocalFirehose } from './firehose.ts';
 import { type ConsumerTotals, jsonLinesLogger, type LocalConsumer, localConsumer } from './handlers.ts';
 import { type ProvisionedResource, provisionFromTemplate, resourceFor } from './provision.ts';
-import { type CfnTemplate, definitionsToTemplate } from './template.ts';
+import { type CfnTemplate, defaultTemplate } from './template.ts';
 import type { LocalRuntime } from './types.ts';
 
 /** Repository root (handler modules are resolved from here). */
@@ -44,7 +44,7 @@ export interface StartLocalRuntimeOptions {
   readonly stateDir?: string;
   /** Keep emulator state on disk under `<stateDir>/emulators`. @default true */
   readonly persist?: boolean;
-  /** Template whose resources are created. @default definitionsToTemplate() */
+  /** Template whose resources are created. @default `defaultTemplate()`: SHOPLAKE_TEMPLATE_FILE or the definitions */
   readonly template?: CfnTemplate;
   /**
    * How the stream consumer is invoked:
@@ -220,7 +220,7 @@ export async function startLocalRuntime(options: StartLocalRuntimeOptions = {}):
   const namePrefix = options.namePrefix ?? penv.SHOPLAKE_NAME_PREFIX ?? 'shoplake';
   let provisioned: ProvisionedResource[];
   try {
-    provisioned = await provisionFromTemplate(options.template ?? definitionsToTemplate(), clients, {
+    provisioned = await provisionFromTemplate(options.template ?? defaultTemplate(), clients, {
       namePrefix,
       onDemandShardCount: EVENTS_STREAM.localShardCount,
     });

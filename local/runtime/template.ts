@@ -1,9 +1,14 @@
 /**
- * A CloudFormation-shaped template of the stateful resources, built from
- * `infra/definitions/resources.ts`. It stands in for the CDK-synthesized template until the CDK
- * app can synthesize in-process; `provisionFromTemplate` only reads CloudFormation resource
- * properties, so swapping in the synthesized template changes nothing downstream.
+ * Where the local runtime's resources come from. `provisionFromTemplate` only reads
+ * CloudFormation resource properties, so it takes either
+ *  - the CDK-synthesized template, from a file named by `SHOPLAKE_TEMPLATE_FILE` (the
+ *    integration tests synthesize the app once in their global set-up and use it, so tests and
+ *    infrastructure cannot drift — SPEC design rule 6), or
+ *  - by default, a template built from `infra/definitions/resources.ts`, the same definitions
+ *    the CDK stacks build their tables and stream from (fast: no CDK synth on every CLI run;
+ *    `test/infra/provision.test.ts` checks that both give the same emulator resources).
  */
+import { readFileSync } from 'node:fs';
 import {
   EVENTS_STREAM,
   type KeyAttribute,
@@ -70,4 +75,35 @@ export function definitionsToTemplate(): CfnTemplate {
     },
   };
   return { Resources: resources };
+}
+
+export class TemplateFileError extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
+    super(`cannot use CloudFormation template ${file}: ${reason}`);
+    this.name = 'TemplateFileError';
+  }
+}
+
+/** Reads a CloudFormation template (JSON) from a file, e.g. one written by `cdk synth`. */
+export function loadTemplateFile(file: string): CfnTemplate {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  } catch (error: unknown) {
+    throw new TemplateFileError(file, error instanceof Error ? error.message : String(error));
+  }
+  const resources = (parsed as { Resources?: unknown } | null)?.Resources;
+  if (typeof resources !== 'object' || resources === null || Array.isArray(resources)) {
+    throw new TemplateFileError(file, 'it has no Resources object');
+  }
+  return { Resources: resources as Record<string, CfnResource> };
+}
+
+/** The template the runtime provisions by default: `SHOPLAKE_TEMPLATE_FILE`, else the definitions. */
+export function defaultTemplate(env: NodeJS.ProcessEnv = process.env): CfnTemplate {
+  const file = env.SHOPLAKE_TEMPLATE_FILE;
+  return file ? loadTemplateFile(file) : definitionsToTemplate();
 }

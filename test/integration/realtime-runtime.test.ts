@@ -384,3 +384,24 @@ describe.skipIf(EXTERNAL)('real handler modules on the local runtime', () => {
     }
   });
 });
+
+describe('resources come from the synthesized CDK template', () => {
+  it('provisions from SHOPLAKE_TEMPLATE_FILE, which the global set-up wrote from the CDK app', async () => {
+    const file = process.env.SHOPLAKE_TEMPLATE_FILE;
+    expect(file, 'test/integration/global-setup.ts should set SHOPLAKE_TEMPLATE_FILE').toBeTruthy();
+    const template = JSON.parse(readFileSync(String(file), 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+    };
+    // Only the CDK app puts KMS encryption on the features table: this is the synthesized template.
+    expect(template.Resources.FeaturesTable?.Properties?.SSESpecification).toBeDefined();
+    const stateDir = mkdtempSync(join(tmpdir(), 'shoplake-synth-'));
+    dirs.push(stateDir);
+    const runtime = await start(stateDir, false);
+    const logicalIds = runtime.provisioned.map((r) => r.logicalId).sort();
+    expect(logicalIds).toEqual(['EventsStream', 'FeaturesTable', 'RecommendationsTable']);
+    const described = await runtime.clients.dynamodb.send(
+      new DescribeTableCommand({ TableName: runtime.names.featuresTable }),
+    );
+    expect(described.Table?.KeySchema?.map((k) => k.AttributeName)).toEqual(['pk', 'sk']);
+  });
+});
