@@ -17,6 +17,7 @@ import { LAKE_PREFIXES } from '../../infra/definitions/resources.ts';
 import { BRONZE_EVENTS } from '../../lambdas/shared/catalog/index.ts';
 import type { IcebergType } from '../../lambdas/shared/event-schema.ts';
 import type { DuckdbEngine } from '../engine/duckdb.ts';
+import { CommitConflictError, type CommitResult } from '../iceberg/index.ts';
 
 export interface LandingLoadResult {
   readonly loadId: string;
@@ -167,31 +168,28 @@ function duckType(t: IcebergType): string {
 }
 
 /**
- * Stages the files' records with a `reason` column (NULL = loadable). Fast path: DuckDB's typed
- * NDJSON reader. If a value does not fit its column the typed read fails as a whole, and the
- * slow path parses each record on its own to find and reject exactly the bad ones.
+ * The files' records as a relation with a `reason` column (NULL = loadable). Fast path: DuckDB's
+ * typed NDJSON reader, streamed straight into the commit (no staging copy). If a value does not
+ * fit its column the typed read fails as a whole, and the slow path parses each record on its
+ * own (staged in a temp table) to find and reject exactly the bad ones.
  */
 async function stageRecords(
   engine: DuckdbEngine,
   paths: string[],
   processingRoot: string,
   stage: string,
-): Promise<void> {
+  fast: boolean,
+): Promise<{ from: string; cleanup: () => Promise<void> }> {
   const conn = engine.connection;
   const eventCols = BRONZE_EVENTS.columns.filter((c) => c.name !== 'ingested_at' && c.name !== 'source_file');
   const list = paths.map(sqlString).join(', ');
   const prefixLen = processingRoot.length + 1;
   const missing = REQUIRED.map((n) => `WHEN ${n} IS NULL THEN 'missing_field'`).join(' ');
   const columns = eventCols.map((c) => `${sqlString(c.name)}: ${sqlString(duckType(c.type))}`).join(', ');
-  try {
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${stage} AS
-      SELECT *, substr(filename, ${prefixLen + 1}) AS source_file, CASE ${missing} ELSE NULL END AS reason,
+  const typed = `(SELECT *, substr(filename, ${prefixLen + 1}) AS source_file, CASE ${missing} ELSE NULL END AS reason,
              CAST(NULL AS VARCHAR) AS raw
-      FROM read_json([${list}], format = 'newline_delimited', filename = true, columns = {${columns}})`);
-    return;
-  } catch {
-    // fall through to the record-by-record path
-  }
+      FROM read_json([${list}], format = 'newline_delimited', filename = true, columns = {${columns}}))`;
+  if (fast) return { from: typed, cleanup: async () => undefined };
   const structure = JSON.stringify(Object.fromEntries(eventCols.map((c) => [c.name, jsonStructure(c.type)])));
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${stage}_raw AS
     SELECT substr(filename, ${prefixLen + 1}) AS source_file, json AS raw, json_transform(json, ${sqlString(structure)}) AS t
@@ -209,21 +207,26 @@ async function stageRecords(
         return `WHEN ${present} AND NOT (${converted}) THEN 'invalid_field'`;
       })
       .join(' ');
-    const typed = eventCols
+    const typedCols = eventCols
       .map(
         (c) =>
-          (c.type === 'timestamptz' ? `TRY_CAST(t.${c.name} AS TIMESTAMPTZ)` : `t.${c.name}`) +
-          ` AS ${c.name}`,
+          `${c.type === 'timestamptz' ? `TRY_CAST(t.${c.name} AS TIMESTAMPTZ)` : `t.${c.name}`} AS ${c.name}`,
       )
       .join(', ');
     await conn.run(`CREATE OR REPLACE TEMP TABLE ${stage} AS
-      SELECT ${typed}, source_file,
+      SELECT ${typedCols}, source_file,
              CASE ${invalid} ${REQUIRED.map((n) => `WHEN t.${n} IS NULL THEN 'missing_field'`).join(' ')} ELSE NULL END AS reason,
              CAST(raw AS VARCHAR) AS raw
       FROM ${stage}_raw`);
   } finally {
     await conn.run(`DROP TABLE IF EXISTS ${stage}_raw`);
   }
+  return {
+    from: stage,
+    cleanup: async () => {
+      await conn.run(`DROP TABLE IF EXISTS ${stage}`);
+    },
+  };
 }
 
 async function appendFiles(
@@ -235,30 +238,38 @@ async function appendFiles(
 ): Promise<{ rows: number; rejected: number }> {
   const conn = engine.connection;
   const stage = '__shoplake_landing';
-  await stageRecords(engine, paths, processingRoot, stage);
+  const ingestedAt = `TIMESTAMPTZ ${sqlString(now.toISOString())}`;
+  const select = BRONZE_EVENTS.columns
+    .map((c) => {
+      if (c.name === 'ingested_at') return `${ingestedAt} AS ingested_at`;
+      if (c.name === 'schema_version') return 'coalesce(schema_version, 1) AS schema_version';
+      return c.name;
+    })
+    .join(', ');
+  const bronze = await engine.table('bronze.events');
+  let staged = await stageRecords(engine, paths, processingRoot, stage, true);
+  let good: CommitResult;
   try {
-    const ingestedAt = `TIMESTAMPTZ ${sqlString(now.toISOString())}`;
-    const select = BRONZE_EVENTS.columns
-      .map((c) => {
-        if (c.name === 'ingested_at') return `${ingestedAt} AS ingested_at`;
-        if (c.name === 'schema_version') return 'coalesce(schema_version, 1) AS schema_version';
-        return c.name;
-      })
-      .join(', ');
-    const bronze = await engine.table('bronze.events');
-    const good = await bronze.appendQuery(conn, `SELECT ${select} FROM ${stage} WHERE reason IS NULL`);
+    good = await bronze.appendQuery(conn, `SELECT ${select} FROM ${staged.from} WHERE reason IS NULL`);
+  } catch (error: unknown) {
+    if (error instanceof CommitConflictError) throw error;
+    // A value that does not fit its column: find the bad records one by one.
+    staged = await stageRecords(engine, paths, processingRoot, stage, false);
+    good = await bronze.appendQuery(conn, `SELECT ${select} FROM ${staged.from} WHERE reason IS NULL`);
+  }
+  try {
     const rejectedOps = await engine.table('ops.rejected_events');
     const bad = await rejectedOps.appendQuery(
       conn,
       `SELECT ${sqlString(runId)} AS run_id, event_id, event_type, event_time,
               reason || coalesce(': ' || left(raw, 500), '') AS reason, ${ingestedAt} AS ingested_at, source_file
-       FROM ${stage} WHERE reason IS NOT NULL`,
+       FROM ${staged.from} WHERE reason IS NOT NULL`,
     );
     await engine.table('bronze.events');
     await engine.table('ops.rejected_events');
     return { rows: good.addedRecords, rejected: bad.addedRecords };
   } finally {
-    await conn.run(`DROP TABLE IF EXISTS ${stage}`);
+    await staged.cleanup();
   }
 }
 
