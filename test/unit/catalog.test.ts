@@ -11,6 +11,7 @@ import {
   icebergPartitionSpec,
   icebergSchema,
   icebergSortOrder,
+  localTableSpec,
   NAMESPACES,
   SILVER_DIM_CUSTOMER,
   SILVER_EVENTS,
@@ -18,6 +19,7 @@ import {
   UnknownTableError,
 } from '../../lambdas/shared/catalog/index.ts';
 import { eventColumns } from '../../lambdas/shared/event-schema.ts';
+import { newTableMetadata } from '../../local/iceberg/index.ts';
 
 const REQUIRED_TABLES = [
   'bronze.events',
@@ -99,6 +101,14 @@ describe('table catalog', () => {
     expect(icebergPartitionSpec(BRONZE_EVENTS).fields).toEqual([
       { 'source-id': 4, 'field-id': 1000, name: 'event_time_day', transform: 'day' },
     ]);
+  });
+
+  it('gives the local Iceberg tables exactly the schema and partition spec Glue gets', () => {
+    for (const t of TABLES) {
+      const local = newTableMetadata(localTableSpec(t), 'file:///tmp/x');
+      expect(local.schemas[0]?.fields, `${t.namespace}.${t.name}`).toEqual(icebergSchema(t).fields);
+      expect(local['partition-specs'][0]?.fields).toEqual(icebergPartitionSpec(t).fields);
+    }
   });
 
   it('models SCD2 on dim_customer', () => {

@@ -44,18 +44,16 @@ export interface IcebergSortOrderJson {
   fields: { 'source-id': number; transform: string; direction: 'asc' | 'desc'; 'null-order': string }[];
 }
 
-/** Nested field ids start here; top-level ids in the catalog stay below it. */
-export const NESTED_FIELD_ID_BASE = 1000;
 /** Partition field ids start here (Iceberg convention). */
 export const PARTITION_FIELD_ID_BASE = 1000;
 
 /**
  * The Iceberg schema of a table. Nested fields (list elements, map keys/values, struct
- * members) get ids from `NESTED_FIELD_ID_BASE` in declaration order, so they are stable as
- * long as nested types are only appended to.
+ * members) get ids above the highest top-level id, in declaration order — the same ids the
+ * local Iceberg library assigns (`toIcebergFields`), so Glue and the local lake agree.
  */
 export function icebergSchema(table: TableSpec, schemaId = 0): IcebergSchemaJson {
-  let next = NESTED_FIELD_ID_BASE;
+  let next = Math.max(0, ...table.columns.map((c) => c.id)) + 1;
   const nestedId = () => next++;
   const convert = (t: IcebergType): IcebergTypeJson => {
     if (typeof t === 'string') return t;
