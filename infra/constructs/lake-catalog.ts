@@ -1,11 +1,22 @@
 /**
  * Glue databases and Iceberg tables generated from the lake table catalog
- * (`lambdas/shared/catalog/`): the catalog's `glueDatabaseInputs()` / `glueTableInput()` are the
- * only source of names, columns, locations and parameters, mapped one-to-one onto
- * `AWS::Glue::Database` / `AWS::Glue::Table` (with `OpenTableFormatInput` for Iceberg).
+ * (`lambdas/shared/catalog/`): the catalog's `glueDatabaseInputs()` / `glueTableInput()` give
+ * names, and `glueIcebergTableInput()` the Iceberg schema (catalog field ids), partition spec,
+ * write order, location and properties, mapped one-to-one onto `AWS::Glue::Database` /
+ * `AWS::Glue::Table`.
+ *
+ * Tables are created with `Name` + `OpenTableFormatInput.IcebergInput.IcebergTableInput` and
+ * no `TableInput`: Glue creates the Iceberg metadata (partitioned, sorted) itself, and a
+ * `TableInput` next to it would be a second, Hive-style description of the same table that a
+ * later stack update could write back over the Iceberg parameters (`table_type`,
+ * `metadata_location`).
  */
 import { Aws, type Stack } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
+import {
+  type GlueIcebergTableInput,
+  glueIcebergTableInput,
+} from '../../lambdas/shared/catalog/glue-iceberg.ts';
 import {
   BRONZE_EVENTS,
   databaseName,
@@ -28,8 +39,10 @@ export interface CatalogTable {
   readonly tableName: string;
   readonly databaseArn: string;
   readonly tableArn: string;
-  /** The input the table was created from (as the catalog generated it). */
+  /** The catalog's Glue input of the table (names, Hive-style columns for reference). */
   readonly input: GlueIcebergTable;
+  /** The Iceberg table input the table is created from (schema, partition spec, write order). */
+  readonly icebergTableInput: GlueIcebergTableInput;
   readonly resource: glue.CfnTable;
 }
 
@@ -83,27 +96,48 @@ export function lakeCatalog(
     const input = glueTableInput(spec, { warehouseUri: props.warehouseUri });
     const constructId = `${pascalWord(spec.namespace)}${spec.name.split('_').map(pascalWord).join('')}`;
     const t = input.TableInput;
+    const iceberg = glueIcebergTableInput(spec, { warehouseUri: props.warehouseUri });
     const resource = new glue.CfnTable(stack, `${id}${constructId}Table`, {
       catalogId: Aws.ACCOUNT_ID,
       databaseName: input.DatabaseName,
-      tableInput: {
-        name: t.Name,
-        description: t.Description,
-        tableType: t.TableType,
-        parameters: t.Parameters,
-        storageDescriptor: {
-          location: t.StorageDescriptor.Location,
-          columns: t.StorageDescriptor.Columns.map((c) => ({
-            name: c.Name,
-            type: c.Type,
-            comment: c.Comment,
-          })),
-        },
-      },
+      name: t.Name,
       openTableFormatInput: {
         icebergInput: {
           metadataOperation: input.OpenTableFormatInput.IcebergInput.MetadataOperation,
           version: input.OpenTableFormatInput.IcebergInput.Version,
+          icebergTableInput: {
+            location: iceberg.Location,
+            schema: {
+              schemaId: iceberg.Schema.SchemaId,
+              type: iceberg.Schema.Type,
+              fields: iceberg.Schema.Fields.map((f) => ({
+                id: f.Id,
+                name: f.Name,
+                type: f.Type,
+                required: f.Required,
+                doc: f.Doc,
+              })),
+            },
+            partitionSpec: {
+              specId: iceberg.PartitionSpec.SpecId,
+              fields: iceberg.PartitionSpec.Fields.map((p) => ({
+                sourceId: p.SourceId,
+                fieldId: p.FieldId,
+                name: p.Name,
+                transform: p.Transform,
+              })),
+            },
+            writeOrder: {
+              orderId: iceberg.WriteOrder.OrderId,
+              fields: iceberg.WriteOrder.Fields.map((o) => ({
+                sourceId: o.SourceId,
+                transform: o.Transform,
+                direction: o.Direction,
+                nullOrder: o.NullOrder,
+              })),
+            },
+            properties: iceberg.Properties,
+          },
         },
       },
     });
@@ -125,6 +159,7 @@ export function lakeCatalog(
         resourceName: `${input.DatabaseName}/${t.Name}`,
       }),
       input,
+      icebergTableInput: iceberg,
       resource,
     };
   });

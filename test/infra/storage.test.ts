@@ -6,11 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { ATHENA_DIR } from '../../infra/constructs/paths.ts';
 import { LAKE_PREFIXES } from '../../infra/definitions/resources.ts';
 import { listSqlFiles, TABLE_OPTIMIZER_TYPES } from '../../infra/stacks/storage-stack.ts';
+import { glueIcebergTableInput } from '../../lambdas/shared/catalog/glue-iceberg.ts';
 import {
+  BRONZE_EVENTS,
   databaseName,
+  GOLD_DAILY_SALES,
   glueDatabaseInputs,
-  glueTableInput,
   NAMESPACES,
+  type Namespace,
   TABLES,
 } from '../../lambdas/shared/catalog/index.ts';
 import { joinedText, resourcesOfType, synth, template } from './helpers.ts';
@@ -69,27 +72,82 @@ describe('Glue catalog', () => {
     expect(inputs.map((d) => d.Name)).toEqual(NAMESPACES.map((ns) => databaseName(ns)));
   });
 
-  it("creates every catalog table with exactly the catalog's Iceberg table input", () => {
+  type IcebergInputJson = {
+    MetadataOperation: string;
+    Version: string;
+    IcebergTableInput: ReturnType<typeof glueIcebergTableInput> & { Location: unknown };
+  };
+  const glueTable = (namespace: Namespace, name: string) => {
+    const found = resourcesOfType(app, 'AWS::Glue::Table').find(
+      (t) => t.properties.DatabaseName === databaseName(namespace) && t.properties.Name === name,
+    );
+    if (!found) throw new Error(`no Glue table ${namespace}.${name}`);
+    return found;
+  };
+  const icebergInputOf = (namespace: Namespace, name: string) =>
+    (glueTable(namespace, name).properties.OpenTableFormatInput as { IcebergInput: IcebergInputJson })
+      .IcebergInput;
+
+  it("creates every catalog table from exactly the catalog's Iceberg table input (no Hive TableInput)", () => {
     const tables = resourcesOfType(app, 'AWS::Glue::Table');
     expect(tables.length).toBe(TABLES.length);
     for (const spec of TABLES) {
-      const expected = glueTableInput(spec, { warehouseUri: 's3://<token>/warehouse/' });
-      const found = tables.find(
-        (t) =>
-          t.properties.DatabaseName === expected.DatabaseName &&
-          (t.properties.TableInput as { Name: string }).Name === spec.name,
-      );
-      expect(found, `${spec.namespace}.${spec.name}`).toBeDefined();
-      const actual = found?.properties.TableInput as typeof expected.TableInput;
-      const { Location, ...descriptor } = actual.StorageDescriptor;
-      const { Location: expectedLocation, ...expectedDescriptor } = expected.TableInput.StorageDescriptor;
-      expect({ ...actual, StorageDescriptor: descriptor }).toEqual({
-        ...expected.TableInput,
-        StorageDescriptor: expectedDescriptor,
-      });
+      const expected = glueIcebergTableInput(spec, { warehouseUri: 's3://<token>/warehouse/' });
+      const found = glueTable(spec.namespace, spec.name);
+      expect(found.properties.TableInput, `${spec.namespace}.${spec.name}`).toBeUndefined();
+      const iceberg = icebergInputOf(spec.namespace, spec.name);
+      expect(iceberg.MetadataOperation).toBe('CREATE');
+      expect(iceberg.Version).toBe('2');
+      const { Location, ...rest } = iceberg.IcebergTableInput;
+      const { Location: expectedLocation, ...expectedRest } = expected;
+      expect(rest, `${spec.namespace}.${spec.name}`).toEqual(expectedRest);
       expect(joinedText(Location)).toBe(expectedLocation);
-      expect(found?.properties.OpenTableFormatInput).toEqual(expected.OpenTableFormatInput);
     }
+  });
+
+  it('creates tables partitioned and sorted as the catalog says, with its field ids', () => {
+    const bronze = icebergInputOf('bronze', 'events').IcebergTableInput;
+    const eventTime = BRONZE_EVENTS.columns.find((c) => c.name === 'event_time');
+    expect(eventTime?.id).toBe(4);
+    expect(bronze.Schema.Fields.map((f) => [f.Id, f.Name])).toEqual(
+      BRONZE_EVENTS.columns.map((c) => [c.id, c.name]),
+    );
+    expect(bronze.Schema.Fields.find((f) => f.Name === 'event_time')).toMatchObject({
+      Type: 'timestamptz',
+      Required: true,
+    });
+    expect(bronze.PartitionSpec).toEqual({
+      SpecId: 0,
+      Fields: [{ SourceId: 4, FieldId: 1000, Name: 'event_time_day', Transform: 'day' }],
+    });
+    expect(bronze.WriteOrder).toEqual({
+      OrderId: 1,
+      Fields: [{ SourceId: 4, Transform: 'identity', Direction: 'asc', NullOrder: 'nulls-first' }],
+    });
+    // Nested types: the Iceberg spec JSON (with nested field ids), JSON-encoded.
+    const items = bronze.Schema.Fields.find((f) => f.Name === 'items');
+    const itemsType = JSON.parse(items?.Type ?? 'null') as { type: string; 'element-id': number };
+    expect(itemsType.type).toBe('list');
+    // Nested ids do not collide with any top-level field id.
+    expect(bronze.Schema.Fields.map((f) => f.Id)).not.toContain(itemsType['element-id']);
+    expect(itemsType['element-id']).toBeGreaterThan(0);
+    expect(
+      JSON.parse(bronze.Schema.Fields.find((f) => f.Name === 'attributes')?.Type ?? 'null'),
+    ).toMatchObject({
+      type: 'map',
+      key: 'string',
+      value: 'string',
+    });
+    expect(bronze.Properties).toMatchObject({
+      'write.format.default': 'parquet',
+      comment: BRONZE_EVENTS.description,
+    });
+    expect(bronze.Properties['format-version']).toBeUndefined();
+
+    const daily = icebergInputOf('gold', GOLD_DAILY_SALES.name).IcebergTableInput;
+    expect(daily.PartitionSpec.Fields.map((f) => f.Transform)).toEqual(
+      GOLD_DAILY_SALES.partitionSpec.map((p) => p.transform),
+    );
   });
 
   it('runs compaction, snapshot retention and orphan-file deletion on every table', () => {
