@@ -177,6 +177,12 @@ export class IngestionStack extends Stack {
     });
     logGroup.grantWrite(role);
     transform.function.grantInvoke(role);
+    // Firehose reads the processor's configuration (timeout) before invoking it.
+    iam.Grant.addToPrincipal({
+      grantee: role,
+      actions: ['lambda:GetFunctionConfiguration'],
+      resourceArns: [transform.function.functionArn],
+    });
 
     const stream = new firehose.CfnDeliveryStream(this, 'BronzeEventsDelivery', {
       deliveryStreamType: 'KinesisStreamAsSource',

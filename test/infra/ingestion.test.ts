@@ -165,6 +165,9 @@ describe('Firehose record transformation (bronze rows with epoch-µs timestamps)
     );
 
     expect(invokers).toHaveLength(1);
+    expect(JSON.stringify(invokers[0]?.properties.PolicyDocument)).toContain(
+      'lambda:GetFunctionConfiguration',
+    );
     expect(invokers[0]?.properties.Roles).toEqual([{ Ref: roleLogicalId }]);
     ingestion.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: roleLogicalId }],
