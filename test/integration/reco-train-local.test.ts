@@ -3,15 +3,20 @@
  * Kinesis → stream consumer + Firehose landing) → ETL state machine (landing → bronze →
  * silver on the local Iceberg lake) → training state machine (`train.asl.json` locally:
  * Athena SQL on DuckDB, training Lambdas' code) → published, active model served by the
- * recommendations handler. A deliberately broken model is refused by the quality gate and
- * leaves the active model in place.
+ * recommendations handler → a shopper's clicks (ingest → Kinesis → consumer) change their
+ * answer → a second version, then rollback restores the first one's answers → a deliberately
+ * broken model is refused by the quality gate and leaves the active model in place.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRecommendationsHandler } from '../../lambdas/recommendations/recommendations.ts';
 import { documentClient } from '../../lambdas/shared/aws-clients.ts';
+import { DynamoFeatureStore } from '../../lambdas/shared/features/dynamo-store.ts';
 import { RecommendationStore } from '../../lambdas/shared/recommender/store.ts';
+import { activateVersion } from '../../lambdas/training/pipeline.ts';
 import { openLakeEngine, runLocalTraining, TrainingRunFailedError } from '../../local/cli/commands/train.ts';
 import type { DuckdbEngine } from '../../local/engine/duckdb.ts';
 import { generateShop } from '../../local/generator/shop.ts';
@@ -19,6 +24,23 @@ import { localIngest } from '../../local/runtime/handlers.ts';
 import { sendThroughIngest } from '../../local/runtime/replay.ts';
 import { type EmbeddedRuntime, startLocalRuntime } from '../../local/runtime/runtime.ts';
 import { runLocalEtl } from '../../local/sfn/etl-runner.ts';
+
+function getEvent(path: string, query: Record<string, string>): APIGatewayProxyEvent {
+  return {
+    httpMethod: 'GET',
+    path,
+    resource: '',
+    pathParameters: null,
+    queryStringParameters: query,
+    multiValueQueryStringParameters: null,
+    headers: {},
+    multiValueHeaders: {},
+    body: null,
+    isBase64Encoded: false,
+    stageVariables: null,
+    requestContext: {} as APIGatewayProxyEvent['requestContext'],
+  };
+}
 
 let dir: string;
 let runtime: EmbeddedRuntime;
@@ -90,6 +112,96 @@ describe('shoplake train (train.asl.json on the local runtime)', () => {
     expect(list).toBeDefined();
   });
 
+  it('serves the trained model: clicks change a shopper’s answer, rollback restores answers', async () => {
+    const client = documentClient(runtime.clients.dynamodb);
+    const handle = createRecommendationsHandler({
+      store: new RecommendationStore({
+        client,
+        tableName: runtime.names.recommendationsTable,
+        activeCacheMs: 0,
+      }),
+      features: new DynamoFeatureStore({ client, tableName: runtime.names.featuresTable }),
+    });
+    const serve = async (path: string, query: Record<string, string> = {}) => {
+      const res = await handle(getEvent(path, query));
+      return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, unknown> };
+    };
+    const ids = (b: Record<string, unknown>) =>
+      (b.items as { product_id: string }[]).map((i) => i.product_id);
+    const [shopper] = await engine.query(
+      "SELECT shopper, count(*) AS n FROM ml.interactions WHERE model_version = 'v-local-1' AND shopper NOT LIKE 'session:%' GROUP BY shopper ORDER BY n DESC, shopper LIMIT 1",
+    );
+    const user = String(shopper?.shopper);
+    const before = await serve(`/users/${user}/recommendations`, { k: '10' });
+    expect(before.body).toMatchObject({ model_version: 'v-local-1', strategy: 'personalized' });
+    const items = await engine.query(
+      "SELECT item_id FROM ml.interactions WHERE model_version = 'v-local-1' GROUP BY item_id ORDER BY count(*) ASC, item_id LIMIT 50",
+    );
+    let clicked = '';
+    let neighbour = '';
+    // A product whose nearest neighbour is not in the shopper's current answer.
+    for (const row of items) {
+      const r = await serve(`/items/${String(row.item_id)}/similar`, { k: '3' });
+      const first = ids(r.body)[0];
+      if (
+        r.status === 200 &&
+        first &&
+        !ids(before.body).includes(first) &&
+        !ids(before.body).includes(String(row.item_id))
+      ) {
+        clicked = String(row.item_id);
+        neighbour = first;
+        break;
+      }
+    }
+    expect(clicked).not.toBe('');
+    const tally = await sendThroughIngest(
+      [0, 1].map((n) => ({
+        event_id: `train-local-click-${n}`,
+        event_type: 'product_view',
+        event_time: new Date(Date.now() - 500 + n).toISOString(),
+        session_id: 'train-local-session',
+        user_id: user,
+        product_id: clicked,
+      })),
+      { ingest: localIngest(runtime.env) },
+    );
+    expect(tally.accepted).toBe(2);
+    await runtime.drain({ timeoutMs: 30_000 });
+    const after = await serve(`/users/${user}/recommendations`, { k: '10' });
+    expect(ids(after.body)).not.toEqual(ids(before.body));
+    // The new first answer is a neighbour or next item of the clicked product, absent before.
+    const clickedLists = await new RecommendationStore({
+      client,
+      tableName: runtime.names.recommendationsTable,
+    }).getItemList('v-local-1', clicked);
+    const first = (after.body.items as { product_id: string; reason: string }[])[0];
+    expect(first?.reason).toBe('recent');
+    expect([...(clickedLists?.ids ?? []), ...(clickedLists?.next_ids ?? [])]).toContain(first?.product_id);
+    expect(ids(before.body)).not.toContain(first?.product_id);
+
+    const similarV1 = await serve(`/items/${neighbour}/similar`, { k: '10' });
+    await runLocalTraining({
+      runtime,
+      engine,
+      input: {
+        version: 'v-local-2',
+        model: 'blend',
+        weights: { view: 1, cart: 1, purchase: 1 },
+        neighbours: 5,
+      },
+    });
+    const similarV2 = await serve(`/items/${neighbour}/similar`, { k: '10' });
+    expect(similarV2.body.model_version).toBe('v-local-2');
+    expect(similarV2.body.items).not.toEqual(similarV1.body.items);
+    await activateVersion(
+      { version: 'v-local-1' },
+      { store: new RecommendationStore({ client, tableName: runtime.names.recommendationsTable }) },
+    );
+    const rolledBack = await serve(`/items/${neighbour}/similar`, { k: '10' });
+    expect(rolledBack.body).toMatchObject({ model_version: 'v-local-1', items: similarV1.body.items });
+  });
+
   it('refuses a deliberately broken model and keeps the active one', async () => {
     const failure = await runLocalTraining({
       runtime,
@@ -106,5 +218,10 @@ describe('shoplake train (train.asl.json on the local runtime)', () => {
     });
     expect((await store.getActive(true))?.version).toBe('v-local-1');
     expect((await store.getRegistryEntry('v-local-broken'))?.status).toBe('rejected');
+    expect((await store.listRegistry()).map((e) => [e.version, e.status])).toEqual([
+      ['v-local-broken', 'rejected'],
+      ['v-local-2', 'retired'],
+      ['v-local-1', 'active'],
+    ]);
   });
 });

@@ -28,14 +28,19 @@ export interface BlendWeights {
  */
 export const DEFAULT_BLEND_WEIGHTS: BlendWeights = { realtime: 2, sequence: 0.5, recency: 0.7, maxRecent: 5 };
 
-/** Event weights of real-time signals (view < cart < purchase, as in training). */
+/**
+ * Event weights of real-time signals. Flatter than the training weights (view 1 < cart/purchase
+ * 2 instead of 1/3/5): at serving time recency matters most — the click a shopper just made
+ * must be able to outweigh a purchase from an hour ago, whose complements are already in the
+ * precomputed list.
+ */
 export const SIGNAL_WEIGHTS: Readonly<Record<string, number>> = {
   product_view: 1,
   review: 1,
-  add_to_cart: 3,
+  add_to_cart: 2,
   remove_from_cart: 0.5,
-  begin_checkout: 3,
-  purchase: 5,
+  begin_checkout: 2,
+  purchase: 2,
 };
 
 export type Reason = 'history' | 'recent' | 'trending';
