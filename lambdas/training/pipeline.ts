@@ -324,7 +324,7 @@ export async function publishCandidate(
   deps: TrainingDeps,
 ): Promise<{ version: string; items: number }> {
   const entry = await deps.store.getRegistryEntry(input.version);
-  if (!entry || entry.status !== 'candidate') {
+  if (entry?.status !== 'candidate') {
     throw new PublishError(
       `version ${input.version} is ${entry?.status ?? 'not registered'}, expected candidate`,
     );
