@@ -234,6 +234,23 @@ describe('recommendations handler blending', () => {
     expect((day.body.items as { product_id: string }[]).map((i) => i.product_id)).toEqual(['p3']);
   });
 
+  it('answers 503, not 500, when a dependency fails', async () => {
+    const failing: RecommendationReader = {
+      ...fakeStore('v1'),
+      getUserList: async () => {
+        throw new Error('ProvisionedThroughputExceededException');
+      },
+    };
+    const handle = createRecommendationsHandler({
+      store: failing,
+      features: new MemoryFeatureStore(),
+      now: () => NOW,
+    });
+    const res = await handle(request('/users/u1/recommendations'));
+    expect(res.statusCode).toBe(503);
+    expect(JSON.parse(res.body)).toEqual({ message: 'recommendations are temporarily unavailable' });
+  });
+
   it('serves trending with no active model and never answers 500', async () => {
     const { call } = setup(null);
     const r = await call('/users/u1/recommendations');
