@@ -119,6 +119,28 @@ export class UnresolvedSubstitutionError extends Error {
   }
 }
 
+/** Memory and timeout of a state-machine task Lambda. */
+export interface TaskSizing {
+  readonly memorySize: number;
+  readonly timeoutMinutes: number;
+}
+
+/** Default sizing of task Lambdas (they mostly start Athena queries or move small results). */
+export const DEFAULT_TASK_SIZING: TaskSizing = { memorySize: 1024, timeoutMinutes: 5 };
+
+/**
+ * Tasks that need more: top-K + evaluation holds the co-occurrence matrix in memory; 1M
+ * interactions peak at about 2 GB RSS and 5M at about 5 GB (`bench/reco.bench.ts`), so the
+ * training task gets 4 GB (and the CPU share that comes with it) and Lambda's 15-minute limit.
+ */
+export const TASK_SIZING: Readonly<Record<string, TaskSizing>> = {
+  'training/train.ts': { memorySize: 4096, timeoutMinutes: 15 },
+};
+
+function taskSizing(entry: string): TaskSizing {
+  return TASK_SIZING[entry] ?? DEFAULT_TASK_SIZING;
+}
+
 export class ProcessingStack extends Stack {
   readonly notificationKey: kms.Key;
   readonly failureTopic: sns.Topic;
@@ -183,8 +205,8 @@ export class ProcessingStack extends Stack {
           serviceName: `${task.group}-${task.pascalName}`.toLowerCase(),
           description: `${task.group} task: lambdas/${task.entry}`,
           config,
-          memorySize: 1024,
-          timeout: Duration.minutes(5),
+          memorySize: taskSizing(task.entry).memorySize,
+          timeout: Duration.minutes(taskSizing(task.entry).timeoutMinutes),
         });
         this.grantTaskAccess(fn, props);
         byEntry.set(task.entry, fn);

@@ -7,8 +7,10 @@
  * same code. Bad input always yields a 400 with a message, never a 500; 404 only when
  * `/similar` names an item the active model does not know.
  */
+
 import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { API_ROUTES } from '../shared/api-routes.ts';
 import { ID_PATTERN } from '../shared/event-schema.ts';
 import { getRecentItems, getTrending } from '../shared/features/read.ts';
 import type { RecentItem } from '../shared/features/recent.ts';
@@ -116,11 +118,13 @@ function query(event: APIGatewayProxyEvent, name: string): string | undefined {
   return event.queryStringParameters?.[name] ?? undefined;
 }
 
-const KNOWN_PARAMS: Record<string, readonly string[]> = {
-  '/users/{userId}/recommendations': ['k', 'category', 'exclude_purchased', 'session_id'],
-  '/items/{itemId}/similar': ['k'],
-  '/trending': ['window', 'category', 'k'],
-};
+/** Query parameters per route, from the one route table (they are also API Gateway's cache keys). */
+const KNOWN_PARAMS: Record<string, readonly string[]> = Object.fromEntries(
+  API_ROUTES.filter((r) => r.handler === 'recommendations/handler.ts').map((r) => [
+    r.path,
+    r.queryParameters ?? [],
+  ]),
+);
 
 function checkParams(resource: string, event: APIGatewayProxyEvent): void {
   const allowed = KNOWN_PARAMS[resource] ?? [];

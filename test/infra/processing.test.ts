@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { pascalCase, stateMachineFiles } from '../../infra/constructs/state-machine-files.ts';
 import {
+  DEFAULT_TASK_SIZING,
   notifiesOwnFailures,
   SCHEDULED_STATE_MACHINES,
   sqlSubstitution,
@@ -218,5 +219,23 @@ describe('deployed state machines', () => {
       expect(env.GLUE_DATABASE_PREFIX).toBe('shoplake_');
       expect(env.LAKE_ROOT_URI).toBeDefined();
     }
+  });
+});
+
+describe('task Lambda sizing', () => {
+  it('gives the training task 4 GB and 15 minutes, other tasks the default', () => {
+    const functions = resourcesOfType(app, 'AWS::Lambda::Function').filter((f) =>
+      f.stack.includes('Processing'),
+    );
+    const train = functions.filter((f) => String(f.logicalId).startsWith('TrainingTrainFunction'));
+    expect(train).toHaveLength(1);
+    expect(train[0]?.properties.MemorySize).toBe(4096);
+    expect(train[0]?.properties.Timeout).toBe(900);
+    const others = functions.filter(
+      (f) =>
+        !String(f.logicalId).startsWith('TrainingTrainFunction') && f.properties.MemorySize !== undefined,
+    );
+    expect(others.length).toBeGreaterThan(0);
+    for (const f of others) expect(f.properties.MemorySize).toBe(DEFAULT_TASK_SIZING.memorySize);
   });
 });
