@@ -9,13 +9,8 @@ INSERT INTO silver.events (
   utm_source, utm_medium, utm_campaign, discount_code, device, rec_id, attributes,
   ingested_at, event_date, revenue, etl_run_id
 )
-WITH valid AS (
-  SELECT
-    b.*,
-    row_number() OVER (
-      PARTITION BY b.event_id
-      ORDER BY coalesce(b.ingested_at, b.event_time), b.source_file, b.event_time
-    ) AS arrival
+WITH candidates AS (
+  SELECT b.*
   FROM bronze.events b
   WHERE CAST(b.event_time AS date) BETWEEN CAST(:date_from AS date) AND CAST(:date_to AS date)
     AND b.event_type IN ('page_view', 'product_view', 'search', 'add_to_cart', 'remove_from_cart',
@@ -26,6 +21,28 @@ WITH valid AS (
     AND coalesce(b.price, 0) >= 0
     AND coalesce(b.quantity, 1) >= 1
     AND NOT (b.ingested_at IS NOT NULL AND b.event_time > b.ingested_at + INTERVAL '1' DAY)
+),
+-- Only ids that arrived more than once need an arrival order (keeps the sort small).
+repeated AS (
+  SELECT event_id FROM candidates GROUP BY event_id HAVING count(*) > 1
+),
+valid AS (
+  SELECT c.*, 1 AS arrival
+  FROM candidates c
+  WHERE c.event_id NOT IN (SELECT event_id FROM repeated)
+  UNION ALL
+  SELECT r.*
+  FROM (
+    SELECT
+      c.*,
+      row_number() OVER (
+        PARTITION BY c.event_id
+        ORDER BY coalesce(c.ingested_at, c.event_time), c.source_file, c.event_time
+      ) AS arrival
+    FROM candidates c
+    WHERE c.event_id IN (SELECT event_id FROM repeated)
+  ) r
+  WHERE r.arrival = 1
 ),
 purchase_revenue AS (
   SELECT p.event_id, round(sum(l.quantity * l.price), 2) AS revenue
