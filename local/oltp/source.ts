@@ -211,9 +211,15 @@ export class OltpDatabase {
       string,
       { o: PurchaseLike; lines: { product_id: string; quantity: number; unit_price: number }[] }
     >();
+    const seen = new Set<string>();
     for (const e of events) {
       if (e.event_type !== undefined && e.event_type !== 'purchase') continue;
       if (!e.order_id || !e.items || e.items.length === 0) continue;
+      // A re-sent event (same event_id) is one purchase, not two.
+      if (e.event_id !== undefined) {
+        if (seen.has(e.event_id)) continue;
+        seen.add(e.event_id);
+      }
       const entry = byId.get(e.order_id) ?? { o: e, lines: [] };
       for (const l of e.items)
         entry.lines.push({ product_id: l.product_id, quantity: l.quantity, unit_price: l.price });

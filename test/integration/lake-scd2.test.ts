@@ -138,3 +138,42 @@ describe('dim_customer / dim_product from OLTP snapshots', () => {
     expect(await engine.query('SELECT customer_sk FROM silver.dim_customer ORDER BY 1')).toEqual(before);
   });
 });
+
+describe('OLTP orders from purchase events', () => {
+  it('counts a re-sent purchase (same event_id) once and merges split orders', () => {
+    const line = { product_id: 'P1', quantity: 1, price: 5 };
+    const base = {
+      event_type: 'purchase',
+      order_id: 'O9',
+      user_id: 'C9',
+      event_time: '2026-11-05T10:00:00Z',
+    };
+    const orders = OltpDatabase.ordersFromPurchases([
+      { ...base, event_id: 'e1', items: [line] },
+      { ...base, event_id: 'e1', items: [line] },
+      { ...base, event_id: 'e2', event_time: '2026-11-05T09:59:00Z', items: [{ ...line, product_id: 'P2' }] },
+      { ...base, event_id: 'e3', order_id: 'C10', order_status: 'cancelled', items: [line] },
+    ]);
+    expect(orders).toEqual([
+      {
+        order_id: 'O9',
+        customer_id: 'C9',
+        status: 'placed',
+        order_time: '2026-11-05T09:59:00Z',
+        currency: null,
+        lines: [
+          { product_id: 'P1', quantity: 1, unit_price: 5 },
+          { product_id: 'P2', quantity: 1, unit_price: 5 },
+        ],
+      },
+      {
+        order_id: 'C10',
+        customer_id: 'C9',
+        status: 'cancelled',
+        order_time: '2026-11-05T10:00:00Z',
+        currency: null,
+        lines: [{ product_id: 'P1', quantity: 1, unit_price: 5 }],
+      },
+    ]);
+  });
+});
