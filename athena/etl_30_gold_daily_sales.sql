@@ -12,7 +12,10 @@ USING (
     coalesce(sum(CASE WHEN o.status = 'placed' THEN o.amount END), 0) AS revenue,
     count_if(o.status = 'cancelled') AS cancelled_orders,
     coalesce(sum(CASE WHEN o.status = 'cancelled' THEN o.amount END), 0) AS cancelled_revenue,
-    coalesce(sum(CASE WHEN o.status = 'placed' THEN o.amount ELSE -o.amount END), 0) AS net_revenue,
+    -- Cancellation documents (event-only cancelled orders, e.g. UCI C-invoices) refund earlier
+    -- revenue; an order cancelled in the OLTP system is simply not revenue.
+    coalesce(sum(CASE WHEN o.status = 'placed' THEN o.amount WHEN o.source = 'event' THEN -o.amount ELSE 0 END), 0)
+      AS net_revenue,
     count(DISTINCT CASE WHEN o.status = 'placed' THEN o.customer_id END) AS customers,
     sum(CASE WHEN o.status = 'placed' THEN o.amount END) / CAST(nullif(count_if(o.status = 'placed'), 0) AS double)
       AS avg_order_value

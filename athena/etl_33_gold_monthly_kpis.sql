@@ -15,7 +15,7 @@ USING (
     GROUP BY o.customer_id
   ),
   o AS (
-    SELECT CAST(date_trunc('month', x.order_date) AS date) AS m, x.status, x.amount, x.units, x.customer_id
+    SELECT CAST(date_trunc('month', x.order_date) AS date) AS m, x.status, x.source, x.amount, x.units, x.customer_id
     FROM silver.orders x
     WHERE CAST(date_trunc('month', x.order_date) AS date) IN (SELECT m FROM affected)
   ),
@@ -23,7 +23,9 @@ USING (
     SELECT
       o.m,
       coalesce(sum(CASE WHEN o.status = 'placed' THEN o.amount END), 0) AS revenue,
-      coalesce(sum(CASE WHEN o.status = 'placed' THEN o.amount ELSE -o.amount END), 0) AS net_revenue,
+      -- cancellation documents refund revenue; OLTP-cancelled orders are just not revenue
+      coalesce(sum(CASE WHEN o.status = 'placed' THEN o.amount WHEN o.source = 'event' THEN -o.amount ELSE 0 END), 0)
+        AS net_revenue,
       count_if(o.status = 'placed') AS orders,
       coalesce(sum(CASE WHEN o.status = 'placed' THEN o.units END), 0) AS units,
       count(DISTINCT CASE WHEN o.status = 'placed' THEN o.customer_id END) AS active_customers,

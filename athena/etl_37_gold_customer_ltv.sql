@@ -1,5 +1,5 @@
 -- gold.customer_ltv for the customers whose orders changed in this run: lifetime placed
--- revenue net of cancellations, with the customer's current country. Params: :run_id.
+-- revenue net of cancellation documents, with the customer's current country. Params: :run_id.
 MERGE INTO gold.customer_ltv t
 USING (
   WITH affected AS (
@@ -12,14 +12,16 @@ USING (
       max(o.order_date) AS last_order_date,
       count_if(o.status = 'placed') AS orders,
       coalesce(sum(CASE WHEN o.status = 'placed' THEN o.amount END), 0) AS revenue,
-      coalesce(sum(CASE WHEN o.status = 'cancelled' THEN o.amount END), 0) AS cancelled_revenue
+      coalesce(sum(CASE WHEN o.status = 'cancelled' THEN o.amount END), 0) AS cancelled_revenue,
+      -- only cancellation documents (event-only cancelled orders) refund earlier revenue
+      coalesce(sum(CASE WHEN o.status = 'cancelled' AND o.source = 'event' THEN o.amount END), 0) AS refunded
     FROM silver.orders o
     WHERE o.customer_id IN (SELECT customer_id FROM affected)
     GROUP BY o.customer_id
   )
   SELECT
     a.customer_id, a.first_order_date, a.last_order_date, a.orders, a.revenue, a.cancelled_revenue,
-    a.revenue - a.cancelled_revenue AS lifetime_value,
+    a.revenue - a.refunded AS lifetime_value,
     a.revenue / CAST(nullif(a.orders, 0) AS double) AS avg_order_value,
     c.country
   FROM agg a
