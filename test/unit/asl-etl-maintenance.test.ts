@@ -41,7 +41,7 @@ async function pathFor(input: Record<string, unknown>): Promise<unknown> {
 
 describe('ETL maintenance choice (Glue optimizers vs. Athena OPTIMIZE/VACUUM)', () => {
   it('follows the last gold step and defaults to the Athena maintenance Map', () => {
-    expect(state('GoldCampaignAttribution').Next).toBe('MaintenanceChoice');
+    expect(state('GoldCampaignAttributionInsert').Next).toBe('MaintenanceChoice');
     expect(state('MaintenanceChoice').Default).toBe('Maintenance');
     expect(state('Maintenance').Type).toBe('Map');
     expect(state('MaintenanceByGlueOptimizers').Next).toBe('Succeeded');

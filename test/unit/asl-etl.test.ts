@@ -96,7 +96,7 @@ describe('step-functions/etl.asl.json', () => {
     expect(pos('SilverEvents')).toBeGreaterThan(pos('Extract'));
     expect(pos('QualityGateChoice')).toBeGreaterThan(pos('SilverOrderLinesInsert'));
     expect(pos('GoldDailySales')).toBeGreaterThan(pos('QualityGateChoice'));
-    expect(pos('Maintenance')).toBeGreaterThan(pos('GoldCampaignAttribution'));
+    expect(pos('Maintenance')).toBeGreaterThan(pos('GoldCampaignAttributionInsert'));
     expect(order.at(-1)).toBe('Succeeded');
     expect(states.NotifyFailure?.Resource).toBe('arn:aws:states:::sns:publish');
     expect(states.NotifyFailure?.Next).toBe('EtlFailed');
