@@ -18,7 +18,6 @@ import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createRecommendationsHandler } from '../lambdas/recommendations/recommendations.ts';
 import { documentClient } from '../lambdas/shared/aws-clients.ts';
 import { DynamoFeatureStore } from '../lambdas/shared/features/dynamo-store.ts';
@@ -35,6 +34,7 @@ import { buildPublication } from '../lambdas/shared/recommender/publication.ts';
 import { RecommendationStore } from '../lambdas/shared/recommender/store.ts';
 import { DEFAULT_EVENT_WEIGHTS, type Interaction } from '../lambdas/shared/recommender/types.ts';
 import { generateShop } from '../local/generator/shop.ts';
+import { getProxyEvent } from '../local/runtime/http-server.ts';
 import { startLocalRuntime } from '../local/runtime/runtime.ts';
 
 const END = Date.parse('2026-11-20T12:00:00.000Z');
@@ -109,23 +109,6 @@ export function trainingRun(interactions: readonly Interaction[]) {
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
-}
-
-function apiEvent(path: string, query: Record<string, string>): APIGatewayProxyEvent {
-  return {
-    httpMethod: 'GET',
-    path,
-    resource: '',
-    pathParameters: null,
-    queryStringParameters: query,
-    multiValueQueryStringParameters: null,
-    headers: {},
-    multiValueHeaders: {},
-    body: null,
-    isBase64Encoded: false,
-    stageVariables: null,
-    requestContext: {} as APIGatewayProxyEvent['requestContext'],
-  };
 }
 
 interface Workload {
@@ -203,7 +186,7 @@ async function handlerLatency(
   });
   for (let n = 0; n < 200; n++) {
     const r = requestFor(n, w);
-    await handle(apiEvent(r.path, r.query));
+    await handle(getProxyEvent(r.path, r.query));
   }
   const lat: number[] = [];
   const byKind: Record<string, number[]> = { user: [], similar: [], trending: [] };
@@ -212,7 +195,7 @@ async function handlerLatency(
   for (let n = 0; n < requests; n++) {
     const r = requestFor(n, w);
     const t0 = performance.now();
-    const res = await handle(apiEvent(r.path, r.query));
+    const res = await handle(getProxyEvent(r.path, r.query));
     const ms = performance.now() - t0;
     if (res.statusCode !== 200) errors++;
     lat.push(ms);

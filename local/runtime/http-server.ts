@@ -359,3 +359,29 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
       }),
   };
 }
+
+export class UnknownRouteError extends Error {
+  constructor(method: string, url: string) {
+    super(`no API route for ${method} ${url}`);
+    this.name = 'UnknownRouteError';
+  }
+}
+
+/**
+ * The API Gateway proxy event the local server would build for a request — for callers that
+ * invoke a handler in-process (demo stages, benchmarks, tests) without going through HTTP, so
+ * they exercise exactly the event shape (resource, path parameters, query strings) the server
+ * and API Gateway produce.
+ */
+export function proxyEventFor(method: string, url: string, body: string | null = null): APIGatewayProxyEvent {
+  const path = url.split('?', 1)[0] ?? url;
+  const match = findRoute(API_ROUTES, method, path);
+  if (match === undefined || match === 'method') throw new UnknownRouteError(method, url);
+  return buildProxyEvent({ method, url, rawHeaders: [], body, sourceIp: '127.0.0.1' }, match);
+}
+
+/** `proxyEventFor('GET', …)` with the query given as an object. */
+export function getProxyEvent(path: string, query: Record<string, string> = {}): APIGatewayProxyEvent {
+  const qs = new URLSearchParams(query).toString();
+  return proxyEventFor('GET', qs ? `${path}?${qs}` : path);
+}

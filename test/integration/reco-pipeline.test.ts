@@ -12,7 +12,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecommendationsHandler } from '../../lambdas/recommendations/recommendations.ts';
 import { documentClient } from '../../lambdas/shared/aws-clients.ts';
@@ -30,6 +29,7 @@ import {
 } from '../../lambdas/training/pipeline.ts';
 import { generateShop } from '../../local/generator/shop.ts';
 import { localIngest } from '../../local/runtime/handlers.ts';
+import { getProxyEvent } from '../../local/runtime/http-server.ts';
 import { sendThroughIngest } from '../../local/runtime/replay.ts';
 import { type EmbeddedRuntime, startLocalRuntime } from '../../local/runtime/runtime.ts';
 
@@ -44,23 +44,6 @@ let serve: (
   query?: Record<string, string>,
 ) => Promise<{ status: number; body: Record<string, unknown> }>;
 const NOW = Date.now();
-
-function request(path: string, query: Record<string, string>): APIGatewayProxyEvent {
-  return {
-    httpMethod: 'GET',
-    path,
-    resource: '',
-    pathParameters: null,
-    queryStringParameters: Object.keys(query).length ? query : null,
-    multiValueQueryStringParameters: null,
-    headers: {},
-    multiValueHeaders: {},
-    body: null,
-    isBase64Encoded: false,
-    stageVariables: null,
-    requestContext: {} as APIGatewayProxyEvent['requestContext'],
-  };
-}
 
 const ids = (body: Record<string, unknown>) =>
   (body.items as { product_id: string }[]).map((i) => i.product_id);
@@ -105,7 +88,7 @@ beforeAll(async () => {
     features: new DynamoFeatureStore({ client, tableName: runtime.names.featuresTable }),
   });
   serve = async (path, query = {}) => {
-    const res = await handle(request(path, query));
+    const res = await handle(getProxyEvent(path, query));
     return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, unknown> };
   };
 }, 240_000);

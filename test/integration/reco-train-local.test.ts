@@ -10,7 +10,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecommendationsHandler } from '../../lambdas/recommendations/recommendations.ts';
 import { documentClient } from '../../lambdas/shared/aws-clients.ts';
@@ -21,26 +20,10 @@ import { openLakeEngine, runLocalTraining, TrainingRunFailedError } from '../../
 import type { DuckdbEngine } from '../../local/engine/duckdb.ts';
 import { generateShop } from '../../local/generator/shop.ts';
 import { localIngest } from '../../local/runtime/handlers.ts';
+import { getProxyEvent } from '../../local/runtime/http-server.ts';
 import { sendThroughIngest } from '../../local/runtime/replay.ts';
 import { type EmbeddedRuntime, startLocalRuntime } from '../../local/runtime/runtime.ts';
 import { runLocalEtl } from '../../local/sfn/etl-runner.ts';
-
-function getEvent(path: string, query: Record<string, string>): APIGatewayProxyEvent {
-  return {
-    httpMethod: 'GET',
-    path,
-    resource: '',
-    pathParameters: null,
-    queryStringParameters: query,
-    multiValueQueryStringParameters: null,
-    headers: {},
-    multiValueHeaders: {},
-    body: null,
-    isBase64Encoded: false,
-    stageVariables: null,
-    requestContext: {} as APIGatewayProxyEvent['requestContext'],
-  };
-}
 
 let dir: string;
 let runtime: EmbeddedRuntime;
@@ -123,7 +106,7 @@ describe('shoplake train (train.asl.json on the local runtime)', () => {
       features: new DynamoFeatureStore({ client, tableName: runtime.names.featuresTable }),
     });
     const serve = async (path: string, query: Record<string, string> = {}) => {
-      const res = await handle(getEvent(path, query));
+      const res = await handle(getProxyEvent(path, query));
       return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, unknown> };
     };
     const ids = (b: Record<string, unknown>) =>

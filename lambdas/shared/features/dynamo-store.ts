@@ -4,10 +4,10 @@
  * and throws if some are still left: a write that did not happen is never reported as done.
  * Throttling and 5xx of single calls are retried by the SDK (`maxAttempts` in aws-clients.ts).
  */
+
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
-  BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -15,6 +15,7 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { batchPutChunk } from '../dynamo-batch.ts';
 import type { FeatureKey } from './feature-keys.ts';
 import {
   DYNAMO_LIMITS,
@@ -227,19 +228,17 @@ export class DynamoFeatureStore implements FeatureStore {
 
   async batchPut(items: readonly FeatureItem[]): Promise<void> {
     for (let i = 0; i < items.length; i += DYNAMO_LIMITS.batchWriteItems) {
-      let pending: { PutRequest?: { Item: Record<string, unknown> | undefined } }[] = items
-        .slice(i, i + DYNAMO_LIMITS.batchWriteItems)
-        .map((item) => ({ PutRequest: { Item: item } }));
-      for (let attempt = 0; pending.length > 0; attempt += 1) {
-        if (attempt >= this.maxBatchAttempts)
-          throw new UnprocessedItemsError('BatchWriteItem', pending.length);
-        if (attempt > 0) await this.backoff(attempt);
-        this.stats.writeRequests += 1;
-        const res = await this.client.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending.filter((r) => r.PutRequest) } }),
-        );
-        pending = res.UnprocessedItems?.[this.tableName] ?? [];
-      }
+      await batchPutChunk({
+        client: this.client,
+        tableName: this.tableName,
+        items: items.slice(i, i + DYNAMO_LIMITS.batchWriteItems),
+        maxAttempts: this.maxBatchAttempts,
+        backoff: (attempt) => this.backoff(attempt),
+        onRequest: () => {
+          this.stats.writeRequests += 1;
+        },
+        exhausted: (remaining) => new UnprocessedItemsError('BatchWriteItem', remaining),
+      });
     }
   }
 }

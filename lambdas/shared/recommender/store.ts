@@ -16,14 +16,15 @@
  * Publishing writes a new version's items next to the old ones, so switching the pointer is
  * one conditional write and rolling back needs no republish.
  */
+
 import {
   BatchGetCommand,
-  BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { batchPutChunk } from '../dynamo-batch.ts';
 import { encodeKeyText, key, safeId } from '../keys.ts';
 
 export const REGISTRY_PK = 'REGISTRY';
@@ -280,16 +281,17 @@ export class RecommendationStore {
     const worker = async () => {
       while (next < batches.length) {
         const batch = batches[next++] as Item[];
-        let pending: Record<string, unknown>[] = batch.map((Item) => ({ PutRequest: { Item } }));
-        for (let attempt = 0; pending.length > 0; attempt++) {
-          if (attempt >= this.maxBatchAttempts) throw new UnprocessedWritesError(pending.length);
-          if (attempt > 0) await this.backoff(attempt);
-          this.stats.writes++;
-          const res = await this.client.send(
-            new BatchWriteCommand({ RequestItems: { [this.tableName]: pending as never } }),
-          );
-          pending = (res.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
-        }
+        await batchPutChunk({
+          client: this.client,
+          tableName: this.tableName,
+          items: batch,
+          maxAttempts: this.maxBatchAttempts,
+          backoff: (attempt) => this.backoff(attempt),
+          onRequest: () => {
+            this.stats.writes++;
+          },
+          exhausted: (remaining) => new UnprocessedWritesError(remaining),
+        });
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.writeConcurrency, batches.length) }, worker));

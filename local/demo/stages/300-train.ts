@@ -1,10 +1,3 @@
-/**
- * Demo stage 300: trains the recommender on the lake the ETL stage just filled — the training
- * state machine run locally (Athena SQL on DuckDB, the training Lambdas' code) — then asks the
- * real recommendations handler for sample answers: a known shopper's list, similar items and
- * what is trending.
- */
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createRecommendationsHandler } from '../../../lambdas/recommendations/recommendations.ts';
 import { documentClient } from '../../../lambdas/shared/aws-clients.ts';
 import { DynamoFeatureStore } from '../../../lambdas/shared/features/dynamo-store.ts';
@@ -16,28 +9,12 @@ import {
   TrainingRunFailedError,
 } from '../../cli/commands/train.ts';
 import { openLocalEngine } from '../../engine/open.ts';
+import { getProxyEvent } from '../../runtime/http-server.ts';
 import type { DemoContext, DemoStage } from '../types.ts';
 
 export interface TrainStageResult {
   readonly training: LocalTrainingResult;
   readonly samples: { request: string; status: number; body: unknown }[];
-}
-
-function get(path: string, query: Record<string, string>): APIGatewayProxyEvent {
-  return {
-    httpMethod: 'GET',
-    path,
-    resource: '',
-    pathParameters: null,
-    queryStringParameters: query,
-    multiValueQueryStringParameters: null,
-    headers: {},
-    multiValueHeaders: {},
-    body: null,
-    isBase64Encoded: false,
-    stageVariables: null,
-    requestContext: {} as APIGatewayProxyEvent['requestContext'],
-  };
 }
 
 export const stage: DemoStage = {
@@ -73,7 +50,7 @@ export const stage: DemoStage = {
     const active = await store.getActive(true);
     const samples: TrainStageResult['samples'] = [];
     const ask = async (path: string, query: Record<string, string>) => {
-      const res = await handle(get(path, query));
+      const res = await handle(getProxyEvent(path, query));
       samples.push({
         request: `GET ${path}?${new URLSearchParams(query).toString()}`,
         status: res.statusCode,
