@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type CooccurrencePair,
   forEachPair,
+  topNeighbours,
   transitionNeighbours,
 } from '../../lambdas/shared/recommender/cooccurrence.ts';
 import { buildTrainingData, distinctItems, groupByShopper } from '../../lambdas/shared/recommender/data.ts';
@@ -50,6 +51,41 @@ describe('item-to-item scoring', () => {
     // S_B = 2, n_A = 3 → E = 1 → 1
     expect(ba?.chance).toBeCloseTo(1, 12);
     expect(pairs).toHaveLength(4); // A-B, A-C, B-A, C-A
+  });
+
+  it('scores the asymmetric cosine with shrinkage by hand, and the plain cosine by default', () => {
+    const idx = (n: string) => d.vocab.index.get(n) ?? -1;
+    const row = (lists: { idx: number; score: number }[][], item: string) =>
+      (lists[idx(item)] ?? []).map((n) => [name(n.idx), n.score] as const);
+    const plain = row(topNeighbours(d, 'cosine', { minPairs: 1 }), 'A');
+    expect(plain[0]?.[0]).toBe('B');
+    expect(plain[0]?.[1]).toBeCloseTo(6 / Math.sqrt(3 * 26), 12);
+    expect(plain[1]?.[1]).toBeCloseTo(1 / Math.sqrt(3 * 1), 12);
+    // α = 0.7, shrinkage 5: co / (‖A‖²^0.7 · ‖B‖²^0.3) · pairs / (pairs + 5)
+    const asym = row(topNeighbours(d, 'cosine', { minPairs: 1, alpha: 0.7, shrinkage: 5 }), 'A');
+    expect(asym[0]?.[0]).toBe('B');
+    expect(asym[0]?.[1]).toBeCloseTo((6 / (3 ** 0.7 * 26 ** 0.3)) * (2 / 7), 12);
+    expect(asym[1]?.[1]).toBeCloseTo((1 / 3 ** 0.7) * (1 / 6), 12);
+    // α = 1 is the weighted conditional co-occurrence co(i,j) / ‖i‖²; shrinkage alone damps
+    // single-basket pairs most.
+    const cond = row(topNeighbours(d, 'cosine', { minPairs: 1, alpha: 1 }), 'B');
+    expect(cond.map((p) => p[0])).toEqual(['A']);
+    expect(cond[0]?.[1]).toBeCloseTo(6 / 26, 12);
+    const shrunk = row(topNeighbours(d, 'cosine', { minPairs: 1, shrinkage: 1 }), 'A');
+    expect(shrunk[1]?.[1]).toBeCloseTo((1 / Math.sqrt(3)) * (1 / 2), 12);
+    // The chance score ignores both options.
+    expect(topNeighbours(d, 'chance', { minPairs: 1, alpha: 0.9, shrinkage: 5 })).toEqual(
+      topNeighbours(d, 'chance', { minPairs: 1 }),
+    );
+  });
+
+  it('tunes the cosine variants on validation and records the chosen ones', () => {
+    expect(itemCfModel.grid[0]).toMatchObject({ alpha: 0.5, shrinkage: 0 });
+    expect(itemCfModel.grid.some((p) => (p.alpha ?? 0.5) !== 0.5 && (p.shrinkage ?? 0) > 0)).toBe(true);
+    const m = itemCfModel.fit(d, { minPairs: 1, alpha: 0.7, shrinkage: 5 });
+    expect(m.params).toMatchObject({ measure: 'cosine', alpha: 0.7, shrinkage: 5 });
+    const b = m.neighbours(d.vocab.index.get('B') ?? -1);
+    expect(b[0]?.score).toBeCloseTo((6 / (26 ** 0.7 * 3 ** 0.3)) * (2 / 7), 12);
   });
 
   it('recommends the strongest co-purchase first and excludes what the shopper has', () => {

@@ -27,6 +27,17 @@ export interface CooccurrenceOptions {
   readonly neighbours?: number;
   /** Minimum `pairs(i,j)` for j to be a neighbour of i. @default 1 */
   readonly minPairs?: number;
+  /**
+   * Asymmetric cosine exponent (`cosine` only): `co(i,j) / (‖i‖^{2α} · ‖j‖^{2(1−α)})`, with
+   * ‖i‖² = Σ_b w_bi². 0.5 is the plain cosine; towards 1 it approaches P(j | i), which no longer
+   * over-rewards rare neighbours that met i once. @default 0.5
+   */
+  readonly alpha?: number;
+  /**
+   * Shrinkage (`cosine` only): the score is multiplied by `pairs / (pairs + shrinkage)`, so
+   * similarities resting on one or two shared baskets count less. @default 0 (none)
+   */
+  readonly shrinkage?: number;
 }
 
 /** One scored pair, as the SQL returns it. */
@@ -142,7 +153,9 @@ export function forEachPair(
 
 /**
  * Top-K neighbours per item under one similarity measure, best first (ties: neighbour id
- * ascending, as the SQL orders them). Only positive scores are kept.
+ * ascending, as the SQL orders them). Only positive scores are kept. With the default options
+ * the cosine is exactly the SQL's; `alpha` and `shrinkage` are refinements of the TypeScript
+ * models, picked on the validation split.
  */
 export function topNeighbours(
   data: TrainingData,
@@ -152,6 +165,11 @@ export function topNeighbours(
   const k = options.neighbours ?? DEFAULT_NEIGHBOURS;
   const names = data.vocab.items;
   const out: Neighbour[][] = Array.from({ length: names.length }, () => []);
+  const alpha = options.alpha ?? 0.5;
+  const shrinkage = options.shrinkage ?? 0;
+  // Plain cosine (the SQL's number) unless the options ask for the asymmetric / shrunk variant.
+  const plain = measure !== 'cosine' || (alpha === 0.5 && shrinkage === 0);
+  const norm = plain ? undefined : squaredNorms(data, options.maxBasketItems ?? DEFAULT_MAX_BASKET_ITEMS);
   let current = -1;
   let row: Neighbour[] = [];
   const flush = () => {
@@ -164,11 +182,28 @@ export function topNeighbours(
       flush();
       current = p.item;
     }
-    const score = measure === 'cosine' ? p.cosine : p.chance;
+    let score = measure === 'cosine' ? p.cosine : p.chance;
+    if (norm) {
+      // co / (‖i‖^{2α}‖j‖^{2(1−α)}) = cosine · (‖j‖²/‖i‖²)^{α−½}
+      const ratio = (norm[p.neighbour] as number) / (norm[p.item] as number);
+      score = p.cosine * ratio ** (alpha - 0.5) * (p.pairs / (p.pairs + shrinkage));
+    }
     if (score > 0) row.push({ idx: p.neighbour, score });
   });
   flush();
   return out;
+}
+
+/** Σ_b w_bi² per item over the same (capped) baskets as `forEachPair`. */
+function squaredNorms(data: TrainingData, maxBasketItems: number): Float64Array {
+  const norm = new Float64Array(data.vocab.items.length);
+  for (const b of baskets(data, maxBasketItems)) {
+    for (let k = 0; k < b.items.length; k++) {
+      const i = b.items[k] as number;
+      norm[i] = (norm[i] ?? 0) + (b.weights[k] as number) ** 2;
+    }
+  }
+  return norm;
 }
 
 /** Sorts by score descending, then item id ascending, and keeps `k`. */

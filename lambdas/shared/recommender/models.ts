@@ -79,11 +79,30 @@ export const popularityModel: ModelFactory = {
   },
 };
 
+/**
+ * Cosine refinements tried on the validation split: the plain cosine first (the SQL's number),
+ * then an asymmetric cosine with shrinkage, which damps neighbours that met an item in only a
+ * basket or two (rare items get a cosine near 1 from a single shared basket).
+ */
+const COSINE_VARIANTS: readonly { alpha: number; shrinkage: number }[] = [
+  { alpha: 0.5, shrinkage: 0 },
+  { alpha: 0.7, shrinkage: 5 },
+];
+
 function itemToItem(name: string, measure: SimilarityMeasure, description: string): ModelFactory {
   const grid: Record<string, number>[] = [];
-  for (const minPairs of [2, 3]) {
-    for (const popularityWeight of [0, 1]) {
-      for (const historyDecay of [0.9, 1, 0.7]) grid.push({ minPairs, historyDecay, popularityWeight });
+  const variants = measure === 'cosine' ? COSINE_VARIANTS : [{ alpha: 0.5, shrinkage: 0 }];
+  for (const v of variants) {
+    for (const minPairs of [2, 3]) {
+      for (const popularityWeight of [0, 1]) {
+        for (const historyDecay of [0.9, 1, 0.7]) {
+          grid.push(
+            measure === 'cosine'
+              ? { minPairs, historyDecay, popularityWeight, ...v }
+              : { minPairs, historyDecay, popularityWeight },
+          );
+        }
+      }
     }
   }
   return {
@@ -94,8 +113,12 @@ function itemToItem(name: string, measure: SimilarityMeasure, description: strin
       const neighbours = params.neighbours ?? 50;
       const maxBasketItems = params.maxBasketItems ?? 100;
       const minPairs = params.minPairs ?? 2;
-      const lists = cached(data, `${measure}:${neighbours}:${maxBasketItems}:${minPairs}`, () =>
-        topNeighbours(data, measure, { neighbours, maxBasketItems, minPairs }),
+      const alpha = params.alpha ?? 0.5;
+      const shrinkage = params.shrinkage ?? 0;
+      const lists = cached(
+        data,
+        `${measure}:${neighbours}:${maxBasketItems}:${minPairs}:${alpha}:${shrinkage}`,
+        () => topNeighbours(data, measure, { neighbours, maxBasketItems, minPairs, alpha, shrinkage }),
       );
       const decay = params.historyDecay ?? 0.9;
       const maxHistory = params.maxHistory ?? DEFAULT_MAX_HISTORY;
@@ -111,6 +134,7 @@ function itemToItem(name: string, measure: SimilarityMeasure, description: strin
           neighbours,
           maxBasketItems,
           minPairs,
+          ...(measure === 'cosine' ? { alpha, shrinkage } : {}),
           historyDecay: decay,
           maxHistory,
           popularityWeight,
