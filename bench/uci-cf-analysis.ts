@@ -2,7 +2,7 @@
  * Why item-to-item CF does not beat popularity on the UCI Online Retail sample under
  * `loo-sampled`, with reproducible numbers (issue 4). Run:
  *
- *   npx tsx bench/uci-cf-analysis.ts [path/to/online_retail_sample.csv] [--variants]
+ *   npx tsx bench/uci-cf-analysis.ts [path/to/online_retail_sample.csv] [--variants] [--thinning]
  *
  * Part 1 (always): on the same leave-one-out split the evaluation uses (seed 42), for the UCI
  * sample and for the generated shop of `docs/recommender.md`:
@@ -17,7 +17,8 @@
  *     item vs those where it has none (same 100 sampled negatives as the evaluation).
  * Part 2 (`--variants`): `evaluate()` (validation-tuned, loo-sampled, seed 42) of popularity,
  * item-cf (pure: items without evidence tie, broken at random) and item-cf with the popularity
- * fallback (the shipped model), plus the variants tried.
+ * fallback (the shipped model).
+ * Part 3 (`--thinning`): item-cf vs popularity on seeded random 25/50/75/100 % of the lines.
  */
 import { readFileSync } from 'node:fs';
 import { popularity, topNeighbours } from '../lambdas/shared/recommender/cooccurrence.ts';
@@ -130,6 +131,7 @@ function analyse(label: string, interactions: readonly Interaction[]): void {
   let cold = 0;
   let inTop100 = 0;
   let negCo = 0;
+  let negListed = 0;
   let negTotal = 0;
   const lengths: number[] = [];
   // Conditional HR@10 (mid-tie rank) on the evaluation's 100 sampled negatives.
@@ -188,7 +190,10 @@ function analyse(label: string, interactions: readonly Interaction[]): void {
     // evidence if the test item has it more often than random items do).
     const holders = new Set<number>();
     for (const j of h) for (const b of postings[j] ?? []) holders.add(b);
+    const listed = new Set<number>();
+    for (const j of h) for (const nb of lists[j] ?? []) listed.add(nb.idx);
     for (const c of cands) {
+      if (listed.has(c)) negListed++;
       let c1 = 0;
       for (const b of postings[c] ?? []) if (holders.has(b)) c1++;
       negTotal++;
@@ -228,6 +233,7 @@ function analyse(label: string, interactions: readonly Interaction[]): void {
   console.log(`test item co-occurs (shopper level) with ≥ 1 history item: ${pct(anyCo, u)}`);
   console.log(`  … in ≥ 2 shoppers (minPairs 2):                     ${pct(co2, u)}`);
   console.log(`  … test item in a history item's top-50 cosine list:  ${pct(inLists, u)}`);
+  console.log(`  … a sampled negative in a history item's top-50 cosine list: ${pct(negListed, negTotal)}`);
   console.log(`a sampled negative co-occurs (shopper level) with ≥ 1 history item: ${pct(negCo, negTotal)}`);
   console.log(
     `test item co-occurs in one invoice/session with a history item: ${pct(sessionCo, u)} (${sessionList.length} sessions, ${pct(multiItemSessions, sessionList.length)} with > 1 item)`,
@@ -273,12 +279,47 @@ function compare(label: string, interactions: readonly Interaction[], extra: rea
   }
 }
 
+/**
+ * Item-cf vs popularity when the data are thinned further (seeded random share of the lines):
+ * if the lift grows with the share kept, the sample's size, not the model, limits item-cf.
+ */
+function thinning(label: string, interactions: readonly Interaction[], shares: readonly number[]): void {
+  console.log(`\n## ${label}: item-cf vs popularity by share of lines kept (loo-sampled, seed ${SEED})`);
+  console.log('| share | interactions | users | popularity HR@10 | item-cf HR@10 | lift |');
+  console.log('|---|---|---|---|---|---|');
+  for (const share of shares) {
+    const rng = seededRng(mixSeed(SEED, Math.round(share * 1000)));
+    const kept = share >= 1 ? interactions : interactions.filter(() => rng() < share);
+    const r = evaluate(kept, { protocol: 'loo-sampled', models: [popularityModel, itemCfModel], seed: SEED });
+    const pop = r.results[0]?.metrics[`HR@${K}`] ?? 0;
+    const cf = r.results[1]?.metrics[`HR@${K}`] ?? 0;
+    const lift = pop > 0 ? `${cf >= pop ? '+' : ''}${((100 * (cf - pop)) / pop).toFixed(1)} %` : '';
+    console.log(
+      `| ${share} | ${kept.length} | ${r.results[0]?.users ?? 0} | ${pop.toFixed(4)} | ${cf.toFixed(4)} | ${lift} |`,
+    );
+  }
+}
+
 const args = process.argv.slice(2);
 const file = args.find((a) => !a.startsWith('--')) ?? '/work/shared/data/online_retail_sample.csv';
 const uci = uciInteractions(file);
 const gen = generatedInteractions();
 analyse('UCI sample', uci);
 analyse('generated (seed 7, 100k events)', gen);
+if (args.includes('--thinning')) {
+  thinning('UCI sample', uci, [0.25, 0.5, 0.75, 1]);
+  thinning('generated', gen, [0.25, 0.5, 0.75, 1]);
+  // The UCI sample keeps ~7 % of the original lines: the same thinning of a 14× larger shop.
+  const big = generateShop({
+    seed: 7,
+    events: 1_400_000,
+    users: 5_000,
+    products: 1_000,
+    days: 30,
+    end: Date.parse('2026-11-20T12:00:00.000Z'),
+  });
+  thinning('generated, 1.4M events', interactionsFromEvents(big.events()).interactions, [0.07]);
+}
 if (args.includes('--variants')) {
   compare('UCI sample', uci, []);
   compare('generated', gen, []);
