@@ -117,6 +117,20 @@ function cacheSet<V>(cache: Map<string, V>, key: string, value: V): void {
   cache.set(key, value);
 }
 
+/**
+ * Manifest entries for newly written data files. Sequence numbers stay null so the entries
+ * inherit the snapshot's at commit time, which lets one manifest survive commit retries.
+ */
+function addedEntries(files: readonly DataFile[], snapshotId: number): ManifestEntry[] {
+  return files.map((f) => ({
+    status: ENTRY_STATUS.ADDED,
+    snapshotId,
+    sequenceNumber: null,
+    fileSequenceNumber: null,
+    dataFile: f,
+  }));
+}
+
 function isErrno(err: unknown, code: string): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
 }
@@ -433,17 +447,7 @@ export class IcebergTable {
         const spec = specById(base);
         checkFilesFitSpec(files, spec);
         // Written once: ADDED entries inherit sequence numbers, so the manifest survives retries.
-        addedManifest ??= await this.writeManifest(
-          base,
-          files.map((f) => ({
-            status: ENTRY_STATUS.ADDED,
-            snapshotId,
-            sequenceNumber: null,
-            fileSequenceNumber: null,
-            dataFile: f,
-          })),
-          snapshotId,
-        );
+        addedManifest ??= await this.writeManifest(base, addedEntries(files, snapshotId), snapshotId);
         const parent = currentSnapshot(base);
         let kept = parent ? (await readManifestList(parent['manifest-list'])).filter(hasLiveFiles) : [];
         kept = await this.mergeManifests(base, kept, snapshotId, change.attemptFiles);
@@ -537,17 +541,7 @@ export class IcebergTable {
         if (files.length === 0 && deleted.length === 0)
           return { metadata: base, stats: { operation: 'noop' } };
         if (files.length > 0) {
-          addedManifest ??= await this.writeManifest(
-            base,
-            files.map((f) => ({
-              status: ENTRY_STATUS.ADDED,
-              snapshotId,
-              sequenceNumber: null,
-              fileSequenceNumber: null,
-              dataFile: f,
-            })),
-            snapshotId,
-          );
+          addedManifest ??= await this.writeManifest(base, addedEntries(files, snapshotId), snapshotId);
         }
         const out: ManifestFile[] = addedManifest ? [addedManifest] : [];
         for (const { mf, entries } of perManifest) {
