@@ -65,14 +65,17 @@ export class ApiStack extends Stack {
         cacheClusterEnabled: cache !== undefined,
         cacheClusterSize: cache?.sizeGb,
         methodOptions: Object.fromEntries(
-          API_ROUTES.filter((r) => r.method === 'GET').map((r) => [
-            `${r.path}/${r.method}`,
-            {
-              cachingEnabled: cache !== undefined,
-              cacheTtl: cache ? Duration.seconds(cache.ttlSeconds) : undefined,
-              cacheDataEncrypted: cache !== undefined,
-            },
-          ]),
+          API_ROUTES.filter((r) => r.method === 'GET').map((r) => {
+            const ttl = cache ? Math.min(cache.ttlSeconds, r.maxCacheSeconds ?? 0) : 0;
+            return [
+              `${r.path}/${r.method}`,
+              {
+                cachingEnabled: ttl > 0,
+                cacheTtl: ttl > 0 ? Duration.seconds(ttl) : undefined,
+                cacheDataEncrypted: ttl > 0,
+              },
+            ];
+          }),
         ),
       },
     });

@@ -23,6 +23,7 @@ import {
   recentSeeds,
 } from '../shared/recommender/blend.ts';
 import type { RecommendationStore, StoredList } from '../shared/recommender/store.ts';
+import { sharedReads } from './shared-reads.ts';
 
 /** The reads the API needs from the recommendations table (a fake in unit tests). */
 export type RecommendationReader = Pick<
@@ -32,6 +33,21 @@ export type RecommendationReader = Pick<
 
 /** Bounds of the `k` query parameter, shared by validation, docs and tests. */
 export const K_LIMITS = { default: 10, min: 1, max: 100 } as const;
+/**
+ * Default size of the serving container's cache of item and popular lists
+ * (`RecommendationStoreOptions.listCacheEntries`; env `RECOMMENDATIONS_LIST_CACHE_ENTRIES`).
+ * Those lists never change once a version is published, so the cache cannot serve stale data.
+ */
+export const DEFAULT_LIST_CACHE_ENTRIES = 5_000;
+/**
+ * How long one container reuses what it read of the live trending windows, ms. Trending is the
+ * same for every shopper, and a window item holds up to thousands of counters, so it is read
+ * about once a second per (window, category), refreshed in the background (`sharedReads`):
+ * answers lag the windows by a second or two — the consumer's own delivery delay is similar.
+ */
+export const DEFAULT_TRENDING_CACHE_MS = 1_000;
+/** Trending products kept per window read (enough to fill `k` after excluding a shopper's items). */
+const TRENDING_DEPTH = 1_000;
 export const TRENDING_WINDOWS = ['5m', '1h', '1d'] as const;
 export type TrendingWindow = (typeof TRENDING_WINDOWS)[number];
 const MAX_CATEGORY_CHARS = 200;
@@ -45,6 +61,12 @@ export interface RecommendationsDeps {
   /** Builds a response's `rec_id` from the model version that answered. @default `recId` */
   readonly newRecId?: (modelVersion: string | null) => string;
   readonly weights?: BlendWeights;
+  /**
+   * Reuse of live trending reads, ms, timed by `now` (`sharedReads`; served stale while
+   * refreshing up to 5× this). The Lambda uses `DEFAULT_TRENDING_CACHE_MS`.
+   * @default 0: read every time
+   */
+  readonly trendingCacheMs?: number;
   /** Structured log sink for served recommendations (rec_id ↔ model version, for click-through). */
   readonly log?: (entry: Record<string, unknown>) => void;
 }
@@ -160,23 +182,27 @@ function safeDecode(s: string): string {
   }
 }
 
-/** Trending products from the real-time windows: current + previous bucket (1d: the last 24 hours). */
+/**
+ * Trending products from the real-time windows: current + previous bucket (1d: the last 24
+ * hours), best first, at most `TRENDING_DEPTH`.
+ */
 async function realtimeTrending(
   features: FeatureReader,
   window: TrendingWindow,
   now: number,
   category: string | undefined,
-  k: number,
 ): Promise<{ product_id: string; score: number }[]> {
   const reads: Promise<{ products: { product_id: string; score: number }[] }>[] = [];
   const opts = category === undefined ? {} : { category };
   if (window === '1d') {
     for (let h = 0; h < 24; h++)
-      reads.push(getTrending(features, { window: '1h', now: now - h * 3_600_000, k: 1000, ...opts }));
+      reads.push(
+        getTrending(features, { window: '1h', now: now - h * 3_600_000, k: TRENDING_DEPTH, ...opts }),
+      );
   } else {
     const size = window === '5m' ? 300_000 : 3_600_000;
-    reads.push(getTrending(features, { window, now, k: 1000, ...opts }));
-    reads.push(getTrending(features, { window, now: now - size, k: 1000, ...opts }));
+    reads.push(getTrending(features, { window, now, k: TRENDING_DEPTH, ...opts }));
+    reads.push(getTrending(features, { window, now: now - size, k: TRENDING_DEPTH, ...opts }));
   }
   const sums = new Map<string, number>();
   for (const r of await Promise.all(reads)) {
@@ -185,7 +211,7 @@ async function realtimeTrending(
   return [...sums.entries()]
     .map(([product_id, score]) => ({ product_id, score }))
     .sort((a, b) => b.score - a.score || (a.product_id < b.product_id ? -1 : 1))
-    .slice(0, k);
+    .slice(0, TRENDING_DEPTH);
 }
 
 function listToItems(
@@ -225,6 +251,15 @@ export function createRecommendationsHandler(deps: RecommendationsDeps) {
   const newRecId = deps.newRecId ?? recId;
   const weights = deps.weights ?? DEFAULT_BLEND_WEIGHTS;
   const log = deps.log ?? (() => {});
+  const trendingCacheMs = deps.trendingCacheMs ?? 0;
+  /** Live trending per (window, category), shared by all requests of this container. */
+  const liveTrending = sharedReads(
+    (key, t) => {
+      const [window, category] = JSON.parse(key) as [TrendingWindow, string | null];
+      return realtimeTrending(deps.features, window, t, category ?? undefined);
+    },
+    { ttlMs: trendingCacheMs, staleMs: 5 * trendingCacheMs, maxEntries: 1_000, now },
+  );
 
   async function activeVersion(): Promise<string | null> {
     return (await deps.store.getActive())?.version ?? null;
@@ -238,7 +273,11 @@ export function createRecommendationsHandler(deps: RecommendationsDeps) {
     exclude: ReadonlySet<string>,
     k: number,
   ): Promise<{ items: BlendedItem[]; source: 'realtime' | 'model' | 'none' }> {
-    const live = await realtimeTrending(deps.features, window, now(), category, k + exclude.size);
+    // The model's popular list is read alongside the live windows (usually a cache hit), so a
+    // fill never waits for a second round trip.
+    const popularRead = version ? deps.store.getPopular(version, category) : undefined;
+    popularRead?.catch(() => {}); // awaited below when needed; never an unhandled rejection
+    const live = await liveTrending(JSON.stringify([window, category ?? null]));
     const items: BlendedItem[] = live
       .filter((p) => !exclude.has(p.product_id))
       .slice(0, k)
@@ -248,8 +287,8 @@ export function createRecommendationsHandler(deps: RecommendationsDeps) {
         ...(category ? { category } : {}),
         reason: 'trending' as const,
       }));
-    if (items.length >= k || !version) return { items, source: items.length > 0 ? 'realtime' : 'none' };
-    const popular = await deps.store.getPopular(version, category);
+    if (items.length >= k || !popularRead) return { items, source: items.length > 0 ? 'realtime' : 'none' };
+    const popular = await popularRead;
     const have = new Set([...exclude, ...items.map((i) => i.product_id)]);
     const more = listToItems(popular, have, k - items.length, 'trending');
     return {

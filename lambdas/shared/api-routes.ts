@@ -16,6 +16,11 @@ export interface ApiRoute {
    * from another request's cache entry.
    */
   readonly queryParameters?: readonly string[];
+  /**
+   * Longest time, s, the stage's response cache (when it has one) may answer this GET route
+   * for the handler; absent = never cached. Capped by the stage's `api.cache.ttlSeconds`.
+   */
+  readonly maxCacheSeconds?: number;
 }
 
 export const API_ROUTES: readonly ApiRoute[] = [
@@ -26,6 +31,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     handler: 'recommendations/handler.ts',
     description: 'Per-user (or per-session) top-K recommendations',
     queryParameters: ['k', 'category', 'exclude_purchased', 'session_id'],
+    // Never cached: the answer follows the shopper's last clicks within seconds.
   },
   {
     method: 'GET',
@@ -33,6 +39,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
     handler: 'recommendations/handler.ts',
     description: 'Items similar to an item',
     queryParameters: ['k'],
+    // Changes only when another model version is activated.
+    maxCacheSeconds: 300,
   },
   {
     method: 'GET',
@@ -40,5 +48,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     handler: 'recommendations/handler.ts',
     description: 'Trending items per window and category',
     queryParameters: ['window', 'category', 'k'],
+    // The same for every shopper; 10 s is small next to the 5-minute window.
+    maxCacheSeconds: 10,
   },
 ];

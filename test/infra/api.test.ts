@@ -126,6 +126,21 @@ describe('response cache', () => {
     expect(stage?.properties.CacheClusterEnabled).toBe(false);
   });
 
+  it('caches similar items and trending in prod, never user recommendations', () => {
+    const stage = resourcesOfType(prod, 'AWS::ApiGateway::Stage')[0];
+    const settings = stage?.properties.MethodSettings as Record<string, unknown>[];
+    const ttlOf = (path: string) => {
+      // Method-settings path: '/' + the resource path with its '/' escaped as '~1'.
+      const s = settings.find(
+        (x) => x.ResourcePath === `/${path.replaceAll('/', '~1')}` && x.HttpMethod === 'GET',
+      );
+      return s?.CachingEnabled ? s.CacheTtlInSeconds : 0;
+    };
+    expect(ttlOf('/users/{userId}/recommendations')).toBe(0);
+    expect(ttlOf('/items/{itemId}/similar')).toBe(300);
+    expect(ttlOf('/trending')).toBe(10);
+  });
+
   it('caches GET routes in prod, encrypted, keyed by path and every query parameter', () => {
     const stage = resourcesOfType(prod, 'AWS::ApiGateway::Stage')[0];
     const cache = prod.config.api.cache;
@@ -133,12 +148,13 @@ describe('response cache', () => {
     expect(stage?.properties).toMatchObject({ CacheClusterEnabled: true, CacheClusterSize: cache?.sizeGb });
     const settings = stage?.properties.MethodSettings as Record<string, unknown>[];
     for (const route of API_ROUTES.filter((r) => r.method === 'GET')) {
+      const ttl = Math.min(cache?.ttlSeconds ?? 0, route.maxCacheSeconds ?? 0);
       expect(settings).toContainEqual(
         expect.objectContaining({
+          ResourcePath: `/${route.path.replaceAll('/', '~1')}`,
           HttpMethod: 'GET',
-          CachingEnabled: true,
-          CacheDataEncrypted: true,
-          CacheTtlInSeconds: cache?.ttlSeconds,
+          CachingEnabled: ttl > 0,
+          ...(ttl > 0 ? { CacheDataEncrypted: true, CacheTtlInSeconds: ttl } : {}),
         }),
       );
       const m = methods(prod).find((x) => x.method === 'GET' && x.path === route.path);

@@ -234,6 +234,41 @@ describe('recommendations handler blending', () => {
     expect((day.body.items as { product_id: string }[]).map((i) => i.product_id)).toEqual(['p3']);
   });
 
+  it('shares live trending reads for trendingCacheMs, then shows new events', async () => {
+    const features = new MemoryFeatureStore();
+    let t = NOW;
+    let windowReads = 0;
+    const counting: typeof features = Object.assign(Object.create(features) as typeof features, {
+      queryPartition: (pk: string) => {
+        windowReads++;
+        return features.queryPartition(pk);
+      },
+    });
+    const handle = createRecommendationsHandler({
+      store: fakeStore('v1'),
+      features: counting,
+      now: () => t,
+      trendingCacheMs: 1_000,
+    });
+    const top = async (q: Record<string, string>) => {
+      const res = await handle(request('/trending', q));
+      return (JSON.parse(res.body).items as { product_id: string }[]).map((i) => i.product_id);
+    };
+    await viewEvents(features, [view(3, 'a', 'p7', 'Books')]);
+    expect(await top({ window: '1h', k: '1' })).toEqual(['p7']);
+    expect(windowReads).toBe(2); // current + previous bucket
+    await viewEvents(features, [view(4, 'b', 'p3', 'Toys'), view(5, 'c', 'p3', 'Toys')]);
+    t += 500;
+    expect(await top({ window: '1h', k: '1' })).toEqual(['p7']); // within the TTL: shared read
+    expect(await top({ window: '1h', k: '1', category: 'Toys' })).toEqual(['p3']); // own key
+    expect(windowReads).toBe(4);
+    t += 1_000;
+    expect(await top({ window: '1h', k: '1' })).toEqual(['p7']); // stale answer, refresh started
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await top({ window: '1h', k: '1' })).toEqual(['p3']);
+    expect(windowReads).toBe(6);
+  });
+
   it('answers 503, not 500, when a dependency fails', async () => {
     const failing: RecommendationReader = {
       ...fakeStore('v1'),

@@ -1,4 +1,4 @@
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import {
   itemListKey,
@@ -71,5 +71,82 @@ describe('table keys', () => {
     });
     expect(() => userListKey('v1', 'u1#ITEM#x')).toThrow();
     expect(() => itemListKey('../v', 'p1')).toThrow();
+  });
+});
+
+describe('list cache of the serving container', () => {
+  /** A table of item and popular lists answering GetItem and BatchGetItem, counting calls. */
+  function tableClient() {
+    const rows = new Map<string, Record<string, unknown>>();
+    const put = (k: { pk: string; sk: string }, attrs: Record<string, unknown>) =>
+      rows.set(`${k.pk}|${k.sk}`, { ...k, ...attrs });
+    put(itemListKey('v1', 'p1'), { ids: ['p2'], scores: [1], cats: ['Books'], category: 'Books' });
+    put(itemListKey('v1', 'p2'), { ids: ['p1'], scores: [1], cats: ['Books'], category: 'Books' });
+    put(popularKey('v1'), { ids: ['p1', 'p2'], scores: [2, 1], cats: ['Books', 'Books'] });
+    const calls = { get: 0, batchGet: 0, keys: 0 };
+    const send = async (command: unknown) => {
+      if (command instanceof GetCommand) {
+        calls.get++;
+        const k = command.input.Key as { pk: string; sk: string };
+        return { Item: rows.get(`${k.pk}|${k.sk}`) };
+      }
+      if (command instanceof BatchGetCommand) {
+        calls.batchGet++;
+        const keys = (command.input.RequestItems?.t?.Keys ?? []) as { pk: string; sk: string }[];
+        calls.keys += keys.length;
+        return { Responses: { t: keys.flatMap((k) => rows.get(`${k.pk}|${k.sk}`) ?? []) } };
+      }
+      throw new Error('unexpected command');
+    };
+    return { send, calls };
+  }
+
+  it('is off by default: every lookup reads the table', async () => {
+    const client = tableClient();
+    const store = new RecommendationStore({ client, tableName: 't' });
+    await store.getItemList('v1', 'p1');
+    await store.getItemList('v1', 'p1');
+    await store.getPopular('v1');
+    await store.getPopular('v1');
+    expect(client.calls.get).toBe(4);
+    expect(store.stats.cacheHits).toBe(0);
+  });
+
+  it('reads each list of a version once, remembers unknown items, and reads only misses in batches', async () => {
+    const client = tableClient();
+    const store = new RecommendationStore({ client, tableName: 't', listCacheEntries: 100 });
+    const first = await store.getItemLists('v1', ['p1', 'p9']);
+    expect([...first.keys()]).toEqual(['p1']);
+    expect(client.calls).toEqual({ get: 0, batchGet: 1, keys: 2 });
+    const second = await store.getItemLists('v1', ['p1', 'p9', 'p2']);
+    expect([...second.keys()].sort()).toEqual(['p1', 'p2']);
+    expect(client.calls).toEqual({ get: 0, batchGet: 2, keys: 3 }); // only p2 was read
+    expect(second.get('p1')).toEqual(first.get('p1'));
+    expect(await store.getItemList('v1', 'p9')).toBeUndefined(); // cached as unknown
+    expect((await store.getItemList('v1', 'p2'))?.ids).toEqual(['p1']);
+    expect((await store.getPopular('v1')).ids).toEqual(['p1', 'p2']);
+    expect((await store.getPopular('v1')).ids).toEqual(['p1', 'p2']);
+    expect((await store.getPopular('v1', 'Toys')).ids).toEqual([]);
+    expect(client.calls.get).toBe(2); // popular ALL once, CAT#Toys once
+    // Another version is another key: nothing leaks across versions.
+    expect(await store.getItemList('v2', 'p1')).toBeUndefined();
+    expect(client.calls.get).toBe(3);
+  });
+
+  it('hands out frozen lists, so no request can change what the next one sees', async () => {
+    const client = tableClient();
+    const store = new RecommendationStore({ client, tableName: 't', listCacheEntries: 100 });
+    const list = await store.getItemList('v1', 'p1');
+    expect(() => list?.ids.push('x')).toThrow(TypeError);
+    expect((await store.getItemList('v1', 'p1'))?.ids).toEqual(['p2']);
+  });
+
+  it('keeps at most listCacheEntries lists', async () => {
+    const client = tableClient();
+    const store = new RecommendationStore({ client, tableName: 't', listCacheEntries: 1 });
+    await store.getItemList('v1', 'p1');
+    await store.getItemList('v1', 'p2');
+    await store.getItemList('v1', 'p1');
+    expect(client.calls.get).toBe(3);
   });
 });

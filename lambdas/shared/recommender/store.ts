@@ -24,6 +24,7 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { LRUCache } from 'lru-cache';
 import { batchPutChunk } from '../dynamo-batch.ts';
 import { encodeKeyText, key, safeId } from '../keys.ts';
 
@@ -162,6 +163,14 @@ export interface RecommendationStoreOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** How long the active pointer is cached in-process, ms. @default 5000 */
   readonly activeCacheMs?: number;
+  /**
+   * Entries of the in-process cache of a version's item and popular lists (0 = off). Those
+   * lists never change once a version is published (a new training run is a new version), so
+   * a cached entry — including "this item has no list" — cannot go stale; the cache only
+   * saves reads of hot items. User lists are not cached (one read per user is the norm).
+   * @default 0
+   */
+  readonly listCacheEntries?: number;
   readonly now?: () => number;
 }
 
@@ -181,8 +190,10 @@ export class RecommendationStore {
   private readonly activeCacheMs: number;
   private readonly now: () => number;
   private activeCache: { at: number; value: ActivePointer | undefined } | undefined;
-  /** Requests made, for benchmarks. */
-  readonly stats = { reads: 0, writes: 0, retries: 0 };
+  /** Item and popular lists by `pk|sk`; `{ missing: true }` = no such list in that version. */
+  private readonly listCache: LRUCache<string, ItemListItem | StoredList | { missing: true }> | undefined;
+  /** Requests made, and list reads answered from the cache, for benchmarks. */
+  readonly stats = { reads: 0, writes: 0, retries: 0, cacheHits: 0 };
 
   constructor(options: RecommendationStoreOptions) {
     this.client = options.client;
@@ -192,6 +203,21 @@ export class RecommendationStore {
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.activeCacheMs = options.activeCacheMs ?? 5_000;
     this.now = options.now ?? Date.now;
+    const entries = options.listCacheEntries ?? 0;
+    this.listCache = entries > 0 ? new LRUCache({ max: entries }) : undefined;
+  }
+
+  private cached<T extends object>(k: { pk: string; sk: string }): T | { missing: true } | undefined {
+    const hit = this.listCache?.get(`${k.pk}|${k.sk}`);
+    if (hit !== undefined) this.stats.cacheHits++;
+    return hit as T | { missing: true } | undefined;
+  }
+
+  private remember(k: { pk: string; sk: string }, value: ItemListItem | StoredList | undefined): void {
+    if (!this.listCache) return;
+    // Shared between requests: frozen, so a caller that mutated one would fail loudly.
+    if (value) for (const a of Object.values(value)) if (Array.isArray(a)) Object.freeze(a);
+    this.listCache.set(`${k.pk}|${k.sk}`, Object.freeze(value ?? { missing: true as const }));
   }
 
   private async get(
@@ -230,14 +256,25 @@ export class RecommendationStore {
   }
 
   async getItemList(version: string, itemId: string): Promise<ItemListItem | undefined> {
-    const item = await this.get(itemListKey(version, itemId));
-    return item ? toItemList(item) : undefined;
+    const k = itemListKey(version, itemId);
+    const hit = this.cached<ItemListItem>(k);
+    if (hit) return 'missing' in hit ? undefined : hit;
+    const item = await this.get(k);
+    const list = item ? toItemList(item) : undefined;
+    this.remember(k, list);
+    return list;
   }
 
   /** Item lists of several items (missing items are absent from the map). */
   async getItemLists(version: string, itemIds: readonly string[]): Promise<Map<string, ItemListItem>> {
     const out = new Map<string, ItemListItem>();
-    const unique = [...new Set(itemIds)];
+    const unique: string[] = [];
+    for (const id of new Set(itemIds)) {
+      const hit = this.cached<ItemListItem>(itemListKey(version, id));
+      if (hit === undefined) unique.push(id);
+      else if (!('missing' in hit)) out.set(id, hit);
+    }
+    const asked = unique.length;
     for (let i = 0; i < unique.length; i += BATCH_LIMITS.get) {
       let pending: Record<string, unknown>[] = unique
         .slice(i, i + BATCH_LIMITS.get)
@@ -257,11 +294,19 @@ export class RecommendationStore {
         pending = res.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       }
     }
+    if (this.listCache && asked > 0)
+      for (const id of unique) this.remember(itemListKey(version, id), out.get(id));
     return out;
   }
 
   async getPopular(version: string, category?: string): Promise<StoredList> {
-    return toStoredList(await this.get(popularKey(version, category)));
+    const k = popularKey(version, category);
+    const hit = this.cached<StoredList>(k);
+    if (hit) return 'missing' in hit ? toStoredList(undefined) : hit;
+    const item = await this.get(k);
+    const list = toStoredList(item);
+    this.remember(k, item ? list : undefined);
+    return list;
   }
 
   private backoff(attempt: number): Promise<void> {
