@@ -274,7 +274,6 @@ export class RecommendationStore {
       if (hit === undefined) unique.push(id);
       else if (!('missing' in hit)) out.set(id, hit);
     }
-    const asked = unique.length;
     for (let i = 0; i < unique.length; i += BATCH_LIMITS.get) {
       let pending: Record<string, unknown>[] = unique
         .slice(i, i + BATCH_LIMITS.get)
@@ -294,8 +293,7 @@ export class RecommendationStore {
         pending = res.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       }
     }
-    if (this.listCache && asked > 0)
-      for (const id of unique) this.remember(itemListKey(version, id), out.get(id));
+    if (this.listCache) for (const id of unique) this.remember(itemListKey(version, id), out.get(id));
     return out;
   }
 
