@@ -7,7 +7,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -108,6 +108,48 @@ export class StateDirInUseError extends Error {
   }
 }
 
+/** File naming the process that runs emulators on a state directory. */
+export const RUNTIME_LOCK_FILE = 'runtime.pid';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error: unknown) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Claims a persisted state directory for this process. The emulators' LevelDB locks would
+ * refuse a second process too, but only after start-up and as an uncaught stack trace; this
+ * refuses it up front with the holder's pid. A file left by a process that is gone is taken
+ * over. Returns the release function.
+ */
+export function claimStateDir(stateDir: string): () => void {
+  const file = join(stateDir, RUNTIME_LOCK_FILE);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (error: unknown) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number.parseInt(readFileSync(file, 'utf8'), 10);
+      if (Number.isInteger(holder) && holder !== process.pid && processAlive(holder)) {
+        throw new StateDirInUseError(stateDir, new Error(`${file} names running process ${holder}`));
+      }
+      rmSync(file, { force: true }); // stale (or ours): take it over
+    }
+  }
+  return () => {
+    try {
+      if (Number.parseInt(readFileSync(file, 'utf8'), 10) === process.pid) rmSync(file, { force: true });
+    } catch {
+      // already gone
+    }
+  };
+}
+
 /**
  * Empties a state directory for a fresh run. Refuses directories that do not look like shoplake
  * state (no marker file and not empty), so a mistyped `--state-dir` cannot wipe a home folder.
@@ -120,6 +162,8 @@ export function resetStateDir(stateDir: string): void {
       `refusing to reset ${stateDir}: it is not a shoplake state directory (no ${STATE_MARKER})`,
     );
   }
+  // Never pull the state from under a running `shoplake serve` or `demo`.
+  claimStateDir(stateDir)();
   for (const entry of entries) rmSync(join(stateDir, entry), { recursive: true, force: true });
 }
 
@@ -179,6 +223,8 @@ export async function startLocalRuntime(options: StartLocalRuntimeOptions = {}):
   const external = options.external ?? penv.SHOPLAKE_EXTERNAL_AWS === '1';
   const persist = options.persist ?? true;
 
+  const release = persist && !external ? claimStateDir(stateDir) : () => {};
+
   const emulators: Emulator[] = [];
   let kinesisEndpoint: string;
   let dynamoEndpoint: string;
@@ -206,6 +252,7 @@ export async function startLocalRuntime(options: StartLocalRuntimeOptions = {}):
       dynamoEndpoint = dynamodb.endpoint;
     } catch (error: unknown) {
       await Promise.allSettled(emulators.map((e) => e.close()));
+      release();
       if (error instanceof Error && /lock/i.test(error.message))
         throw new StateDirInUseError(stateDir, error);
       throw error;
@@ -345,6 +392,7 @@ export async function startLocalRuntime(options: StartLocalRuntimeOptions = {}):
   } catch (error: unknown) {
     await Promise.allSettled(mappings.map((m) => m.stop()));
     await Promise.allSettled(emulators.map((e) => e.close()));
+    release();
     throw error;
   }
 
@@ -374,6 +422,7 @@ export async function startLocalRuntime(options: StartLocalRuntimeOptions = {}):
       clients.kinesis.destroy();
       clients.dynamodb.destroy();
       await Promise.allSettled(emulators.map((e) => e.close()));
+      release();
     },
   };
 }
