@@ -181,6 +181,21 @@ const REVIEW_TEXT = [
 ];
 
 const DAY_MS = 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
+/** Sunday 1970-01-04 04:00 UTC: the weekly training schedule's first slot after the epoch. */
+const TRAINING_ANCHOR_MS = 3 * DAY_MS + 4 * 3_600_000;
+
+/**
+ * The `rec_id` a recommendation clicked at `t` would carry, in the API's format
+ * (`<model version>:<12 hex>`, see `recId`): the version is the one the weekly training
+ * (Sundays 04:00 UTC, the default schedule) activated last before `t`, so the lake sees
+ * click-through move from one model version to the next.
+ */
+export function generatedRecId(t: number, n: number): string {
+  const trainedAt = TRAINING_ANCHOR_MS + Math.floor((t - TRAINING_ANCHOR_MS) / WEEK_MS) * WEEK_MS;
+  const stamp = new Date(trainedAt).toISOString().replace(/[-:]/g, '').slice(0, 15);
+  return `v${stamp}Z-gen:${n.toString(16).padStart(12, '0')}`;
+}
 /** Sessions start at least this long before `end`, so most of them finish inside the period. */
 const SESSION_END_GUARD_MS = 5 * 60_000;
 
@@ -471,7 +486,7 @@ function* eventStream(
         currency: p.currency,
         page_type: 'product',
       };
-      if (rng.chance(rates.recClick)) view.rec_id = `rec-${(rng.int(0x7fffffff) >>> 0).toString(36)}`;
+      if (rng.chance(rates.recClick)) view.rec_id = generatedRecId(t, rng.int(0x7fffffff) >>> 0);
       if (!push(view)) break;
       if (rng.chance(funnel.cart)) {
         const q = rng.chance(0.8) ? 1 : rng.range(2, 4);

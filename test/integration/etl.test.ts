@@ -10,6 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modelVersionOfRecId } from '../../lambdas/recommendations/recommendations.ts';
 import { qualifiedName, TABLES, UnknownTableError } from '../../lambdas/shared/catalog/index.ts';
 import { parseEvent, type ShopEvent } from '../../lambdas/shared/event-schema.ts';
 import { DuckdbEngine, LakeTableDamagedError } from '../../local/engine/duckdb.ts';
@@ -111,6 +112,56 @@ describe('ETL on the local lake', () => {
     }
     const [gold] = await engine.query<{ r: number }>('SELECT sum(revenue) AS r FROM gold.daily_sales');
     expect(gold?.r).toBeCloseTo(revenue, 1);
+  });
+
+  it('measures recommendation click-through per day and model version (read from rec_id)', async () => {
+    // Independent of the SQL: distinct landed events, grouped in TypeScript.
+    const lateIds = new Set(late.map((e) => e.event_id));
+    const byId = new Map<string, ShopEvent>();
+    for (const e of events) if (!lateIds.has(e.event_id) && !byId.has(e.event_id)) byId.set(e.event_id, e);
+    const distinct = [...byId.values()];
+    const views = new Map<string, number>();
+    const expected = new Map<string, { clicks: number; sessions: Set<string>; carted: Set<string> }>();
+    const carts = new Set(
+      distinct.filter((e) => e.event_type === 'add_to_cart').map((e) => `${e.session_id}|${e.product_id}`),
+    );
+    for (const e of distinct) {
+      if (e.event_type !== 'product_view') continue;
+      const day = e.event_time.slice(0, 10);
+      views.set(day, (views.get(day) ?? 0) + 1);
+      if (!e.rec_id) continue;
+      const key = `${day}|${modelVersionOfRecId(e.rec_id) ?? 'none'}`;
+      const x = expected.get(key) ?? { clicks: 0, sessions: new Set(), carted: new Set() };
+      x.clicks += 1;
+      x.sessions.add(e.session_id);
+      const clicked = `${e.session_id}|${e.product_id}`;
+      if (carts.has(clicked)) x.carted.add(clicked);
+      expected.set(key, x);
+    }
+    const rows = await engine.query<{
+      event_date: string;
+      model_version: string;
+      product_views: number;
+      rec_clicks: number;
+      click_through_share: number;
+      rec_sessions: number;
+      rec_carted_products: number;
+    }>('SELECT * FROM gold.rec_click_through ORDER BY event_date, model_version');
+    expect(rows.length).toBe(expected.size);
+    for (const r of rows) {
+      const day = String(r.event_date).slice(0, 10);
+      const x = expected.get(`${day}|${r.model_version}`);
+      expect(x, `${day} ${r.model_version}`).toBeDefined();
+      expect(Number(r.rec_clicks)).toBe(x?.clicks);
+      expect(Number(r.rec_sessions)).toBe(x?.sessions.size);
+      expect(Number(r.rec_carted_products)).toBe(x?.carted.size);
+      expect(Number(r.product_views)).toBe(views.get(day));
+      expect(r.click_through_share).toBeCloseTo((x?.clicks ?? 0) / (views.get(day) ?? 1), 12);
+    }
+    // The generated shop's weekly training: ten weeks of clicks span several model versions.
+    const versions = new Set(rows.map((r) => r.model_version));
+    expect(versions.size).toBeGreaterThanOrEqual(9);
+    for (const v of versions) expect(v).toMatch(/^v\d{8}T040000Z-gen$/);
   });
 
   it('executes every athena/etl_*.sql file', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseEvent } from '../../lambdas/shared/event-schema.ts';
+import { modelVersionOfRecId } from '../../lambdas/recommendations/recommendations.ts';
+import { ID_PATTERN, parseEvent } from '../../lambdas/shared/event-schema.ts';
 import { AliasTable, Rng } from '../../local/generator/random.ts';
-import { type GeneratedEvent, generateShop } from '../../local/generator/shop.ts';
+import { type GeneratedEvent, generatedRecId, generateShop } from '../../local/generator/shop.ts';
 
 const END = Date.parse('2026-11-20T12:00:00.000Z');
 const shopOf = (seed: number, events = 20_000) =>
@@ -97,6 +98,19 @@ describe('synthetic shop generator', () => {
     expect(events.some((e) => e.event_type === 'search' && e.query)).toBe(true);
     expect(events.filter((e) => e.rec_id).length).toBeGreaterThan(100);
     expect(events.some((e) => e.event_type === 'purchase' && e.discount_code)).toBe(true);
+  });
+
+  it("gives recommendation clicks the API's rec_id, naming the weekly model version serving then", () => {
+    for (const e of events.filter((x) => x.rec_id)) {
+      const version = modelVersionOfRecId(e.rec_id ?? '');
+      expect(e.rec_id).toMatch(ID_PATTERN);
+      expect(e.rec_id).toMatch(/^v\d{8}T040000Z-gen:[0-9a-f]{12}$/);
+      // The shop's day (2026-11-19/20) is served by the model of Sunday 2026-11-15 04:00 UTC.
+      expect(version).toBe('v20261115T040000Z-gen');
+    }
+    const sunday = Date.parse('2026-11-15T04:00:00Z');
+    expect(modelVersionOfRecId(generatedRecId(sunday - 1, 1))).toBe('v20261108T040000Z-gen');
+    expect(modelVersionOfRecId(generatedRecId(sunday, 1))).toBe('v20261115T040000Z-gen');
   });
 
   it('has Zipf-like popularity and co-purchase structure within themes', () => {

@@ -538,10 +538,17 @@ export const GOLD_CAMPAIGN_ATTRIBUTION = table(
 export const GOLD_REC_CLICK_THROUGH = table(
   'gold',
   'rec_click_through',
-  'Recommendation click-through per day: clicks (events carrying rec_id) and what followed',
+  'Recommendation click-through per day and model version: clicks (product views carrying rec_id) and what followed',
   columns([
     [1, 'event_date', 'date', true],
-    [2, 'product_views', 'long', true],
+    [
+      9,
+      'model_version',
+      'string',
+      true,
+      "Model version read from the rec_id ('none': served without a model; 'unknown': another id shape)",
+    ],
+    [2, 'product_views', 'long', true, "All product views of the day (the share's denominator)"],
     [3, 'rec_clicks', 'long', true],
     [4, 'click_through_share', 'double', false, 'rec_clicks / product_views'],
     [5, 'rec_sessions', 'long', true],
@@ -550,7 +557,7 @@ export const GOLD_REC_CLICK_THROUGH = table(
     [8, 'rec_purchased_products', 'long', true, 'Clicked products purchased in the same session'],
     RUN,
   ]),
-  { partition: [month('event_date')], key: ['event_date'] },
+  { partition: [month('event_date')], key: ['event_date', 'model_version'] },
 );
 
 // ---------------------------------------------------------------------------------------------
