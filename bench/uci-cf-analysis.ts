@@ -21,6 +21,7 @@
  * Part 3 (`--thinning`): item-cf vs popularity on seeded random 25/50/75/100 % of the lines.
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { popularity, topNeighbours } from '../lambdas/shared/recommender/cooccurrence.ts';
 import {
   buildTrainingData,
@@ -48,12 +49,12 @@ const SEED = 42;
 const K = 10;
 const NEGATIVES = 100;
 
-function uciInteractions(path: string): Interaction[] {
+export function uciInteractions(path: string): Interaction[] {
   return parseOnlineRetail(readFileSync(path, 'utf8')).interactions;
 }
 
 /** The generated data set of docs/recommender.md (fixed end so runs are identical). */
-function generatedInteractions(): Interaction[] {
+export function generatedInteractions(): Interaction[] {
   const shop = generateShop({
     seed: 7,
     events: 100_000,
@@ -300,27 +301,36 @@ function thinning(label: string, interactions: readonly Interaction[], shares: r
   }
 }
 
-const args = process.argv.slice(2);
-const file = args.find((a) => !a.startsWith('--')) ?? '/work/shared/data/online_retail_sample.csv';
-const uci = uciInteractions(file);
-const gen = generatedInteractions();
-analyse('UCI sample', uci);
-analyse('generated (seed 7, 100k events)', gen);
-if (args.includes('--thinning')) {
-  thinning('UCI sample', uci, [0.25, 0.5, 0.75, 1]);
-  thinning('generated', gen, [0.25, 0.5, 0.75, 1]);
-  // The UCI sample keeps ~7 % of the original lines: the same thinning of a 14× larger shop.
-  const big = generateShop({
-    seed: 7,
-    events: 1_400_000,
-    users: 5_000,
-    products: 1_000,
-    days: 30,
-    end: Date.parse('2026-11-20T12:00:00.000Z'),
-  });
-  thinning('generated, 1.4M events', interactionsFromEvents(big.events()).interactions, [0.07]);
+/** The UCI sample beside the repository (`../shared/data`), as SPEC lays it out. */
+export const UCI_SAMPLE = fileURLToPath(
+  new URL('../../shared/data/online_retail_sample.csv', import.meta.url),
+);
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const file = args.find((a) => !a.startsWith('--')) ?? UCI_SAMPLE;
+  const uci = uciInteractions(file);
+  const gen = generatedInteractions();
+  analyse('UCI sample', uci);
+  analyse('generated (seed 7, 100k events)', gen);
+  if (args.includes('--thinning')) {
+    thinning('UCI sample', uci, [0.25, 0.5, 0.75, 1]);
+    thinning('generated', gen, [0.25, 0.5, 0.75, 1]);
+    // The UCI sample keeps ~7 % of the original lines: the same thinning of a 14× larger shop.
+    const big = generateShop({
+      seed: 7,
+      events: 1_400_000,
+      users: 5_000,
+      products: 1_000,
+      days: 30,
+      end: Date.parse('2026-11-20T12:00:00.000Z'),
+    });
+    thinning('generated, 1.4M events', interactionsFromEvents(big.events()).interactions, [0.07]);
+  }
+  if (args.includes('--variants')) {
+    compare('UCI sample', uci, []);
+    compare('generated', gen, []);
+  }
 }
-if (args.includes('--variants')) {
-  compare('UCI sample', uci, []);
-  compare('generated', gen, []);
-}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main();
