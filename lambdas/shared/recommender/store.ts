@@ -190,8 +190,8 @@ export class RecommendationStore {
   private readonly activeCacheMs: number;
   private readonly now: () => number;
   private activeCache: { at: number; value: ActivePointer | undefined } | undefined;
-  /** Item and popular lists by `pk|sk`; `{ missing: true }` = no such list in that version. */
-  private readonly listCache: LRUCache<string, ItemListItem | StoredList | { missing: true }> | undefined;
+  /** Item and popular lists by `pk|sk`; `{ list: undefined }` = no such list in that version. */
+  private readonly listCache: LRUCache<string, { list: ItemListItem | StoredList | undefined }> | undefined;
   /** Requests made, and list reads answered from the cache, for benchmarks. */
   readonly stats = { reads: 0, writes: 0, retries: 0, cacheHits: 0 };
 
@@ -207,17 +207,31 @@ export class RecommendationStore {
     this.listCache = entries > 0 ? new LRUCache({ max: entries }) : undefined;
   }
 
-  private cached<T extends object>(k: { pk: string; sk: string }): T | { missing: true } | undefined {
+  /** The cache entry of a list: `undefined` when not cached (or the cache is off). */
+  private cached(k: { pk: string; sk: string }): { list: ItemListItem | StoredList | undefined } | undefined {
     const hit = this.listCache?.get(`${k.pk}|${k.sk}`);
-    if (hit !== undefined) this.stats.cacheHits++;
-    return hit as T | { missing: true } | undefined;
+    if (hit) this.stats.cacheHits++;
+    return hit;
   }
 
-  private remember(k: { pk: string; sk: string }, value: ItemListItem | StoredList | undefined): void {
+  private remember(k: { pk: string; sk: string }, list: ItemListItem | StoredList | undefined): void {
     if (!this.listCache) return;
     // Shared between requests: frozen, so a caller that mutated one would fail loudly.
-    if (value) for (const a of Object.values(value)) if (Array.isArray(a)) Object.freeze(a);
-    this.listCache.set(`${k.pk}|${k.sk}`, Object.freeze(value ?? { missing: true as const }));
+    if (list) for (const a of Object.values(list)) if (Array.isArray(a)) Object.freeze(a);
+    this.listCache.set(`${k.pk}|${k.sk}`, { list: list && Object.freeze(list) });
+  }
+
+  /** One list, through the cache: read and converted on a miss, remembered even when absent. */
+  private async cachedList<T extends ItemListItem | StoredList>(
+    k: { pk: string; sk: string },
+    convert: (item: Record<string, unknown>) => T,
+  ): Promise<T | undefined> {
+    const hit = this.cached(k);
+    if (hit) return hit.list as T | undefined; // a key holds one kind of list
+    const item = await this.get(k);
+    const list = item ? convert(item) : undefined;
+    this.remember(k, list);
+    return list;
   }
 
   private async get(
@@ -255,14 +269,8 @@ export class RecommendationStore {
     return { ...toStoredList(item), purchased: strings(item.purchased) };
   }
 
-  async getItemList(version: string, itemId: string): Promise<ItemListItem | undefined> {
-    const k = itemListKey(version, itemId);
-    const hit = this.cached<ItemListItem>(k);
-    if (hit) return 'missing' in hit ? undefined : hit;
-    const item = await this.get(k);
-    const list = item ? toItemList(item) : undefined;
-    this.remember(k, list);
-    return list;
+  getItemList(version: string, itemId: string): Promise<ItemListItem | undefined> {
+    return this.cachedList(itemListKey(version, itemId), toItemList);
   }
 
   /** Item lists of several items (missing items are absent from the map). */
@@ -270,9 +278,9 @@ export class RecommendationStore {
     const out = new Map<string, ItemListItem>();
     const unique: string[] = [];
     for (const id of new Set(itemIds)) {
-      const hit = this.cached<ItemListItem>(itemListKey(version, id));
-      if (hit === undefined) unique.push(id);
-      else if (!('missing' in hit)) out.set(id, hit);
+      const hit = this.cached(itemListKey(version, id));
+      if (!hit) unique.push(id);
+      else if (hit.list) out.set(id, hit.list as ItemListItem);
     }
     for (let i = 0; i < unique.length; i += BATCH_LIMITS.get) {
       let pending: Record<string, unknown>[] = unique
@@ -298,13 +306,7 @@ export class RecommendationStore {
   }
 
   async getPopular(version: string, category?: string): Promise<StoredList> {
-    const k = popularKey(version, category);
-    const hit = this.cached<StoredList>(k);
-    if (hit) return 'missing' in hit ? toStoredList(undefined) : hit;
-    const item = await this.get(k);
-    const list = toStoredList(item);
-    this.remember(k, item ? list : undefined);
-    return list;
+    return (await this.cachedList(popularKey(version, category), toStoredList)) ?? toStoredList(undefined);
   }
 
   private backoff(attempt: number): Promise<void> {
