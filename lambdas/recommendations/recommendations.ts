@@ -253,13 +253,12 @@ export function createRecommendationsHandler(deps: RecommendationsDeps) {
   const log = deps.log ?? (() => {});
   const trendingCacheMs = deps.trendingCacheMs ?? 0;
   /** Live trending per (window, category), shared by all requests of this container. */
-  const liveTrending = sharedReads(
-    (key, t) => {
-      const [window, category] = JSON.parse(key) as [TrendingWindow, string | null];
-      return realtimeTrending(deps.features, window, t, category ?? undefined);
-    },
-    { ttlMs: trendingCacheMs, staleMs: 5 * trendingCacheMs, maxEntries: 1_000, now },
-  );
+  const liveTrending = sharedReads<{ product_id: string; score: number }[]>({
+    ttlMs: trendingCacheMs,
+    staleMs: 5 * trendingCacheMs,
+    maxEntries: 1_000,
+    now,
+  });
 
   async function activeVersion(): Promise<string | null> {
     return (await deps.store.getActive())?.version ?? null;
@@ -277,7 +276,9 @@ export function createRecommendationsHandler(deps: RecommendationsDeps) {
     // fill never waits for a second round trip.
     const popularRead = version ? deps.store.getPopular(version, category) : undefined;
     popularRead?.catch(() => {}); // awaited below when needed; never an unhandled rejection
-    const live = await liveTrending(JSON.stringify([window, category ?? null]));
+    const live = await liveTrending(JSON.stringify([window, category ?? null]), (t) =>
+      realtimeTrending(deps.features, window, t, category),
+    );
     const items: BlendedItem[] = live
       .filter((p) => !exclude.has(p.product_id))
       .slice(0, k)

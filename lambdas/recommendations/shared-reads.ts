@@ -25,13 +25,12 @@ interface Entry<T> {
 }
 
 export function sharedReads<T>(
-  load: (key: string, now: number) => Promise<T>,
   options: SharedReadsOptions,
-): (key: string) => Promise<T> {
+): (key: string, load: (now: number) => Promise<T>) => Promise<T> {
   const entries = new Map<string, Entry<T>>();
 
-  function start(key: string, t: number): Entry<T> {
-    const entry: Entry<T> = { at: t, value: load(key, t), settled: false, refreshing: false };
+  function start(key: string, load: (now: number) => Promise<T>, t: number): Entry<T> {
+    const entry: Entry<T> = { at: t, value: load(t), settled: false, refreshing: false };
     entry.value.then(
       () => {
         entry.settled = true;
@@ -52,15 +51,16 @@ export function sharedReads<T>(
     }
   }
 
-  return (key: string): Promise<T> => {
+  /** `load` reads the value of `key` (the same for every call with that key). */
+  return (key: string, load: (now: number) => Promise<T>): Promise<T> => {
     const t = options.now();
-    if (options.ttlMs <= 0) return load(key, t);
+    if (options.ttlMs <= 0) return load(t);
     const hit = entries.get(key);
     if (hit && t - hit.at < options.ttlMs) return hit.value;
     if (hit?.settled && t - hit.at < options.staleMs) {
       if (!hit.refreshing) {
         hit.refreshing = true;
-        const next = start(key, t);
+        const next = start(key, load, t);
         next.value.then(
           () => {
             if (entries.get(key) === hit) put(key, next);
@@ -72,7 +72,7 @@ export function sharedReads<T>(
       }
       return hit.value;
     }
-    const entry = start(key, t);
+    const entry = start(key, load, t);
     put(key, entry);
     return entry.value;
   };

@@ -5,13 +5,15 @@ import { sharedReads } from '../../lambdas/recommendations/shared-reads.ts';
 function harness(ttlMs = 1_000, staleMs = 5_000, maxEntries = 10) {
   let t = 0;
   const calls: { key: string; at: number; resolve: (v: string) => void; reject: (e: Error) => void }[] = [];
-  const get = sharedReads(
-    (key, at) =>
-      new Promise<string>((resolve, reject) => {
-        calls.push({ key, at, resolve, reject });
-      }),
-    { ttlMs, staleMs, maxEntries, now: () => t },
-  );
+  const shared = sharedReads<string>({ ttlMs, staleMs, maxEntries, now: () => t });
+  const get = (key: string) =>
+    shared(
+      key,
+      (at) =>
+        new Promise<string>((resolve, reject) => {
+          calls.push({ key, at, resolve, reject });
+        }),
+    );
   const flush = () => new Promise((r) => setTimeout(r, 0));
   return { get, calls, flush, tick: (ms: number) => (t += ms) };
 }
