@@ -12,7 +12,12 @@ import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { API_ROUTES } from '../shared/api-routes.ts';
 import { ID_PATTERN } from '../shared/event-schema.ts';
-import { getRecentItems, getTrending } from '../shared/features/read.ts';
+import {
+  getRecentItems,
+  getTrending,
+  type TrendingProduct,
+  type TrendingResult,
+} from '../shared/features/read.ts';
 import type { RecentItem } from '../shared/features/recent.ts';
 import type { FeatureReader } from '../shared/features/store.ts';
 import {
@@ -191,8 +196,8 @@ async function realtimeTrending(
   window: TrendingWindow,
   now: number,
   category: string | undefined,
-): Promise<{ product_id: string; score: number }[]> {
-  const reads: Promise<{ products: { product_id: string; score: number }[] }>[] = [];
+): Promise<TrendingProduct[]> {
+  const reads: Promise<TrendingResult>[] = [];
   const opts = category === undefined ? {} : { category };
   if (window === '1d') {
     for (let h = 0; h < 24; h++)
@@ -253,7 +258,7 @@ export function createRecommendationsHandler(deps: RecommendationsDeps) {
   const log = deps.log ?? (() => {});
   const trendingCacheMs = deps.trendingCacheMs ?? 0;
   /** Live trending per (window, category), shared by all requests of this container. */
-  const liveTrending = sharedReads<{ product_id: string; score: number }[]>({
+  const liveTrending = sharedReads<TrendingProduct[]>({
     ttlMs: trendingCacheMs,
     staleMs: 5 * trendingCacheMs,
     maxEntries: 1_000,
