@@ -206,21 +206,25 @@ export async function readMetadataFile(file: string): Promise<TableMetadata> {
   return parseTableMetadata(text, file);
 }
 
+/** The records of a committed Avro metadata file (manifest list or manifest). */
+async function readAvroRecords(file: string, what: string): Promise<Record<string, unknown>[]> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err: unknown) {
+    throw new IcebergMetadataError(file, isErrno(err, 'ENOENT') ? `${what} missing` : 'unreadable', {
+      cause: err,
+    });
+  }
+  return (await decodeAvroFile(bytes, file)).records;
+}
+
 /** Reads a manifest list (cached: files are immutable once committed). */
 export async function readManifestList(location: string): Promise<ManifestFile[]> {
   const cached = manifestListCache.get(location);
   if (cached) return cached;
   const file = toLocalPath(location);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (err: unknown) {
-    throw new IcebergMetadataError(file, isErrno(err, 'ENOENT') ? 'manifest list missing' : 'unreadable', {
-      cause: err,
-    });
-  }
-  const { records } = await decodeAvroFile(bytes, file);
-  const list = records.map((r) => manifestFileFromAvro(r, file));
+  const list = (await readAvroRecords(file, 'manifest list')).map((r) => manifestFileFromAvro(r, file));
   cacheSet(manifestListCache, location, list);
   return list;
 }
@@ -231,16 +235,7 @@ export async function readManifest(manifest: ManifestFile): Promise<ManifestEntr
   const cached = manifestCache.get(key);
   if (cached) return cached;
   const file = toLocalPath(manifest.manifestPath);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (err: unknown) {
-    throw new IcebergMetadataError(file, isErrno(err, 'ENOENT') ? 'manifest missing' : 'unreadable', {
-      cause: err,
-    });
-  }
-  const { records } = await decodeAvroFile(bytes, file);
-  const entries = records.map((r) => entryFromAvro(r, manifest, file));
+  const entries = (await readAvroRecords(file, 'manifest')).map((r) => entryFromAvro(r, manifest, file));
   cacheSet(manifestCache, key, entries);
   return entries;
 }
@@ -742,7 +737,9 @@ export class IcebergTable {
     const groups = new Map<string, ManifestEntry[]>();
     for (const e of live) {
       const k = partitionKey(e.dataFile.partition, spec);
-      groups.set(k, [...(groups.get(k) ?? []), e]);
+      const group = groups.get(k);
+      if (group) group.push(e);
+      else groups.set(k, [e]);
     }
     const rewrite = [...groups.values()].filter((g) => g.length >= minInput);
     if (rewrite.length === 0) return this.noop(started);
@@ -812,9 +809,8 @@ export class IcebergTable {
   }
 
   private partitionFieldTypes(m: TableMetadata, specId: number): PartitionFieldType[] {
-    const schema = schemaById(m);
     return specById(m, specId).fields.map((p) => {
-      const source = findFieldById(m, p['source-id']) ?? schema.fields.find((f) => f.id === p['source-id']);
+      const source = findFieldById(m, p['source-id']);
       const sourceType = typeof source?.type === 'string' ? source.type : 'string';
       return {
         fieldId: p['field-id'],

@@ -200,22 +200,3 @@ export function partitionValueBound(
       return undefined;
   }
 }
-
-/** SQL literal of a partition value for a predicate on the transformed column. */
-export function partitionValueSql(resultType: string, value: PartitionValue): string {
-  if (value === null) return 'NULL';
-  switch (resultType) {
-    case 'date':
-      return `DATE '${new Date(Number(value) * 86_400_000).toISOString().slice(0, 10)}'`;
-    case 'timestamptz':
-      return `make_timestamptz(${Number(value)})`;
-    case 'timestamp':
-      return `make_timestamp(${Number(value)})`;
-    case 'string':
-      return `'${String(value).replaceAll("'", "''")}'`;
-    case 'boolean':
-      return value ? 'TRUE' : 'FALSE';
-    default:
-      return String(Number(value));
-  }
-}

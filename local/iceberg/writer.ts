@@ -6,7 +6,7 @@
  * read back to compute them.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DataFile } from './avro.ts';
@@ -181,6 +181,10 @@ export async function writeDataFiles(
     const rows = (await result.getRowObjectsJson()) as Record<string, Json>[];
     const leaves = leafColumns(schema.fields);
     const requiredTop = new Map(schema.fields.filter((f) => f.required).map((f) => [`"${f.name}"`, f.name]));
+    const partitionTypes = spec.fields.map((p) => {
+      const source = schema.fields.find((f) => f.id === p['source-id']);
+      return transformResultType(p.transform, typeof source?.type === 'string' ? source.type : 'string');
+    });
     for (const row of rows) {
       const file = String(row.filename);
       const recordCount = Number(row.count);
@@ -189,11 +193,7 @@ export async function writeDataFiles(
       const keys = jsonMap(row.partition_keys ?? null);
       const segments: string[] = [];
       spec.fields.forEach((p, i) => {
-        const source = schema.fields.find((f) => f.id === p['source-id']);
-        const resultType = transformResultType(
-          p.transform,
-          typeof source?.type === 'string' ? source.type : 'string',
-        );
+        const resultType = partitionTypes[i] ?? 'string';
         const raw = keys.get(`__p${i}`);
         const value = partitionValueFromText(
           resultType,
@@ -265,14 +265,5 @@ export async function writeDataFiles(
     throw err;
   } finally {
     await rm(staging, { recursive: true, force: true });
-  }
-}
-
-/** Lists what is left in staging directories (for tests: nothing after a write). */
-export async function stagingLeftovers(tableDir: string): Promise<string[]> {
-  try {
-    return (await readdir(path.join(tableDir, 'data'))).filter((n) => n.startsWith('.staging-'));
-  } catch {
-    return [];
   }
 }
