@@ -185,8 +185,11 @@ export function quoteLiteral(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
-/** The DuckDB type that holds an Iceberg type (timestamptz → TIMESTAMPTZ, microseconds, UTC). */
-export function duckdbType(type: IcebergJsonType): string {
+/**
+ * The DuckDB type that holds an Iceberg type (timestamptz → TIMESTAMPTZ, microseconds, UTC):
+ * of a schema field, or of a catalog column type (nested ids play no part in it).
+ */
+export function duckdbType(type: IcebergJsonType | ColumnType): string {
   if (typeof type === 'string') {
     const m = DECIMAL.exec(type);
     if (m) return `DECIMAL(${m[1]}, ${m[2]})`;
@@ -237,29 +240,6 @@ export function duckdbFieldIds(fields: readonly IcebergField[]): string {
     return `{__duckdb_field_id: ${id}${inner ? `, ${inner}` : ''}}`;
   };
   return `{${fields.map((f) => `${quoteIdent(f.name)}: ${nested(f.type, f.id)}`).join(', ')}}`;
-}
-
-/**
- * Leaf columns as DuckDB's Parquet writer names them in `RETURN_STATS` (`"a"`, `"s"."x"`,
- * `"l"."element"`, `"m"."key"`), with their field id and type, for per-column statistics.
- */
-export function statsColumns(
-  fields: readonly IcebergField[],
-): Map<string, { id: number; type: string; topLevel: boolean }> {
-  const out = new Map<string, { id: number; type: string; topLevel: boolean }>();
-  const visit = (path: string[], t: IcebergJsonType, id: number, topLevel: boolean): void => {
-    if (typeof t === 'string') {
-      out.set(path.map((p) => `"${p}"`).join('.'), { id, type: t, topLevel });
-      return;
-    }
-    if (t.type === 'list') visit([...path, 'element'], t.element, t['element-id'], false);
-    else if (t.type === 'map') {
-      visit([...path, 'key'], t.key, t['key-id'], false);
-      visit([...path, 'value'], t.value, t['value-id'], false);
-    } else for (const f of t.fields) visit([...path, f.name], f.type, f.id, false);
-  };
-  for (const f of fields) visit([f.name], f.type, f.id, true);
-  return out;
 }
 
 /** Finds a top-level field by name (case-insensitive, as SQL resolves names). */

@@ -18,6 +18,7 @@ import { BRONZE_EVENTS } from '../../lambdas/shared/catalog/index.ts';
 import type { IcebergType } from '../../lambdas/shared/event-schema.ts';
 import type { DuckdbEngine } from '../engine/duckdb.ts';
 import { CommitConflictError, type CommitResult } from '../iceberg/index.ts';
+import { duckdbType, quoteLiteral } from '../iceberg/schema.ts';
 
 export interface LandingLoadResult {
   readonly loadId: string;
@@ -28,10 +29,6 @@ export interface LandingLoadResult {
 }
 
 const REQUIRED = ['event_id', 'event_type', 'event_time', 'session_id'] as const;
-
-function sqlString(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
-}
 
 /** JSON-transform structure (DuckDB) of an Iceberg type. */
 function jsonStructure(t: IcebergType): unknown {
@@ -142,31 +139,6 @@ export async function loadLandingEvents(
   };
 }
 
-/** DuckDB column type of an Iceberg type, for typed JSON reads. */
-function duckType(t: IcebergType): string {
-  if (typeof t === 'string') {
-    switch (t) {
-      case 'int':
-        return 'INTEGER';
-      case 'long':
-        return 'BIGINT';
-      case 'double':
-        return 'DOUBLE';
-      case 'boolean':
-        return 'BOOLEAN';
-      case 'timestamptz':
-        return 'TIMESTAMPTZ';
-      case 'date':
-        return 'DATE';
-      default:
-        return 'VARCHAR';
-    }
-  }
-  if (t.type === 'list') return `${duckType(t.element)}[]`;
-  if (t.type === 'map') return 'MAP(VARCHAR, VARCHAR)';
-  return `STRUCT(${t.fields.map((f) => `"${f.name}" ${duckType(f.type)}`).join(', ')})`;
-}
-
 /**
  * The files' records as a relation with a `reason` column (NULL = loadable). Fast path: DuckDB's
  * typed NDJSON reader, streamed straight into the commit (no staging copy). If a value does not
@@ -182,23 +154,25 @@ async function stageRecords(
 ): Promise<{ from: string; cleanup: () => Promise<void> }> {
   const conn = engine.connection;
   const eventCols = BRONZE_EVENTS.columns.filter((c) => c.name !== 'ingested_at' && c.name !== 'source_file');
-  const list = paths.map(sqlString).join(', ');
+  const list = paths.map((p) => quoteLiteral(p)).join(', ');
   const prefixLen = processingRoot.length + 1;
   const missing = REQUIRED.map((n) => `WHEN ${n} IS NULL THEN 'missing_field'`).join(' ');
-  const columns = eventCols.map((c) => `${sqlString(c.name)}: ${sqlString(duckType(c.type))}`).join(', ');
+  const columns = eventCols
+    .map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(duckdbType(c.type))}`)
+    .join(', ');
   const typed = `(SELECT *, substr(filename, ${prefixLen + 1}) AS source_file, CASE ${missing} ELSE NULL END AS reason,
              CAST(NULL AS VARCHAR) AS raw
       FROM read_json([${list}], format = 'newline_delimited', filename = true, columns = {${columns}}))`;
   if (fast) return { from: typed, cleanup: async () => undefined };
   const structure = JSON.stringify(Object.fromEntries(eventCols.map((c) => [c.name, jsonStructure(c.type)])));
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${stage}_raw AS
-    SELECT substr(filename, ${prefixLen + 1}) AS source_file, json AS raw, json_transform(json, ${sqlString(structure)}) AS t
+    SELECT substr(filename, ${prefixLen + 1}) AS source_file, json AS raw, json_transform(json, ${quoteLiteral(structure)}) AS t
     FROM read_ndjson_objects([${list}], filename = true)`);
   try {
     // A field is invalid when the record has a value for it that did not convert.
     const invalid = eventCols
       .map((c) => {
-        const path = sqlString(`$.${c.name}`);
+        const path = quoteLiteral(`$.${c.name}`);
         const present = `(json_type(raw, ${path}) IS NOT NULL AND json_type(raw, ${path}) <> 'NULL')`;
         const converted =
           c.type === 'timestamptz'
@@ -238,7 +212,7 @@ async function appendFiles(
 ): Promise<{ rows: number; rejected: number }> {
   const conn = engine.connection;
   const stage = '__shoplake_landing';
-  const ingestedAt = `TIMESTAMPTZ ${sqlString(now.toISOString())}`;
+  const ingestedAt = `TIMESTAMPTZ ${quoteLiteral(now.toISOString())}`;
   const select = BRONZE_EVENTS.columns
     .map((c) => {
       if (c.name === 'ingested_at') return `${ingestedAt} AS ingested_at`;
@@ -261,7 +235,7 @@ async function appendFiles(
     const rejectedOps = await engine.table('ops.rejected_events');
     const bad = await rejectedOps.appendQuery(
       conn,
-      `SELECT ${sqlString(runId)} AS run_id, event_id, event_type, event_time,
+      `SELECT ${quoteLiteral(runId)} AS run_id, event_id, event_type, event_time,
               reason || coalesce(': ' || left(raw, 500), '') AS reason, ${ingestedAt} AS ingested_at, source_file
        FROM ${staged.from} WHERE reason IS NOT NULL`,
     );
