@@ -183,12 +183,17 @@ export class DuckdbEngine implements QueryEngine {
     this.viewVersion.set(ident, table.version);
   }
 
+  /** The attached table of a catalog name, as last read (no refresh). */
+  private attached(ident: string): { name: string; table: IcebergTable } {
+    const name = qualifiedName(getTable(ident));
+    const table = this.tables.get(name);
+    if (!table) throw new Error(`table ${name} is not attached`);
+    return { name, table };
+  }
+
   /** The Iceberg table behind a catalog name (refreshed to its latest commit). */
   async table(ident: string): Promise<IcebergTable> {
-    const spec = getTable(ident);
-    const name = qualifiedName(spec);
-    const t = this.tables.get(name);
-    if (!t) throw new Error(`table ${name} is not attached`);
+    const { name, table: t } = this.attached(ident);
     await t.refresh();
     if (this.viewVersion.get(name) !== t.version) await this.defineView(name, t);
     return t;
@@ -280,11 +285,9 @@ export class DuckdbEngine implements QueryEngine {
     params: Record<string, ParamValue>,
   ): Promise<{ columns: ColumnInfo[]; rows: Row[] }> {
     const prepared = trinoToDuckdb(toDuckdbNamed(sql));
-    const values: Record<string, string | number | null> = {};
-    for (const [k, v] of Object.entries(params)) values[k] = v;
     const reader =
-      Object.keys(values).length > 0
-        ? await this.connection.runAndReadAll(prepared, values as Record<string, never>)
+      Object.keys(params).length > 0
+        ? await this.connection.runAndReadAll(prepared, params as Record<string, never>)
         : await this.connection.runAndReadAll(prepared);
     const names = reader.columnNames();
     const types = reader.columnTypes().map((t) => t.toString());
@@ -339,10 +342,11 @@ export class DuckdbEngine implements QueryEngine {
     }
   }
 
-  private targetTable(info: StatementInfo): { ident: string; spec: TableSpec } {
+  /** The target of a write, as `executeStatement` just refreshed it (with its view). */
+  private targetTable(info: StatementInfo): { ident: string; table: IcebergTable } {
     if (!info.target) throw new ForbiddenSqlError('write statement without a target table');
-    const spec = getTable(info.target);
-    return { ident: qualifiedName(spec), spec };
+    const { name, table } = this.attached(info.target);
+    return { ident: name, table };
   }
 
   private async insert(
@@ -350,8 +354,7 @@ export class DuckdbEngine implements QueryEngine {
     info: StatementInfo,
     params: Record<string, ParamValue>,
   ): Promise<{ affectedRows: number; snapshotId?: number }> {
-    const { ident } = this.targetTable(info);
-    const table = await this.table(ident);
+    const { ident, table } = this.targetTable(info);
     await this.connection.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} AS SELECT * FROM ${ident} LIMIT 0`);
     try {
       const t0 = performance.now();
@@ -382,8 +385,7 @@ export class DuckdbEngine implements QueryEngine {
     info: StatementInfo,
     params: Record<string, ParamValue>,
   ): Promise<{ affectedRows: number; snapshotId?: number }> {
-    const { ident } = this.targetTable(info);
-    const table = await this.table(ident);
+    const { ident, table } = this.targetTable(info);
     // The snapshot the staged copy is read from: the commit must replace exactly that, so a
     // concurrent commit in between makes it fail (CommitConflictError) instead of being lost.
     const readSnapshot = table.metadata['current-snapshot-id'];
@@ -478,8 +480,8 @@ export class DuckdbEngine implements QueryEngine {
     }
     const ident = `${words[1] ?? ''}${words[2] ?? ''}${words[3] ?? ''}`;
     const spec = getTable(ident);
-    const name = qualifiedName(spec);
-    const table = await this.table(name);
+    // Refreshed with its view by `executeStatement` (OPTIMIZE / VACUUM name their table).
+    const { name, table } = this.attached(ident);
     if (words[0] === 'optimize' && words.slice(4).join(' ') === 'rewrite data using bin_pack') {
       const commit = await table.compact(this.connection, {
         targetFileBytes: Number(spec.properties['write.target-file-size-bytes'] ?? 128 * 1024 * 1024),
