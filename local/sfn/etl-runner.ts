@@ -101,6 +101,13 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Rows of an Athena ResultSet's `Rows` (the first row holds the column names). */
+function resultSetRows(rows: unknown[]): Row[] {
+  const [head, ...rest] = rows as { Data?: { VarCharValue?: string }[] }[];
+  const names = (head?.Data ?? []).map((d) => d.VarCharValue ?? '');
+  return rest.map((r) => Object.fromEntries(names.map((n, i) => [n, r.Data?.[i]?.VarCharValue ?? null])));
+}
+
 function cellText(v: unknown): string | undefined {
   if (v === null || v === undefined) return undefined;
   return typeof v === 'object' ? JSON.stringify(v) : String(v);
@@ -255,18 +262,12 @@ export async function runLocalEtl(options: LocalEtlOptions): Promise<LocalEtlRes
     output: unknown,
     error?: { error: string; cause: string },
   ) => {
-    const failedChecks: Row[] = [];
     const o = isObject(output) ? output : {};
     const gateRows = isObject(o.gate) && Array.isArray(o.gate.Rows) ? o.gate.Rows : [];
-    const toRows = (rows: unknown[]): Row[] => {
-      const [head, ...rest] = rows as { Data?: { VarCharValue?: string }[] }[];
-      const names = (head?.Data ?? []).map((d) => d.VarCharValue ?? '');
-      return rest.map((r) => Object.fromEntries(names.map((n, i) => [n, r.Data?.[i]?.VarCharValue ?? null])));
-    };
-    failedChecks.push(...toRows(gateRows));
+    const failedChecks = resultSetRows(gateRows);
     const extractRows =
       isObject(o.extract_summary) && Array.isArray(o.extract_summary.Rows) ? o.extract_summary.Rows : [];
-    const extractSummary: Row | undefined = toRows(extractRows)[0];
+    const extractSummary: Row | undefined = resultSetRows(extractRows)[0];
     const result: LocalEtlResult = {
       status,
       ...(run ? { run } : {}),
@@ -298,13 +299,7 @@ export async function runLocalEtl(options: LocalEtlOptions): Promise<LocalEtlRes
           cause = String(parsed.Cause ?? cause);
           if (name === 'DataQualityGateFailed') {
             const rows: unknown = parsed.FailedChecks;
-            if (Array.isArray(rows)) {
-              const [head, ...rest] = rows as { Data?: { VarCharValue?: string }[] }[];
-              const names = (head?.Data ?? []).map((d) => d.VarCharValue ?? '');
-              gate = rest.map((r) =>
-                Object.fromEntries(names.map((n, i) => [n, r.Data?.[i]?.VarCharValue ?? null])),
-              );
-            }
+            if (Array.isArray(rows)) gate = resultSetRows(rows);
           }
         }
       } catch {
