@@ -8,12 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { ID_PATTERN } from '../shared/event-schema.ts';
 import {
   buildTrainingData,
-  distinctItems,
-  groupByShopper,
   parseInteractionsCsv,
+  shopperHistories,
   splitCsvLine,
 } from '../shared/recommender/data.ts';
-import { type EvaluationReport, evaluate } from '../shared/recommender/evaluate.ts';
+import { type EvaluationReport, evaluateHistories } from '../shared/recommender/evaluate.ts';
 import { modelsByName, popularityModel } from '../shared/recommender/models.ts';
 import { buildPublication, type PublishedItem } from '../shared/recommender/publication.ts';
 import type { RecommendationStore, RegistryEntry } from '../shared/recommender/store.ts';
@@ -254,7 +253,9 @@ export async function trainAndEvaluate(input: TrainInput, deps: TrainingDeps): P
   const parsed = parseInteractionsCsv(await deps.io.readText(input.interactionsUri));
   const factory = modelsByName(run.model)[0] ?? popularityModel;
   const models = factory.name === 'popularity' ? [popularityModel] : [popularityModel, factory];
-  const report = evaluate(parsed.interactions, {
+  // Grouped once: the evaluation and the final fit read the same histories.
+  const histories = shopperHistories(parsed.interactions, run.weights);
+  const report = evaluateHistories(histories, parsed.interactions.length, {
     protocol: 'loo-sampled',
     models,
     seed: run.seed,
@@ -266,9 +267,6 @@ export async function trainAndEvaluate(input: TrainInput, deps: TrainingDeps): P
   const params: Record<string, number> = {};
   for (const [key, v] of Object.entries(tuned?.params ?? {})) if (typeof v === 'number') params[key] = v;
 
-  const histories = new Map<string, ReturnType<typeof distinctItems>>();
-  for (const [user, list] of groupByShopper(parsed.interactions))
-    histories.set(user, distinctItems(list, run.weights));
   const data = buildTrainingData(histories, run.weights);
   const model = factory.fit(data, params);
   const similar = input.cooccurrenceUri

@@ -9,9 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CooccurrencePair, forEachPair } from '../../lambdas/shared/recommender/cooccurrence.ts';
 import {
   buildTrainingData,
-  distinctItems,
-  groupByShopper,
   parseInteractionsCsv,
+  shopperHistories,
 } from '../../lambdas/shared/recommender/data.ts';
 import { seededRng } from '../../lambdas/shared/recommender/rng.ts';
 import { DEFAULT_EVENT_WEIGHTS, type Interaction } from '../../lambdas/shared/recommender/types.ts';
@@ -72,9 +71,7 @@ describe('athena/reco_cooccurrence.sql', () => {
       chance: Number(r.chance),
     }));
 
-    const h = new Map<string, ReturnType<typeof distinctItems>>();
-    for (const [u, l] of groupByShopper(fixture())) h.set(u, distinctItems(l, DEFAULT_EVENT_WEIGHTS));
-    const data = buildTrainingData(h, DEFAULT_EVENT_WEIGHTS);
+    const data = buildTrainingData(shopperHistories(fixture(), DEFAULT_EVENT_WEIGHTS), DEFAULT_EVENT_WEIGHTS);
     const ts: CooccurrencePair[] = [];
     forEachPair(data, { maxBasketItems: 8, minPairs: 1 }, (p) => ts.push(p));
     const name = (i: number) => data.vocab.items[i] ?? '';
@@ -107,9 +104,7 @@ describe('athena/reco_cooccurrence.sql', () => {
       list.push(String(r.neighbour_id));
       byItem.set(String(r.item_id), list);
     }
-    const h = new Map<string, ReturnType<typeof distinctItems>>();
-    for (const [u, l] of groupByShopper(fixture())) h.set(u, distinctItems(l, DEFAULT_EVENT_WEIGHTS));
-    const data = buildTrainingData(h, DEFAULT_EVENT_WEIGHTS);
+    const data = buildTrainingData(shopperHistories(fixture(), DEFAULT_EVENT_WEIGHTS), DEFAULT_EVENT_WEIGHTS);
     const { topNeighbours } = await import('../../lambdas/shared/recommender/cooccurrence.ts');
     const lists = topNeighbours(data, 'cosine', { neighbours: 3, minPairs: 2 });
     for (const [item, ids] of byItem) {

@@ -5,7 +5,7 @@ import {
   topNeighbours,
   transitionNeighbours,
 } from '../../lambdas/shared/recommender/cooccurrence.ts';
-import { buildTrainingData, distinctItems, groupByShopper } from '../../lambdas/shared/recommender/data.ts';
+import { buildTrainingData, shopperHistories } from '../../lambdas/shared/recommender/data.ts';
 import { evaluate } from '../../lambdas/shared/recommender/evaluate.ts';
 import { itemCfModel, popularityModel, topK } from '../../lambdas/shared/recommender/models.ts';
 import { seededRng } from '../../lambdas/shared/recommender/rng.ts';
@@ -14,9 +14,7 @@ import { DEFAULT_EVENT_WEIGHTS, type Interaction } from '../../lambdas/shared/re
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
 function data(list: Interaction[]) {
-  const h = new Map<string, ReturnType<typeof distinctItems>>();
-  for (const [u, l] of groupByShopper(list)) h.set(u, distinctItems(l, DEFAULT_EVENT_WEIGHTS));
-  return buildTrainingData(h, DEFAULT_EVENT_WEIGHTS);
+  return buildTrainingData(shopperHistories(list, DEFAULT_EVENT_WEIGHTS), DEFAULT_EVENT_WEIGHTS);
 }
 
 const i = (user: string, item: string, minute: number, type: Interaction['type'] = 'view'): Interaction => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { distinctItems, groupByShopper, parseInteractions } from '../../lambdas/shared/recommender/data.ts';
+import { parseInteractions, shopperHistories } from '../../lambdas/shared/recommender/data.ts';
 import { leaveOneOut, timeQuantile, timeSplit } from '../../lambdas/shared/recommender/split.ts';
 import { DEFAULT_EVENT_WEIGHTS, type Interaction } from '../../lambdas/shared/recommender/types.ts';
 
@@ -12,9 +12,7 @@ const at = (user: string, item: string, minute: number, type: Interaction['type'
 });
 
 function histories(list: Interaction[]) {
-  const out = new Map<string, ReturnType<typeof distinctItems>>();
-  for (const [u, l] of groupByShopper(list)) out.set(u, distinctItems(l, DEFAULT_EVENT_WEIGHTS));
-  return out;
+  return shopperHistories(list, DEFAULT_EVENT_WEIGHTS);
 }
 
 describe('splits', () => {

@@ -379,6 +379,25 @@ export function distinctItems(sorted: readonly Interaction[], weights: EventWeig
   return out;
 }
 
+/** Per shopper, the distinct items of `interactions` (`groupByShopper` + `distinctItems`). */
+export function shopperHistories(
+  interactions: readonly Interaction[],
+  weights: EventWeights,
+): Map<string, DistinctEntry[]> {
+  const out = new Map<string, DistinctEntry[]>();
+  for (const [user, list] of groupByShopper(interactions)) out.set(user, distinctItems(list, weights));
+  return out;
+}
+
+/** The vocabulary of per-shopper histories: item ids in first-seen order. */
+export function historyVocabulary(histories: ReadonlyMap<string, readonly DistinctEntry[]>): Vocabulary {
+  return buildVocabulary(
+    (function* () {
+      for (const h of histories.values()) for (const e of h) yield e.item;
+    })(),
+  );
+}
+
 /**
  * Indexes per-shopper distinct histories for training. `vocab` may be given so several
  * training sets (train, train+validation) share item indices with the evaluation.
@@ -388,13 +407,7 @@ export function buildTrainingData(
   weights: EventWeights,
   vocab?: Vocabulary,
 ): TrainingData {
-  const v =
-    vocab ??
-    buildVocabulary(
-      (function* () {
-        for (const h of histories.values()) for (const e of h) yield e.item;
-      })(),
-    );
+  const v = vocab ?? historyVocabulary(histories);
   const shoppers: ShopperHistory[] = [];
   const categories = new Map<number, string>();
   let now = Number.NEGATIVE_INFINITY;

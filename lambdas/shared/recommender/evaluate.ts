@@ -3,13 +3,7 @@
  * score a candidate model before the quality gate. Parameters are tuned on the validation
  * split only; the test split is touched once per model, with the chosen parameters.
  */
-import {
-  buildTrainingData,
-  buildVocabulary,
-  type DistinctEntry,
-  distinctItems,
-  groupByShopper,
-} from './data.ts';
+import { buildTrainingData, type DistinctEntry, historyVocabulary, shopperHistories } from './data.ts';
 import {
   hitAt,
   MetricMeans,
@@ -162,39 +156,75 @@ function seededSubset<T>(values: readonly T[], max: number, seed: number): T[] {
  * so the numbers compare side by side. Deterministic for a given seed.
  */
 export function evaluate(interactions: readonly Interaction[], options: EvaluationOptions): EvaluationReport {
+  const weights = options.weights ?? DEFAULT_EVENT_WEIGHTS;
+  return evaluateHistories(shopperHistories(interactions, weights), interactions.length, options);
+}
+
+/**
+ * `evaluate` on per-shopper histories already built with `options.weights` (see
+ * `shopperHistories`), for callers that need the histories again (the training Lambda fits the
+ * final model on them). `interactions` is only reported.
+ */
+export function evaluateHistories(
+  histories: Map<string, DistinctEntry[]>,
+  interactions: number,
+  options: EvaluationOptions,
+): EvaluationReport {
   const k = options.k ?? EVALUATION_DEFAULTS.k;
   const seed = options.seed ?? EVALUATION_DEFAULTS.seed;
   const weights = options.weights ?? DEFAULT_EVENT_WEIGHTS;
-  const histories = new Map<string, DistinctEntry[]>();
-  for (const [user, list] of groupByShopper(interactions)) histories.set(user, distinctItems(list, weights));
-  const vocab = buildVocabulary(
-    (function* () {
-      for (const h of histories.values()) for (const e of h) yield e.item;
-    })(),
-  );
+  const vocab = historyVocabulary(histories);
   const base = {
     protocol: options.protocol,
     k,
     seed,
-    interactions: interactions.length,
+    interactions,
     shoppers: histories.size,
     items: vocab.items.length,
   };
-  const results =
+  const run =
     options.protocol === 'time-split'
-      ? evaluateTimeSplit(histories, vocab, options, k, seed, weights)
-      : evaluateLeaveOneOut(histories, vocab, options, k, seed, weights);
+      ? timeSplitProtocol(histories, vocab, options, k, seed, weights)
+      : leaveOneOutProtocol(histories, vocab, options, k, seed, weights);
+  const results = options.models.map((factory): ModelEvaluation => {
+    const started = performance.now();
+    const { params, tuning } = tune(factory, options, run.tuneData, run.validate, k);
+    const model = factory.fit(run.testData, params);
+    const metrics = run.test(model);
+    return {
+      model: factory.name,
+      protocol: options.protocol,
+      k,
+      users: run.users,
+      metrics,
+      params: model.params,
+      tuning,
+      seconds: round((performance.now() - started) / 1000),
+    };
+  });
   return { ...base, results };
 }
 
-function evaluateLeaveOneOut(
+/** One protocol's split, ready to score any model: tune on validation, then test once. */
+interface ProtocolRun {
+  /** Training data of the validation step (parameter tuning). */
+  readonly tuneData: TrainingData;
+  readonly validate: (model: RecommenderModel) => Record<string, number>;
+  /** Training data of the test step (the chosen parameters). */
+  readonly testData: TrainingData;
+  readonly test: (model: RecommenderModel) => Record<string, number>;
+  /** Users scored by `test`. */
+  readonly users: number;
+}
+
+function leaveOneOutProtocol(
   histories: Map<string, DistinctEntry[]>,
   vocab: Vocabulary,
   options: EvaluationOptions,
   k: number,
   seed: number,
   weights: EventWeights,
-): ModelEvaluation[] {
+): ProtocolRun {
   const full = options.protocol === 'loo-full';
   const tieBreak = options.tieBreak ?? EVALUATION_DEFAULTS.tieBreak;
   const split = leaveOneOut(histories);
@@ -233,27 +263,21 @@ function evaluateLeaveOneOut(
   const cases = (which: 'validation' | 'test', subset: readonly string[]): RankingCase[] =>
     subset.map((user) => {
       const ordinal = ordinalOf.get(user) ?? 0;
-      const all = histories.get(user) ?? [];
       const seen = new Set<number>();
-      for (const e of all) {
+      for (const e of histories.get(user) ?? []) {
         const idx = vocab.index.get(e.item);
         if (idx !== undefined) seen.add(idx);
       }
       const train = split.train.get(user) ?? [];
       const val = split.validation.get(user);
       const test = split.test.get(user);
-      const target = which === 'validation' ? val : test;
+      const target = vocab.index.get((which === 'validation' ? val : test)?.item ?? '');
       const history = which === 'validation' || !val ? train : [...train, val];
-      return {
-        user,
-        ordinal,
-        history: toHistory(history, vocab),
-        target: vocab.index.get(target?.item ?? '') ?? 0,
-        candidates: negativesFor(ordinal, seen),
-        // Full ranking excludes what the model was shown; the other held-out item stays excluded
-        // too, so validation never ranks the test item as a "negative".
-        seen: new Set([...seen].filter((i) => i !== vocab.index.get(target?.item ?? ''))),
-      };
+      const candidates = negativesFor(ordinal, seen);
+      // Full ranking excludes what the model was shown; the other held-out item stays excluded
+      // too, so validation never ranks the test item as a "negative".
+      if (target !== undefined) seen.delete(target);
+      return { user, ordinal, history: toHistory(history, vocab), target: target ?? 0, candidates, seen };
     });
 
   const valCases = cases('validation', tuneUsers);
@@ -265,29 +289,13 @@ function evaluateLeaveOneOut(
     for (const c of cs) means.add(looMetrics(rankTarget(model, acc, c, tieBreak, rng), k, full));
     return means.means();
   };
-
-  return options.models.map((factory) => {
-    const started = performance.now();
-    const { params, tuning } = tune(
-      factory,
-      options,
-      trainData,
-      (m) => score(m, valCases, mixSeed(seed, 2)),
-      k,
-    );
-    const model = factory.fit(testData, params);
-    const metrics = score(model, testCases, mixSeed(seed, 3));
-    return {
-      model: factory.name,
-      protocol: options.protocol,
-      k,
-      users: testCases.length,
-      metrics,
-      params: model.params,
-      tuning,
-      seconds: round((performance.now() - started) / 1000),
-    };
-  });
+  return {
+    tuneData: trainData,
+    validate: (m) => score(m, valCases, mixSeed(seed, 2)),
+    testData,
+    test: (m) => score(m, testCases, mixSeed(seed, 3)),
+    users: testCases.length,
+  };
 }
 
 /** Picks the parameter set with the best validation NDCG@k (first wins ties). */
@@ -315,14 +323,14 @@ function tune(
   return { params: best, tuning };
 }
 
-function evaluateTimeSplit(
+function timeSplitProtocol(
   histories: Map<string, DistinctEntry[]>,
   vocab: Vocabulary,
   options: EvaluationOptions,
   k: number,
   seed: number,
   weights: EventWeights,
-): ModelEvaluation[] {
+): ProtocolRun {
   const fraction = EVALUATION_DEFAULTS.timeSplitFraction;
   const outer = timeSplit(histories, timeQuantile(histories, fraction));
   // Validation: the same cut again inside the training period.
@@ -334,8 +342,6 @@ function evaluateTimeSplit(
     options.tuneUsers ?? EVALUATION_DEFAULTS.tuneUsers,
     mixSeed(seed, 1),
   );
-  const innerData = buildTrainingData(inner.train, weights, vocab);
-  const outerData = buildTrainingData(outer.train, weights, vocab);
   const acc = new ScoreAccumulator(vocab.items.length);
 
   const score = (
@@ -364,22 +370,13 @@ function evaluateTimeSplit(
     return m;
   };
 
-  return options.models.map((factory) => {
-    const started = performance.now();
-    const { params, tuning } = tune(factory, options, innerData, (m) => score(m, inner, tuneUsers), k);
-    const model = factory.fit(outerData, params);
-    const metrics = score(model, outer, users);
-    return {
-      model: factory.name,
-      protocol: 'time-split' as const,
-      k,
-      users: users.length,
-      metrics,
-      params: model.params,
-      tuning,
-      seconds: round((performance.now() - started) / 1000),
-    };
-  });
+  return {
+    tuneData: buildTrainingData(inner.train, weights, vocab),
+    validate: (m) => score(m, inner, tuneUsers),
+    testData: buildTrainingData(outer.train, weights, vocab),
+    test: (m) => score(m, outer, users),
+    users: users.length,
+  };
 }
 
 function round(v: number): number {
