@@ -85,12 +85,13 @@ export function baskets(data: TrainingData, maxBasketItems = DEFAULT_MAX_BASKET_
 
 /**
  * Visits every co-occurring pair (i, j ≠ i) once per item i with its statistics, using an
- * inverted index and one dense scratch row, so the cost is Σ_b |b|² array updates.
+ * inverted index and one dense scratch row, so the cost is Σ_b |b|² array updates. `norm`
+ * (Σ_b w_bi² per item, over the same capped baskets) is passed along for scores built on it.
  */
 export function forEachPair(
   data: TrainingData,
   options: CooccurrenceOptions,
-  visit: (pair: CooccurrencePair) => void,
+  visit: (pair: CooccurrencePair, norm: Readonly<Float64Array>) => void,
 ): void {
   const n = data.vocab.items.length;
   const bs = baskets(data, options.maxBasketItems ?? DEFAULT_MAX_BASKET_ITEMS);
@@ -135,14 +136,17 @@ export function forEachPair(
       const pc = pairs[j] as number;
       if (pc >= minPairs) {
         const expected = (spreadI * (count[j] as number)) / total;
-        visit({
-          item: i,
-          neighbour: j,
-          co: co[j] as number,
-          pairs: pc,
-          cosine: (co[j] as number) / Math.sqrt(normI * (norm[j] as number)),
-          chance: expected > 0 ? (pc - expected) / Math.sqrt(expected) : 0,
-        });
+        visit(
+          {
+            item: i,
+            neighbour: j,
+            co: co[j] as number,
+            pairs: pc,
+            cosine: (co[j] as number) / Math.sqrt(normI * (norm[j] as number)),
+            chance: expected > 0 ? (pc - expected) / Math.sqrt(expected) : 0,
+          },
+          norm,
+        );
       }
       co[j] = 0;
       pairs[j] = 0;
@@ -169,7 +173,6 @@ export function topNeighbours(
   const shrinkage = options.shrinkage ?? 0;
   // Plain cosine (the SQL's number) unless the options ask for the asymmetric / shrunk variant.
   const plain = measure !== 'cosine' || (alpha === 0.5 && shrinkage === 0);
-  const norm = plain ? undefined : squaredNorms(data, options.maxBasketItems ?? DEFAULT_MAX_BASKET_ITEMS);
   let current = -1;
   let row: Neighbour[] = [];
   const flush = () => {
@@ -177,13 +180,13 @@ export function topNeighbours(
     out[current] = selectTop(row, k, names);
     row = [];
   };
-  forEachPair(data, options, (p) => {
+  forEachPair(data, options, (p, norm) => {
     if (p.item !== current) {
       flush();
       current = p.item;
     }
     let score = measure === 'cosine' ? p.cosine : p.chance;
-    if (norm) {
+    if (!plain) {
       // co / (‖i‖^{2α}‖j‖^{2(1−α)}) = cosine · (‖j‖²/‖i‖²)^{α−½}
       const ratio = (norm[p.neighbour] as number) / (norm[p.item] as number);
       score = p.cosine * ratio ** (alpha - 0.5) * (p.pairs / (p.pairs + shrinkage));
@@ -192,18 +195,6 @@ export function topNeighbours(
   });
   flush();
   return out;
-}
-
-/** Σ_b w_bi² per item over the same (capped) baskets as `forEachPair`. */
-function squaredNorms(data: TrainingData, maxBasketItems: number): Float64Array {
-  const norm = new Float64Array(data.vocab.items.length);
-  for (const b of baskets(data, maxBasketItems)) {
-    for (let k = 0; k < b.items.length; k++) {
-      const i = b.items[k] as number;
-      norm[i] = (norm[i] ?? 0) + (b.weights[k] as number) ** 2;
-    }
-  }
-  return norm;
 }
 
 /** Sorts by score descending, then item id ascending, and keeps `k`. */
