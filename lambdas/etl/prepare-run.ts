@@ -33,7 +33,7 @@ export interface EtlRunContext {
   readonly date_to: string;
   /** The same values as Athena execution-parameter literals (`'2026-11-21'`). */
   readonly sql: { readonly run_id: string; readonly date_from: string; readonly date_to: string };
-  /** Physical names of the silver/gold/ops tables compacted and vacuumed after gold. */
+  /** Physical names of the bronze/silver/gold tables compacted and vacuumed after gold. */
   readonly maintenance_tables: string[];
 }
 

@@ -28,7 +28,8 @@ export interface LandingLoadResult {
   readonly recoveredLoads: number;
 }
 
-const REQUIRED = ['event_id', 'event_type', 'event_time', 'session_id'] as const;
+/** Records lacking one of these are rejected (`missing_field`): bronze's required columns. */
+const REQUIRED = BRONZE_EVENTS.columns.filter((c) => c.required).map((c) => c.name);
 
 /** JSON-transform structure (DuckDB) of an Iceberg type. */
 function jsonStructure(t: IcebergType): unknown {
