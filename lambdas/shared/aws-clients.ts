@@ -5,10 +5,8 @@
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
@@ -18,7 +16,11 @@ export const CLIENT_DEFAULTS = {
   requestTimeoutMs: 10_000,
 } as const;
 
-function common() {
+/**
+ * Retry and timeout settings every client shares (a fresh HTTP handler per client). Clients
+ * built elsewhere with their own region/endpoint/credentials spread this in.
+ */
+export function clientConfig() {
   return {
     maxAttempts: CLIENT_DEFAULTS.maxAttempts,
     // HTTP/1.1 handler: Kinesis defaults to HTTP/2, which the emulators do not speak.
@@ -29,11 +31,10 @@ function common() {
   };
 }
 
-export const kinesisClient = () => new KinesisClient(common());
-export const dynamoClient = () => new DynamoDBClient(common());
+export const kinesisClient = () => new KinesisClient(clientConfig());
+export const dynamoClient = () => new DynamoDBClient(clientConfig());
 export const documentClient = (client: DynamoDBClient = dynamoClient()) =>
   DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-export const s3Client = () => new S3Client({ ...common(), requestChecksumCalculation: 'WHEN_REQUIRED' });
-export const athenaClient = () => new AthenaClient(common());
-export const sfnClient = () => new SFNClient(common());
-export const firehoseClient = () => new FirehoseClient(common());
+export const s3Client = () =>
+  new S3Client({ ...clientConfig(), requestChecksumCalculation: 'WHEN_REQUIRED' });
+export const athenaClient = () => new AthenaClient(clientConfig());

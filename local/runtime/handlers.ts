@@ -10,9 +10,8 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createIngestHandler, type IngestHandler } from '../../lambdas/ingest/ingest.ts';
-import { documentClient } from '../../lambdas/shared/aws-clients.ts';
+import { clientConfig, documentClient } from '../../lambdas/shared/aws-clients.ts';
 import { requireEnv } from '../../lambdas/shared/env.ts';
 import { DynamoFeatureStore } from '../../lambdas/shared/features/dynamo-store.ts';
 import type { FeatureStore } from '../../lambdas/shared/features/store.ts';
@@ -114,8 +113,7 @@ function awsClientConfig(env: Readonly<Record<string, string>>, endpoint: string
           },
         }
       : {}),
-    maxAttempts: 5,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: 10_000 }),
+    ...clientConfig(),
   };
 }
 
