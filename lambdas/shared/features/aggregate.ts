@@ -87,6 +87,11 @@ export interface FeatureRecord {
   readonly seq: string;
 }
 
+/** The records in sequence order (a new array; padded sequence numbers compare as strings). */
+export function inSequenceOrder(records: readonly FeatureRecord[]): FeatureRecord[] {
+  return [...records].sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
+}
+
 /**
  * Default number of items the product/category counters of one (window, bucket, shard) are
  * spread over. One item holds up to 400 KB — roughly 8,000 distinct product/category counters
@@ -131,8 +136,7 @@ export function planWindowUpdates(
   slices: number = DEFAULT_WINDOW_SLICES,
 ): WindowItemPlan[] {
   const plans = new Map<string, WindowItemPlan>();
-  const sorted = [...records].sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
-  for (const r of sorted) {
+  for (const r of inSequenceOrder(records)) {
     const deltas = windowContributions(r.event);
     const parts = slices > 1 ? splitBySlice(deltas, slices) : new Map([[0, deltas]]);
     const t = Date.parse(r.event.event_time);

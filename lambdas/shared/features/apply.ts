@@ -21,6 +21,7 @@ import {
   chunkContributions,
   DEFAULT_WINDOW_SLICES,
   type FeatureRecord,
+  inSequenceOrder,
   planWindowUpdates,
   type SeqContribution,
   sumDeltas,
@@ -89,10 +90,9 @@ export async function findDuplicates(
   store: FeatureStore,
   records: readonly FeatureRecord[],
 ): Promise<DedupResult> {
-  const sorted = [...records].sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
   const firsts = new Map<string, FeatureRecord>();
   const duplicates: FeatureRecord[] = [];
-  for (const r of sorted) {
+  for (const r of inSequenceOrder(records)) {
     if (firsts.has(r.event.event_id)) duplicates.push(r);
     else firsts.set(r.event.event_id, r);
   }
@@ -228,7 +228,6 @@ export async function applyRecentItems(
   records: readonly FeatureRecord[],
   cap: number,
 ): Promise<void> {
-  const sorted = [...records].sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
   const sessions = new Map<string, ListPlan & { sessionId: string }>();
   const users = new Map<string, ListPlan>();
   const userPlan = (userId: string): ListPlan => {
@@ -239,7 +238,7 @@ export async function applyRecentItems(
     }
     return p;
   };
-  for (const { event } of sorted) {
+  for (const { event } of inSequenceOrder(records)) {
     const items = recentItemsOf(event);
     let s = sessions.get(event.session_id);
     if (!s) {

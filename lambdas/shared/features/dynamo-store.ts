@@ -173,9 +173,8 @@ export class DynamoFeatureStore implements FeatureStore {
       i += 1;
     }
     const expression = `${adds.length > 0 ? `ADD ${adds.join(', ')} ` : ''}SET #seq = :last, #exp = :exp`;
-    this.stats.writeRequests += 1;
-    try {
-      await this.client.send(
+    return this.conditionalWrite(() =>
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: key.pk, sk: key.sk },
@@ -184,21 +183,13 @@ export class DynamoFeatureStore implements FeatureStore {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
-      );
-      return true;
-    } catch (error: unknown) {
-      if (isConditionalFailure(error)) {
-        this.stats.conditionalFailures += 1;
-        return false;
-      }
-      throw error;
-    }
+      ),
+    );
   }
 
   async putIfVersion(item: FeatureItem, expectedVersion: number | null): Promise<boolean> {
-    this.stats.writeRequests += 1;
-    try {
-      await this.client.send(
+    return this.conditionalWrite(() =>
+      this.client.send(
         new PutCommand(
           expectedVersion === null
             ? {
@@ -215,7 +206,15 @@ export class DynamoFeatureStore implements FeatureStore {
                 ExpressionAttributeValues: { ':v': expectedVersion },
               },
         ),
-      );
+      ),
+    );
+  }
+
+  /** Counts and sends one conditional write: true if it applied, false if its condition failed. */
+  private async conditionalWrite(send: () => Promise<unknown>): Promise<boolean> {
+    this.stats.writeRequests += 1;
+    try {
+      await send();
       return true;
     } catch (error: unknown) {
       if (isConditionalFailure(error)) {

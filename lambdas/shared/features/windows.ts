@@ -22,10 +22,6 @@ export const WINDOW_RETENTION_SECONDS: Readonly<Record<WindowName, number>> = {
   '1h': 14 * 24 * 60 * 60,
 };
 
-export function isWindowName(value: string): value is WindowName {
-  return value === '5m' || value === '1h';
-}
-
 /** Start (epoch ms, UTC-aligned) of the bucket of `window` that contains `epochMs`. */
 export function bucketStart(epochMs: number, window: WindowName): number {
   const size = WINDOW_SIZES_MS[window];
