@@ -96,8 +96,6 @@ export class KinesisEventSourceMapping {
   private readonly region: string;
   private shards: ShardState[] = [];
   private streamArn = '';
-  /** Checkpoints are only valid for the stream incarnation that produced them. */
-  private streamCreatedAt = '';
   private running = false;
   private loops: Promise<void>[] = [];
   private wake: (() => void)[] = [];
@@ -442,14 +440,7 @@ export class KinesisEventSourceMapping {
     for (const s of this.shards) if (s.checkpoint) all[s.shardId] = s.checkpoint;
     mkdirSync(dirname(file), { recursive: true });
     const tmp = `${file}.tmp`;
-    writeFileSync(
-      tmp,
-      JSON.stringify({
-        stream: this.options.streamName,
-        streamCreatedAt: this.streamCreatedAt,
-        checkpoints: all,
-      }),
-    );
+    writeFileSync(tmp, JSON.stringify({ stream: this.options.streamName, checkpoints: all }));
     renameSync(tmp, file);
   }
 
