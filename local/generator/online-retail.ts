@@ -137,36 +137,18 @@ export function invoiceDateToUtc(value: string): string | undefined {
   return result;
 }
 
+type DateParts = [year: number, month: number, day: number, hour: number, minute: number, second: number];
+
 function convertInvoiceDate(value: string): string | undefined {
-  let y: number;
-  let mo: number;
-  let d: number;
-  let h: number;
-  let mi: number;
-  let s: number;
-  const iso = ISO_LOCAL.exec(value.trim());
-  const us = iso ? null : US_LOCAL.exec(value.trim());
-  if (iso) {
-    [y, mo, d, h, mi, s] = [iso[1], iso[2], iso[3], iso[4], iso[5], iso[6] ?? '0'].map(Number) as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
-  } else if (us) {
-    [mo, d, y, h, mi, s] = [us[1], us[2], us[3], us[4], us[5], us[6] ?? '0'].map(Number) as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
-  } else {
-    return undefined;
-  }
+  const trimmed = value.trim();
+  const iso = ISO_LOCAL.exec(trimmed);
+  const match = iso ?? US_LOCAL.exec(trimmed);
+  if (!match) return undefined;
+  // ISO: year, month, day; US: month, day, year. Then hour, minute, optional second.
+  const [, a, b, c, hour, minute, second = '0'] = match;
+  const [y, mo, d, h, mi, s] = (iso ? [a, b, c, hour, minute, second] : [c, a, b, hour, minute, second]).map(
+    Number,
+  ) as DateParts;
   // Reject impossible dates (2011-02-30) instead of letting Date roll them over.
   const probe = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
   if (
