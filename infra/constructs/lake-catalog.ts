@@ -30,6 +30,7 @@ import {
 } from '../../lambdas/shared/catalog/index.ts';
 import type { StageConfig } from '../config/stage-config.ts';
 import { dataRemovalPolicy } from './secure-defaults.ts';
+import { pascalCase } from './state-machine-files.ts';
 
 export interface CatalogTable {
   readonly spec: TableSpec;
@@ -83,7 +84,7 @@ export function lakeCatalog(
     if (input === undefined || input.Name !== databaseName(namespace)) {
       throw new Error(`catalog database inputs are not in namespace order at ${namespace}`);
     }
-    const database = new glue.CfnDatabase(stack, `${id}${pascalWord(namespace)}Database`, {
+    const database = new glue.CfnDatabase(stack, `${id}${pascalCase(namespace)}Database`, {
       catalogId: Aws.ACCOUNT_ID,
       databaseInput: { name: input.Name, description: input.Description },
     });
@@ -94,7 +95,7 @@ export function lakeCatalog(
 
   const tables: CatalogTable[] = TABLES.map((spec) => {
     const input = glueTableInput(spec, { warehouseUri: props.warehouseUri });
-    const constructId = `${pascalWord(spec.namespace)}${spec.name.split('_').map(pascalWord).join('')}`;
+    const constructId = pascalCase(`${spec.namespace}_${spec.name}`);
     const t = input.TableInput;
     const iceberg = glueIcebergTableInput(spec, { warehouseUri: props.warehouseUri });
     const resource = new glue.CfnTable(stack, `${id}${constructId}Table`, {
@@ -182,8 +183,4 @@ export function lakeCatalog(
     bronzeEvents: find(BRONZE_EVENTS.namespace, BRONZE_EVENTS.name),
     table: find,
   };
-}
-
-function pascalWord(word: string): string {
-  return word.charAt(0).toUpperCase() + word.slice(1);
 }

@@ -59,7 +59,10 @@ export function taskHandlerFiles(group: string, dir: string = LAMBDAS_DIR): Task
     .map((f) => ({ group, entry: `${group}/${f}`, pascalName: pascalCase(basename(f, '.ts')) }));
 }
 
-/** `top-k_lists` → `TopKLists`; `handler` in a group dir keeps the group name. */
+/**
+ * `top-k_lists` → `TopKLists`, `gold/monthly-kpis` → `GoldMonthlyKpis`: construct ids from file,
+ * table and namespace names (used by every stack).
+ */
 export function pascalCase(text: string): string {
   return text
     .split(/[^A-Za-z0-9]+/)

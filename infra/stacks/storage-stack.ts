@@ -17,6 +17,7 @@ import type { StageConfig } from '../config/stage-config.ts';
 import { type LakeCatalog, lakeCatalog } from '../constructs/lake-catalog.ts';
 import { ATHENA_DIR } from '../constructs/paths.ts';
 import { dataRemovalPolicy, secureBucket, secureKey } from '../constructs/secure-defaults.ts';
+import { pascalCase } from '../constructs/state-machine-files.ts';
 import { LAKE_PREFIXES } from '../definitions/resources.ts';
 
 /** Athena engine every query runs on (Iceberg MERGE needs v3). */
@@ -174,36 +175,40 @@ export class StorageStack extends Stack {
     const maintenance = config.icebergMaintenance;
     for (const table of this.catalog.tables) {
       for (const type of TABLE_OPTIMIZER_TYPES) {
-        const optimizer = new glue.CfnTableOptimizer(this, `${table.constructId}${pascal(type)}Optimizer`, {
-          catalogId: Aws.ACCOUNT_ID,
-          databaseName: table.databaseName,
-          tableName: table.tableName,
-          type,
-          tableOptimizerConfiguration: {
-            roleArn: role.roleArn,
-            enabled: true,
-            ...(type === 'retention'
-              ? {
-                  retentionConfiguration: {
-                    icebergConfiguration: {
-                      snapshotRetentionPeriodInDays: maintenance.snapshotRetentionDays,
-                      numberOfSnapshotsToRetain: maintenance.numberOfSnapshotsToRetain,
-                      cleanExpiredFiles: true,
+        const optimizer = new glue.CfnTableOptimizer(
+          this,
+          `${table.constructId}${pascalCase(type)}Optimizer`,
+          {
+            catalogId: Aws.ACCOUNT_ID,
+            databaseName: table.databaseName,
+            tableName: table.tableName,
+            type,
+            tableOptimizerConfiguration: {
+              roleArn: role.roleArn,
+              enabled: true,
+              ...(type === 'retention'
+                ? {
+                    retentionConfiguration: {
+                      icebergConfiguration: {
+                        snapshotRetentionPeriodInDays: maintenance.snapshotRetentionDays,
+                        numberOfSnapshotsToRetain: maintenance.numberOfSnapshotsToRetain,
+                        cleanExpiredFiles: true,
+                      },
                     },
-                  },
-                }
-              : {}),
-            ...(type === 'orphan_file_deletion'
-              ? {
-                  orphanFileDeletionConfiguration: {
-                    icebergConfiguration: {
-                      orphanFileRetentionPeriodInDays: maintenance.orphanFileRetentionDays,
+                  }
+                : {}),
+              ...(type === 'orphan_file_deletion'
+                ? {
+                    orphanFileDeletionConfiguration: {
+                      icebergConfiguration: {
+                        orphanFileRetentionPeriodInDays: maintenance.orphanFileRetentionDays,
+                      },
                     },
-                  },
-                }
-              : {}),
+                  }
+                : {}),
+            },
           },
-        });
+        );
         optimizer.addResourceDependency(table.resource);
         const policy = role.node.tryFindChild('DefaultPolicy');
         if (policy) optimizer.node.addDependency(policy);
@@ -216,7 +221,7 @@ export class StorageStack extends Stack {
     const queries: Record<string, athena.CfnNamedQuery> = {};
     for (const file of listSqlFiles(ATHENA_DIR)) {
       const name = relative(ATHENA_DIR, file).replaceAll('\\', '/');
-      const query = new athena.CfnNamedQuery(this, `Query${pascal(name.replace(/\.sql$/, ''))}`, {
+      const query = new athena.CfnNamedQuery(this, `Query${pascalCase(name.replace(/\.sql$/, ''))}`, {
         name,
         description: `athena/${name}`,
         database: this.catalog.defaultDatabaseName,
@@ -227,15 +232,6 @@ export class StorageStack extends Stack {
     }
     return queries;
   }
-}
-
-/** `orphan_file_deletion` → `OrphanFileDeletion`, `gold/monthly-kpis` → `GoldMonthlyKpis`. */
-export function pascal(text: string): string {
-  return text
-    .split(/[^A-Za-z0-9]+/)
-    .filter((part) => part.length > 0)
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
 }
 
 /** Sorted `.sql` files under a directory (recursive); none when the directory does not exist. */
