@@ -23,7 +23,7 @@ import {
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { LIMITS, parseEvent, type ShopEvent } from '../shared/event-schema.ts';
+import { isPlainObject, LIMITS, parseEvent, type ShopEvent } from '../shared/event-schema.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
 import { type QuarantineEntry, writeQuarantine } from '../shared/quarantine.ts';
 
@@ -85,10 +85,6 @@ export interface IngestErrorResponse {
 export interface IngestOutcome {
   statusCode: number;
   body: IngestResponse | IngestErrorResponse;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function errorMessage(error: unknown): string {

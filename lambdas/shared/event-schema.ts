@@ -127,7 +127,6 @@ export const WireEventSchema = z.strictObject({
   device: label(64).nullish(),
   rec_id: id.nullish(),
 });
-export type WireEvent = z.infer<typeof WireEventSchema>;
 
 export const KNOWN_FIELDS: ReadonlySet<string> = new Set(Object.keys(WireEventSchema.shape));
 
@@ -190,8 +189,10 @@ export interface ParseOptions {
 }
 
 const ATTRIBUTE_KEY = /^[A-Za-z0-9_.:-]{1,64}$/;
+const MIN_EVENT_TIME_MS = Date.parse(LIMITS.minEventTime);
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** A JSON object (not null, not an array). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -297,7 +298,7 @@ export function parseEvent(input: unknown, options: ParseOptions = {}): ParseRes
   if (millis > now + LIMITS.maxFutureSkewMs) {
     return reject('future_event_time', 'event_time is more than a day in the future', raw);
   }
-  if (millis < Date.parse(LIMITS.minEventTime)) {
+  if (millis < MIN_EVENT_TIME_MS) {
     return reject('invalid_event_time', `event_time is before ${LIMITS.minEventTime}`, raw);
   }
   // Date.parse accepts 2026-02-31; a round trip of the date part catches impossible dates.
@@ -356,7 +357,7 @@ export function parseEvent(input: unknown, options: ParseOptions = {}): ParseRes
     currency: e.currency ?? null,
     order_id: e.order_id ?? null,
     order_status: e.event_type === 'purchase' ? (e.order_status ?? 'placed') : null,
-    items: items?.map((l) => (l.category === undefined ? { ...l, category: undefined } : l)) ?? null,
+    items: items?.map(stripUndefined) ?? null,
     rating: e.rating ?? null,
     text: e.text ?? null,
     query: e.query ?? null,
@@ -370,7 +371,6 @@ export function parseEvent(input: unknown, options: ParseOptions = {}): ParseRes
     rec_id: e.rec_id ?? null,
     attributes: split.attributes,
   };
-  if (event.items) event.items = event.items.map(stripUndefined);
   return { ok: true, event };
 }
 

@@ -6,10 +6,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import dynalite from 'dynalite';
 import kinesalite from 'kinesalite';
+import { closeServer, listen } from './listen.ts';
 
 export interface Emulator {
   readonly name: 'kinesis' | 'dynamodb';
@@ -22,34 +22,22 @@ export interface EmulatorOptions {
   readonly dataDir?: string;
 }
 
-async function listen(server: Server): Promise<AddressInfo> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('emulator did not bind a TCP port');
-  return address;
+/** `<dataDir>/<name>`, created, when state persists; undefined for in-memory emulators. */
+function statePath(options: EmulatorOptions, name: Emulator['name']): string | undefined {
+  if (!options.dataDir) return undefined;
+  const path = join(options.dataDir, name);
+  mkdirSync(path, { recursive: true });
+  return path;
 }
 
-function closer(server: Server): () => Promise<void> {
-  return () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections?.();
-      server.close(() => resolve());
-    });
+async function started(name: Emulator['name'], server: Server): Promise<Emulator> {
+  const address = await listen(server, 0, '127.0.0.1');
+  return { name, endpoint: `http://127.0.0.1:${address.port}`, close: () => closeServer(server) };
 }
 
 /** Starts kinesalite with instant stream state transitions. */
 export async function startKinesisEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  let path: string | undefined;
-  if (options.dataDir) {
-    path = join(options.dataDir, 'kinesis');
-    mkdirSync(path, { recursive: true });
-  }
+  const path = statePath(options, 'kinesis');
   const server = kinesalite({
     ...(path ? { path } : {}),
     createStreamMs: 0,
@@ -57,23 +45,17 @@ export async function startKinesisEmulator(options: EmulatorOptions = {}): Promi
     updateStreamMs: 0,
     shardLimit: 100,
   });
-  const address = await listen(server);
-  return { name: 'kinesis', endpoint: `http://127.0.0.1:${address.port}`, close: closer(server) };
+  return started('kinesis', server);
 }
 
 /** Starts dynalite with instant table state transitions. */
 export async function startDynamoDbEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  let path: string | undefined;
-  if (options.dataDir) {
-    path = join(options.dataDir, 'dynamodb');
-    mkdirSync(path, { recursive: true });
-  }
+  const path = statePath(options, 'dynamodb');
   const server = dynalite({
     ...(path ? { path } : {}),
     createTableMs: 0,
     deleteTableMs: 0,
     updateTableMs: 0,
   });
-  const address = await listen(server);
-  return { name: 'dynamodb', endpoint: `http://127.0.0.1:${address.port}`, close: closer(server) };
+  return started('dynamodb', server);
 }

@@ -10,12 +10,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { API_ROUTES, type ApiRoute } from '../../lambdas/shared/api-routes.ts';
 import { LIMITS } from '../../lambdas/shared/event-schema.ts';
+import { closeServer, listen } from './listen.ts';
 import { lambdaContext, REPO_ROOT } from './runtime.ts';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -341,23 +341,9 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
       else res.end();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    url: `http://${options.host ?? '127.0.0.1'}:${address.port}`,
-    port: address.port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const host = options.host ?? '127.0.0.1';
+  const address = await listen(server, options.port ?? 0, host);
+  return { url: `http://${host}:${address.port}`, port: address.port, close: () => closeServer(server) };
 }
 
 export class UnknownRouteError extends Error {
@@ -373,11 +359,16 @@ export class UnknownRouteError extends Error {
  * they exercise exactly the event shape (resource, path parameters, query strings) the server
  * and API Gateway produce.
  */
-export function proxyEventFor(method: string, url: string, body: string | null = null): APIGatewayProxyEvent {
+export function proxyEventFor(
+  method: string,
+  url: string,
+  body: string | null = null,
+  rawHeaders: readonly string[] = [],
+): APIGatewayProxyEvent {
   const path = url.split('?', 1)[0] ?? url;
   const match = findRoute(API_ROUTES, method, path);
   if (match === undefined || match === 'method') throw new UnknownRouteError(method, url);
-  return buildProxyEvent({ method, url, rawHeaders: [], body, sourceIp: '127.0.0.1' }, match);
+  return buildProxyEvent({ method, url, rawHeaders, body, sourceIp: '127.0.0.1' }, match);
 }
 
 /** `proxyEventFor('GET', …)` with the query given as an object. */

@@ -10,9 +10,9 @@
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { IngestHandler } from '../../lambdas/ingest/ingest.ts';
-import { LIMITS } from '../../lambdas/shared/event-schema.ts';
+import { isPlainObject, LIMITS } from '../../lambdas/shared/event-schema.ts';
 import type { ConsumerTotals } from './handlers.ts';
-import { buildProxyEvent } from './http-server.ts';
+import { proxyEventFor } from './http-server.ts';
 import type { EmbeddedRuntime } from './runtime.ts';
 
 export interface IngestTally {
@@ -44,29 +44,10 @@ export class IngestAccountingError extends Error {
   }
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+const REQUEST_HEADERS = ['Content-Type', 'application/json', 'User-Agent', 'shoplake-cli'] as const;
 
 function proxyEvent(body: string): APIGatewayProxyEvent {
-  return buildProxyEvent(
-    {
-      method: 'POST',
-      url: '/events',
-      rawHeaders: ['Content-Type', 'application/json', 'User-Agent', 'shoplake-cli'],
-      body,
-      sourceIp: '127.0.0.1',
-    },
-    {
-      route: {
-        method: 'POST',
-        path: '/events',
-        handler: 'ingest/handler.ts',
-        description: 'Batch event ingest',
-      },
-      pathParameters: null,
-    },
-  );
+  return proxyEventFor('POST', '/events', body, REQUEST_HEADERS);
 }
 
 /**
@@ -107,7 +88,7 @@ export async function sendThroughIngest(
     } catch {
       throw new IngestAccountingError(`ingest answered ${res.statusCode} with a non-JSON body`);
     }
-    if (!isObject(body))
+    if (!isPlainObject(body))
       throw new IngestAccountingError(`ingest answered ${res.statusCode} with ${res.body}`);
     if (res.statusCode === 400 && typeof body.error === 'string') {
       // The whole request was refused (and quarantined by the handler): each event is rejected.
@@ -123,12 +104,12 @@ export async function sendThroughIngest(
     const retry: { index: number; json: string }[] = [];
     results.forEach((r: unknown, i) => {
       const item = items[i] as { index: number; json: string };
-      const status = isObject(r) ? r.status : undefined;
+      const status = isPlainObject(r) ? r.status : undefined;
       if (status === 'accepted') {
         tally.accepted += 1;
         options.onResult?.(item.index, 'accepted');
       } else if (status === 'rejected') {
-        reject(item.index, isObject(r) && typeof r.reason === 'string' ? r.reason : 'unknown');
+        reject(item.index, isPlainObject(r) && typeof r.reason === 'string' ? r.reason : 'unknown');
       } else {
         retry.push(item);
       }
