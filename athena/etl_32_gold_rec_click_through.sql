@@ -12,8 +12,8 @@ USING (
   day_events AS (
     SELECT * FROM silver.events e WHERE e.event_date IN (SELECT d FROM affected)
   ),
-  clicks AS (
-    SELECT DISTINCT
+  rec_events AS (
+    SELECT
       e.event_date,
       -- Trino's regexp_extract gives NULL on no match, DuckDB's '': both become 'unknown'.
       coalesce(nullif(regexp_extract(e.rec_id, '^(.+):[0-9a-f]{12}$', 1), ''), 'unknown') AS model_version,
@@ -22,6 +22,9 @@ USING (
     FROM day_events e
     WHERE e.event_type = 'product_view' AND e.rec_id IS NOT NULL
   ),
+  clicks AS (
+    SELECT DISTINCT event_date, model_version, session_id, product_id FROM rec_events
+  ),
   day_views AS (
     SELECT e.event_date, count(*) AS product_views
     FROM day_events e
@@ -29,13 +32,8 @@ USING (
     GROUP BY e.event_date
   ),
   rec_views AS (
-    SELECT
-      e.event_date,
-      coalesce(nullif(regexp_extract(e.rec_id, '^(.+):[0-9a-f]{12}$', 1), ''), 'unknown') AS model_version,
-      count(*) AS rec_clicks,
-      count(DISTINCT e.session_id) AS rec_sessions
-    FROM day_events e
-    WHERE e.event_type = 'product_view' AND e.rec_id IS NOT NULL
+    SELECT event_date, model_version, count(*) AS rec_clicks, count(DISTINCT session_id) AS rec_sessions
+    FROM rec_events
     GROUP BY 1, 2
   ),
   carted AS (
