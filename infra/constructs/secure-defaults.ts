@@ -3,11 +3,13 @@
  * groups through these helpers so encryption, TLS-only access, blocked public access and the
  * RETAIN policy cannot be forgotten. Each default is overridable by the caller.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.ts';
@@ -81,6 +83,39 @@ export function secureTopic(
   props: Partial<sns.TopicProps> = {},
 ): sns.Topic {
   return new sns.Topic(scope, id, { masterKey: key, enforceSSL: true, ...props });
+}
+
+/**
+ * A notification topic an AWS service publishes to: its own customer-managed key whose policy
+ * lets `publisher` (same account only) use it, the KMS-encrypted topic, and the stage's
+ * notification e-mail subscribed when one is configured.
+ */
+export function serviceNotificationTopic(
+  scope: Construct,
+  config: Pick<StageConfig, 'destroyOnRemoval' | 'notificationEmail'>,
+  props: {
+    readonly keyId: string;
+    readonly keyDescription: string;
+    readonly topicId: string;
+    readonly displayName: string;
+    /** Service principal that publishes (`cloudwatch.amazonaws.com`) and the key-policy statement id. */
+    readonly publisher: { readonly service: string; readonly sid: string };
+  },
+): { key: kms.Key; topic: sns.Topic } {
+  const key = secureKey(scope, props.keyId, config, { description: props.keyDescription });
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: props.publisher.sid,
+      principals: [new iam.ServicePrincipal(props.publisher.service)],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(scope).account } },
+    }),
+  );
+  const topic = secureTopic(scope, props.topicId, key, { displayName: props.displayName });
+  if (config.notificationEmail)
+    topic.addSubscription(new subscriptions.EmailSubscription(config.notificationEmail));
+  return { key, topic };
 }
 
 /** Log group with the stage's retention; retained with the data unless the stage destroys. */

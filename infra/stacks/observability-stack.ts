@@ -6,13 +6,11 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.ts';
-import { secureKey, secureTopic } from '../constructs/secure-defaults.ts';
+import { serviceNotificationTopic } from '../constructs/secure-defaults.ts';
 import { METRICS_NAMESPACE, type ShoplakeFunction } from '../constructs/shoplake-function.ts';
 import { pascalCase } from '../constructs/state-machine-files.ts';
 import type { ApiStack } from './api-stack.ts';
@@ -59,23 +57,15 @@ export class ObservabilityStack extends Stack {
     super(scope, id, props);
     const { config, ingestion, serving, api, processing } = props;
 
-    this.alarmKey = secureKey(this, 'AlarmKey', config, {
-      description: `shoplake ${config.stage} alarm notifications`,
-    });
-    this.alarmKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudWatchAlarmsPublishToEncryptedTopic',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
-      }),
-    );
-    this.alarmTopic = secureTopic(this, 'AlarmTopic', this.alarmKey, {
+    const notifications = serviceNotificationTopic(this, config, {
+      keyId: 'AlarmKey',
+      keyDescription: `shoplake ${config.stage} alarm notifications`,
+      topicId: 'AlarmTopic',
       displayName: `shoplake ${config.stage} alarms`,
+      publisher: { service: 'cloudwatch.amazonaws.com', sid: 'CloudWatchAlarmsPublishToEncryptedTopic' },
     });
-    if (config.notificationEmail)
-      this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(config.notificationEmail));
+    this.alarmKey = notifications.key;
+    this.alarmTopic = notifications.topic;
     const action = new cwActions.SnsAction(this.alarmTopic);
     const alarms: cloudwatch.Alarm[] = [];
     const alarm = (alarmId: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {

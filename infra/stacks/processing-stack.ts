@@ -16,13 +16,12 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { athenaStatementOfFile, sqlFileOfKey } from '../../lambdas/etl/definition.ts';
 import { DEFAULT_DATABASE_PREFIX, NAMESPACES } from '../../lambdas/shared/catalog/index.ts';
 import type { StageConfig } from '../config/stage-config.ts';
-import { secureKey, secureTopic, stageLogGroup } from '../constructs/secure-defaults.ts';
+import { serviceNotificationTopic, stageLogGroup } from '../constructs/secure-defaults.ts';
 import { ShoplakeFunction } from '../constructs/shoplake-function.ts';
 import {
   pascalCase,
@@ -153,23 +152,15 @@ export class ProcessingStack extends Stack {
     super(scope, id, props);
     const { config, storage } = props;
 
-    this.notificationKey = secureKey(this, 'NotificationKey', config, {
-      description: `shoplake ${config.stage} pipeline notifications`,
-    });
-    this.notificationKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'EventBridgePublishesToEncryptedTopic',
-        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
-      }),
-    );
-    this.failureTopic = secureTopic(this, 'FailureTopic', this.notificationKey, {
+    const notifications = serviceNotificationTopic(this, config, {
+      keyId: 'NotificationKey',
+      keyDescription: `shoplake ${config.stage} pipeline notifications`,
+      topicId: 'FailureTopic',
       displayName: `shoplake ${config.stage} pipeline failures`,
+      publisher: { service: 'events.amazonaws.com', sid: 'EventBridgePublishesToEncryptedTopic' },
     });
-    if (config.notificationEmail)
-      this.failureTopic.addSubscription(new subscriptions.EmailSubscription(config.notificationEmail));
+    this.notificationKey = notifications.key;
+    this.failureTopic = notifications.topic;
 
     const lakeRoot = storage.lakeRootUri;
     const base: Record<string, string> = {
