@@ -14,10 +14,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecommendationsHandler } from '../../lambdas/recommendations/recommendations.ts';
 import { documentClient } from '../../lambdas/shared/aws-clients.ts';
 import { DynamoFeatureStore } from '../../lambdas/shared/features/dynamo-store.ts';
-import { RecommendationStore } from '../../lambdas/shared/recommender/store.ts';
 import { activateVersion } from '../../lambdas/training/pipeline.ts';
-import { openLakeEngine, runLocalTraining, TrainingRunFailedError } from '../../local/cli/commands/train.ts';
+import {
+  localRecommendationStore,
+  runLocalTraining,
+  TrainingRunFailedError,
+} from '../../local/cli/commands/train.ts';
 import type { DuckdbEngine } from '../../local/engine/duckdb.ts';
+import { openLocalEngine } from '../../local/engine/open.ts';
 import { generateShop } from '../../local/generator/shop.ts';
 import { localIngest } from '../../local/runtime/handlers.ts';
 import { getProxyEvent } from '../../local/runtime/http-server.ts';
@@ -47,7 +51,7 @@ beforeAll(async () => {
   const tally = await sendThroughIngest(shop.events(), { ingest: localIngest(runtime.env) });
   expect(tally.accepted).toBeGreaterThan(19_000);
   await runtime.drain({ timeoutMs: 120_000 });
-  engine = await openLakeEngine(runtime.lakeDir);
+  engine = await openLocalEngine(runtime.stateDir);
   const etl = await runLocalEtl({ engine, lakeDir: runtime.lakeDir, input: { full: true } });
   expect(etl.status).toBe('SUCCEEDED');
 }, 300_000);
@@ -78,10 +82,7 @@ describe('shoplake train (train.asl.json on the local runtime)', () => {
     const c = result.candidate;
     expect(c?.counts.interactions).toBeGreaterThan(5_000);
     expect(c?.metrics.blend?.['HR@10']).toBeGreaterThan(c?.metrics.popularity?.['HR@10'] ?? 1);
-    const store = new RecommendationStore({
-      client: documentClient(runtime.clients.dynamodb),
-      tableName: runtime.names.recommendationsTable,
-    });
+    const store = localRecommendationStore(runtime);
     expect((await store.getActive(true))?.version).toBe('v-local-1');
     const entry = await store.getRegistryEntry('v-local-1');
     expect(entry?.status).toBe('active');
@@ -98,11 +99,7 @@ describe('shoplake train (train.asl.json on the local runtime)', () => {
   it('serves the trained model: clicks change a shopper’s answer, rollback restores answers', async () => {
     const client = documentClient(runtime.clients.dynamodb);
     const handle = createRecommendationsHandler({
-      store: new RecommendationStore({
-        client,
-        tableName: runtime.names.recommendationsTable,
-        activeCacheMs: 0,
-      }),
+      store: localRecommendationStore(runtime, { activeCacheMs: 0 }),
       features: new DynamoFeatureStore({ client, tableName: runtime.names.featuresTable }),
     });
     const serve = async (path: string, query: Record<string, string> = {}) => {
@@ -154,10 +151,7 @@ describe('shoplake train (train.asl.json on the local runtime)', () => {
     const after = await serve(`/users/${user}/recommendations`, { k: '10' });
     expect(ids(after.body)).not.toEqual(ids(before.body));
     // The new first answer is a neighbour or next item of the clicked product, absent before.
-    const clickedLists = await new RecommendationStore({
-      client,
-      tableName: runtime.names.recommendationsTable,
-    }).getItemList('v-local-1', clicked);
+    const clickedLists = await localRecommendationStore(runtime).getItemList('v-local-1', clicked);
     const first = (after.body.items as { product_id: string; reason: string }[])[0];
     expect(first?.reason).toBe('recent');
     expect([...(clickedLists?.ids ?? []), ...(clickedLists?.next_ids ?? [])]).toContain(first?.product_id);
@@ -177,10 +171,7 @@ describe('shoplake train (train.asl.json on the local runtime)', () => {
     const similarV2 = await serve(`/items/${neighbour}/similar`, { k: '10' });
     expect(similarV2.body.model_version).toBe('v-local-2');
     expect(similarV2.body.items).not.toEqual(similarV1.body.items);
-    await activateVersion(
-      { version: 'v-local-1' },
-      { store: new RecommendationStore({ client, tableName: runtime.names.recommendationsTable }) },
-    );
+    await activateVersion({ version: 'v-local-1' }, { store: localRecommendationStore(runtime) });
     const rolledBack = await serve(`/items/${neighbour}/similar`, { k: '10' });
     expect(rolledBack.body).toMatchObject({ model_version: 'v-local-1', items: similarV1.body.items });
   });
@@ -195,10 +186,7 @@ describe('shoplake train (train.asl.json on the local runtime)', () => {
     const result = (failure as TrainingRunFailedError).result;
     expect(result.error?.error).toBe('QualityGateRejected');
     expect(result.steps.map((s) => s.state)).not.toContain('Publish');
-    const store = new RecommendationStore({
-      client: documentClient(runtime.clients.dynamodb),
-      tableName: runtime.names.recommendationsTable,
-    });
+    const store = localRecommendationStore(runtime);
     expect((await store.getActive(true))?.version).toBe('v-local-1');
     expect((await store.getRegistryEntry('v-local-broken'))?.status).toBe('rejected');
     expect((await store.listRegistry()).map((e) => [e.version, e.status])).toEqual([

@@ -5,12 +5,12 @@
  * state machine's last task runs).
  */
 import type { Command } from 'commander';
-import { documentClient } from '../../../lambdas/shared/aws-clients.ts';
 import { ID_PATTERN } from '../../../lambdas/shared/event-schema.ts';
-import { RecommendationStore, type RegistryEntry } from '../../../lambdas/shared/recommender/store.ts';
+import type { RegistryEntry } from '../../../lambdas/shared/recommender/store.ts';
 import { activateVersion } from '../../../lambdas/training/pipeline.ts';
 import { withRuntime } from '../../runtime/session.ts';
 import { fmt, reporter } from '../output.ts';
+import { localRecommendationStore } from './train.ts';
 
 export class InvalidVersionError extends Error {
   constructor(version: string) {
@@ -56,10 +56,7 @@ export function register(program: Command): void {
       await withRuntime(
         { stateDir: opts.stateDir, report, firehose: false, consumer: false },
         async ({ runtime }) => {
-          const store = new RecommendationStore({
-            client: documentClient(runtime.clients.dynamodb),
-            tableName: runtime.names.recommendationsTable,
-          });
+          const store = localRecommendationStore(runtime);
           const [entries, active] = await Promise.all([store.listRegistry(), store.getActive(true)]);
           report.result({ active: active ?? null, versions: entries }, () =>
             renderRegistry(entries, active?.version),
@@ -80,11 +77,7 @@ export function register(program: Command): void {
       await withRuntime(
         { stateDir: opts.stateDir, report, firehose: false, consumer: false },
         async ({ runtime }) => {
-          const store = new RecommendationStore({
-            client: documentClient(runtime.clients.dynamodb),
-            tableName: runtime.names.recommendationsTable,
-          });
-          const pointer = await activateVersion({ version }, { store });
+          const pointer = await activateVersion({ version }, { store: localRecommendationStore(runtime) });
           report.result(
             pointer,
             () => `active model is now ${pointer.version} (was ${pointer.previous ?? 'none'})`,

@@ -25,7 +25,10 @@ import {
 import { documentClient } from '../../../lambdas/shared/aws-clients.ts';
 import { parseAthenaLiteral } from '../../../lambdas/shared/catalog/sql.ts';
 import { interactionsFromEvents } from '../../../lambdas/shared/recommender/data.ts';
-import { RecommendationStore } from '../../../lambdas/shared/recommender/store.ts';
+import {
+  RecommendationStore,
+  type RecommendationStoreOptions,
+} from '../../../lambdas/shared/recommender/store.ts';
 import type { Interaction } from '../../../lambdas/shared/recommender/types.ts';
 import { objectIo } from '../../../lambdas/training/objects.ts';
 import {
@@ -37,7 +40,8 @@ import {
   type TrainOutput,
   trainAndEvaluate,
 } from '../../../lambdas/training/pipeline.ts';
-import { DuckdbEngine } from '../../engine/duckdb.ts';
+import type { DuckdbEngine } from '../../engine/duckdb.ts';
+import { openLocalEngine } from '../../engine/open.ts';
 import { withRuntime } from '../../runtime/session.ts';
 import type { LocalRuntime } from '../../runtime/types.ts';
 import { fmt, reporter } from '../output.ts';
@@ -110,16 +114,25 @@ function csvCell(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** The recommendations table on the local runtime's DynamoDB emulator. */
+export function localRecommendationStore(
+  runtime: Pick<LocalRuntime, 'clients' | 'names'>,
+  options: Omit<RecommendationStoreOptions, 'client' | 'tableName'> = {},
+): RecommendationStore {
+  return new RecommendationStore({
+    ...options,
+    client: documentClient(runtime.clients.dynamodb),
+    tableName: runtime.names.recommendationsTable,
+  });
+}
+
 /** Training dependencies on the local runtime. */
 export function localTrainingDeps(
   runtime: Pick<LocalRuntime, 'lakeDir' | 'clients' | 'names'>,
   engine?: DuckdbEngine,
 ): TrainingDeps {
   return {
-    store: new RecommendationStore({
-      client: documentClient(runtime.clients.dynamodb),
-      tableName: runtime.names.recommendationsTable,
-    }),
+    store: localRecommendationStore(runtime),
     io: objectIo(),
     artifactsUri: pathToFileURL(join(runtime.lakeDir, 'ml', 'models')).href,
     ...(engine
@@ -268,16 +281,11 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
   }
 }
 
-/** Opens the local lake's query engine (tables created when missing). */
-export async function openLakeEngine(lakeDir: string): Promise<DuckdbEngine> {
-  return DuckdbEngine.open({ warehouseDir: join(lakeDir, 'warehouse') });
-}
-
 /** Interactions from the local lake's silver events (the mapping of `reco_interactions.sql`). */
 export async function loadLakeInteractions(
   stateDir: string,
 ): Promise<{ interactions: Interaction[]; source: string }> {
-  const engine = await openLakeEngine(join(stateDir, 'lake'));
+  const engine = await openLocalEngine(stateDir);
   try {
     const rows = await engine.query(
       "SELECT event_type, event_time, session_id, user_id, product_id, category, order_status, items FROM silver.events WHERE event_type IN ('product_view', 'add_to_cart', 'purchase') ORDER BY event_time, event_id",
@@ -356,7 +364,7 @@ export function register(program: Command): void {
       await withRuntime(
         { stateDir: opts.stateDir, report, firehose: false, consumer: false },
         async ({ runtime }) => {
-          const engine = await openLakeEngine(runtime.lakeDir);
+          const engine = await openLocalEngine(runtime.stateDir);
           try {
             report.progress('running step-functions/train.asl.json locally');
             const result = await runLocalTraining({

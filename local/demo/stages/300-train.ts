@@ -1,10 +1,10 @@
 import { createRecommendationsHandler } from '../../../lambdas/recommendations/recommendations.ts';
 import { documentClient } from '../../../lambdas/shared/aws-clients.ts';
 import { DynamoFeatureStore } from '../../../lambdas/shared/features/dynamo-store.ts';
-import { RecommendationStore } from '../../../lambdas/shared/recommender/store.ts';
 import {
   describeTraining,
   type LocalTrainingResult,
+  localRecommendationStore,
   runLocalTraining,
   TrainingRunFailedError,
 } from '../../cli/commands/train.ts';
@@ -41,12 +41,14 @@ export const stage: DemoStage = {
     } finally {
       await engine.close();
     }
-    const client = documentClient(runtime.clients.dynamodb);
+    const store = localRecommendationStore(runtime);
     const handle = createRecommendationsHandler({
-      store: new RecommendationStore({ client, tableName: runtime.names.recommendationsTable }),
-      features: new DynamoFeatureStore({ client, tableName: runtime.names.featuresTable }),
+      store,
+      features: new DynamoFeatureStore({
+        client: documentClient(runtime.clients.dynamodb),
+        tableName: runtime.names.featuresTable,
+      }),
     });
-    const store = new RecommendationStore({ client, tableName: runtime.names.recommendationsTable });
     const active = await store.getActive(true);
     const samples: TrainStageResult['samples'] = [];
     const ask = async (path: string, query: Record<string, string>) => {
