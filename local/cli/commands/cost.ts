@@ -7,7 +7,6 @@ import { type Command, InvalidArgumentError } from 'commander';
 import {
   type CostAssumptions,
   type CostEstimate,
-  DEFAULT_ASSUMPTIONS,
   estimateMonthlyCost,
   SERVICES,
 } from '../../../infra/cost/model.ts';
@@ -101,5 +100,3 @@ export function register(program: Command): void {
       },
     );
 }
-
-export { DEFAULT_ASSUMPTIONS };
