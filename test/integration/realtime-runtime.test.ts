@@ -75,6 +75,14 @@ const eventJson = (n: number, date = '2026-11-20') =>
 const dataOf = (event: KinesisStreamEvent) =>
   event.Records.map((r) => Buffer.from(r.kinesis.data, 'base64').toString('utf8'));
 
+/** A consumer that only records what it was delivered. */
+const collectInto =
+  (sink: string[]) =>
+  async (event: KinesisStreamEvent): Promise<undefined> => {
+    sink.push(...dataOf(event));
+    return undefined;
+  };
+
 if (EXTERNAL)
   console.warn(
     'realtime-runtime.test.ts: skipped with SHOPLAKE_EXTERNAL_AWS=1 (it tests the in-process emulators)',
@@ -248,14 +256,7 @@ describe.skipIf(EXTERNAL)('local runtime stand-ins (in-process emulators)', () =
   it('persists emulator state and checkpoints: a restart resumes after the last processed record', async () => {
     const stateDir = tempDir();
     const first: string[] = [];
-    const r1 = await start(
-      stateDir,
-      async (e) => {
-        first.push(...dataOf(e));
-        return undefined;
-      },
-      true,
-    );
+    const r1 = await start(stateDir, collectInto(first), true);
     await put(
       r1,
       Array.from({ length: 30 }, (_, i) => eventJson(i)),
@@ -267,14 +268,7 @@ describe.skipIf(EXTERNAL)('local runtime stand-ins (in-process emulators)', () =
     expect(existsSync(join(stateDir, 'event-source-mappings', 'stream-consumer.json'))).toBe(true);
 
     const second: string[] = [];
-    const r2 = await start(
-      stateDir,
-      async (e) => {
-        second.push(...dataOf(e));
-        return undefined;
-      },
-      true,
-    );
+    const r2 = await start(stateDir, collectInto(second), true);
     expect(r2.provisioned.every((r) => r.status === 'exists')).toBe(true);
     await put(
       r2,
@@ -302,14 +296,7 @@ describe.skipIf(EXTERNAL)('checkpoints that do not match the stream', () => {
     await new Promise((r) => setTimeout(r, 1_100));
     rmSync(join(stateDir, 'emulators', 'kinesis'), { recursive: true, force: true });
     const seen: string[] = [];
-    const r2 = await start(
-      stateDir,
-      async (e) => {
-        seen.push(...dataOf(e));
-        return undefined;
-      },
-      true,
-    );
+    const r2 = await start(stateDir, collectInto(seen), true);
     await put(
       r2,
       Array.from({ length: 3 }, (_, i) => eventJson(50 + i)),
