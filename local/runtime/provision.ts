@@ -94,6 +94,17 @@ function isInUse(error: unknown): boolean {
   );
 }
 
+/** Sends a create call: 'created', or 'exists' when the resource is already there (re-runs). */
+async function createOrFind(create: () => Promise<unknown>): Promise<'created' | 'exists'> {
+  try {
+    await create();
+    return 'created';
+  } catch (error: unknown) {
+    if (!isInUse(error)) throw error;
+    return 'exists';
+  }
+}
+
 async function createTable(
   client: DynamoDBClient,
   logicalId: string,
@@ -136,13 +147,7 @@ async function createTable(
       };
     });
   }
-  let status: 'created' | 'exists' = 'created';
-  try {
-    await client.send(new CreateTableCommand(input));
-  } catch (error: unknown) {
-    if (!isInUse(error)) throw error;
-    status = 'exists';
-  }
+  const status = await createOrFind(() => client.send(new CreateTableCommand(input)));
   await waitUntilTableExists(
     { client, maxWaitTime: Math.ceil(maxWaitMs / 1000), minDelay: 1 },
     { TableName: name },
@@ -178,15 +183,11 @@ async function createStream(
   maxWaitMs: number,
 ): Promise<ProvisionedResource> {
   const shardCount = typeof props.ShardCount === 'number' ? props.ShardCount : onDemandShards;
-  let status: 'created' | 'exists' = 'created';
   const notes: string[] = [];
   if (typeof props.ShardCount !== 'number') notes.push(`on-demand stream emulated with ${shardCount} shards`);
-  try {
-    await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shardCount }));
-  } catch (error: unknown) {
-    if (!isInUse(error)) throw error;
-    status = 'exists';
-  }
+  const status = await createOrFind(() =>
+    client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shardCount })),
+  );
   await waitUntilStreamExists(
     { client, maxWaitTime: Math.ceil(maxWaitMs / 1000), minDelay: 1 },
     { StreamName: name },
