@@ -20,6 +20,7 @@ import {
   type TableSpec,
 } from '../../lambdas/shared/catalog/index.ts';
 import type { DuckdbEngine } from '../engine/duckdb.ts';
+import { duckdbType, quoteLiteral } from '../iceberg/schema.ts';
 import type { OltpExtractResult } from '../sfn/etl-runner.ts';
 
 export const OLTP_SCHEMA_SQL = `
@@ -223,7 +224,8 @@ export class OltpDatabase {
       const entry = byId.get(e.order_id) ?? { o: e, lines: [] };
       for (const l of e.items)
         entry.lines.push({ product_id: l.product_id, quantity: l.quantity, unit_price: l.price });
-      if (e.event_time < entry.o.event_time) entry.o = { ...e, items: entry.o.items ?? null };
+      // The order's header (customer, time, status, currency) is its earliest event's.
+      if (e.event_time < entry.o.event_time) entry.o = e;
       byId.set(e.order_id, entry);
     }
     return [...byId.values()].map(({ o, lines }) => ({
@@ -286,7 +288,7 @@ export class OltpDatabase {
     }
     const r1 = await this.db.query(
       `UPDATE products SET price = round(price * 1.1, 2), updated_at = $2
-       WHERE product_id IN (SELECT product_id FROM products ORDER BY product_id OFFSET 0) AND abs(hashtext(product_id)) % $1 = 0`,
+       WHERE abs(hashtext(product_id)) % $1 = 0`,
       [every, at.toISOString()],
     );
     const r2 = await this.db.query(
@@ -343,16 +345,12 @@ export class OltpDatabase {
             )
             .join('\n')}\n`,
         );
-        const columns = spec.columns
-          .map(
-            (c) =>
-              `'${c.name}': '${c.type === 'timestamptz' ? 'TIMESTAMPTZ' : c.type === 'double' ? 'DOUBLE' : c.type === 'int' ? 'INTEGER' : c.type === 'long' ? 'BIGINT' : c.type === 'boolean' ? 'BOOLEAN' : 'VARCHAR'}'`,
-          )
-          .join(', ');
         const table = await engine.table(ident);
+        const fields = table.schema().fields;
+        const columns = fields.map((f) => `${quoteLiteral(f.name)}: ${quoteLiteral(duckdbType(f.type))}`);
         const commit = await table.appendQuery(
           engine.connection,
-          `SELECT ${spec.columns.map((c) => c.name).join(', ')} FROM read_json('${file.replaceAll("'", "''")}', format = 'newline_delimited', columns = {${columns}})`,
+          `SELECT ${fields.map((f) => f.name).join(', ')} FROM read_json(${quoteLiteral(file)}, format = 'newline_delimited', columns = {${columns.join(', ')}})`,
         );
         await engine.table(ident);
         tables[ident] = commit.addedRecords;
