@@ -12,6 +12,8 @@ export interface StateMachineFile {
   /** File name stem: `etl` for `etl.asl.json`. */
   readonly name: string;
   readonly path: string;
+  /** The ASL document as written (placeholders unresolved). */
+  readonly text: string;
   /** Substitution keys used in the file, sorted, without `${}`. */
   readonly substitutions: readonly string[];
 }
@@ -24,11 +26,8 @@ export function stateMachineFiles(dir: string = STEP_FUNCTIONS_DIR): StateMachin
     .sort()
     .map((file) => {
       const path = join(dir, file);
-      return {
-        name: basename(file, '.asl.json'),
-        path,
-        substitutions: substitutionKeys(readFileSync(path, 'utf8')),
-      };
+      const text = readFileSync(path, 'utf8');
+      return { name: basename(file, '.asl.json'), path, text, substitutions: substitutionKeys(text) };
     });
 }
 

@@ -6,7 +6,6 @@
  * NotifyFailure) is watched by EventBridge only for TIMED_OUT / ABORTED, which no Catch can
  * see; a machine without one also for FAILED. Each failure notifies exactly once.
  */
-import { readFileSync } from 'node:fs';
 import { Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -39,8 +38,6 @@ export const TASK_GROUPS = ['etl', 'training'] as const;
 /** Which state machine each schedule starts (file stem of `step-functions/<name>.asl.json`). */
 export const SCHEDULED_STATE_MACHINES = { etl: 'etl', training: 'train' } as const;
 
-/** Execution statuses that notify the failure topic. */
-export const FAILURE_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 /**
  * Statuses no Catch inside a state machine can observe: EventBridge notifies them for every
  * machine. FAILED is notified by EventBridge only for machines that do not notify it themselves.
@@ -232,11 +229,9 @@ export class ProcessingStack extends Stack {
       });
     }
 
-    const machineFiles = new Map(files.map((f) => [f.name, f]));
-    const selfNotifying = (name: string): boolean => {
-      const file = machineFiles.get(name);
-      return file !== undefined && notifiesOwnFailures(JSON.parse(readFileSync(file.path, 'utf8')));
-    };
+    const selfNotifying = new Set(
+      files.filter((f) => notifiesOwnFailures(JSON.parse(f.text))).map((f) => f.name),
+    );
     const allArns = Object.values(machines).map((m) => m.stateMachineArn);
     if (allArns.length > 0) {
       new events.Rule(this, 'ExecutionTimeoutAbortRule', {
@@ -250,7 +245,7 @@ export class ProcessingStack extends Stack {
       });
     }
     const failedArns = Object.entries(machines)
-      .filter(([name]) => !selfNotifying(name))
+      .filter(([name]) => !selfNotifying.has(name))
       .map(([, m]) => m.stateMachineArn);
     if (failedArns.length > 0) {
       new events.Rule(this, 'ExecutionFailedRule', {
