@@ -83,7 +83,11 @@ export class IngestionStack extends Stack {
     const cfnStream = this.eventsStream.node.defaultChild;
     if (cfnStream instanceof kinesis.CfnStream) cfnStream.overrideLogicalId(EVENTS_STREAM.id);
 
-    const quarantineObjects = `${LAKE_PREFIXES.quarantine}*`;
+    // Both handlers put rejected records under quarantine/ in the lake bucket.
+    const writesQuarantine = (fn: ShoplakeFunction) => {
+      props.lakeBucket.grantPut(fn.function, `${LAKE_PREFIXES.quarantine}*`);
+      fn.addEnvironment('QUARANTINE_URI', props.lakeRootUri);
+    };
 
     const ingest = new ShoplakeFunction(this, 'IngestFunction', {
       entry: INGEST_HANDLER,
@@ -95,8 +99,7 @@ export class IngestionStack extends Stack {
     });
     this.eventsStream.grantWrite(ingest.function);
     ingest.addEnvironment('EVENTS_STREAM_NAME', this.eventsStream.streamName);
-    props.lakeBucket.grantPut(ingest.function, quarantineObjects);
-    ingest.addEnvironment('QUARANTINE_URI', props.lakeRootUri);
+    writesQuarantine(ingest);
     this.ingestFunction = ingest;
 
     this.consumerFailureQueue = secureQueue(this, 'ConsumerFailureQueue', config, this.streamKey);
@@ -116,8 +119,7 @@ export class IngestionStack extends Stack {
     });
     props.featuresTable.grantReadWriteData(fn.function);
     fn.addEnvironment('FEATURES_TABLE_NAME', props.featuresTable.tableName);
-    props.lakeBucket.grantPut(fn.function, quarantineObjects);
-    fn.addEnvironment('QUARANTINE_URI', props.lakeRootUri);
+    writesQuarantine(fn);
     fn.function.addEventSource(
       new KinesisEventSource(this.eventsStream, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
