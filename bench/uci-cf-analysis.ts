@@ -22,18 +22,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { popularity, topNeighbours } from '../lambdas/shared/recommender/cooccurrence.ts';
+import { popularity } from '../lambdas/shared/recommender/cooccurrence.ts';
 import {
   buildTrainingData,
-  buildVocabulary,
-  type DistinctEntry,
-  distinctItems,
-  groupByShopper,
+  historyVocabulary,
   interactionsFromEvents,
   parseOnlineRetail,
+  shopperHistories,
 } from '../lambdas/shared/recommender/data.ts';
 import { evaluate, toHistory } from '../lambdas/shared/recommender/evaluate.ts';
-import { itemCfModel, popularityModel } from '../lambdas/shared/recommender/models.ts';
+import { itemCfModel, popularityModel, scoreOf } from '../lambdas/shared/recommender/models.ts';
 import { mixSeed, seededRng } from '../lambdas/shared/recommender/rng.ts';
 import { leaveOneOut } from '../lambdas/shared/recommender/split.ts';
 import {
@@ -75,13 +73,8 @@ function quantile(sorted: readonly number[], q: number): number {
 /** Part 1: split statistics and co-occurrence upper bounds. */
 function analyse(label: string, interactions: readonly Interaction[]): void {
   const weights = DEFAULT_EVENT_WEIGHTS;
-  const histories = new Map<string, DistinctEntry[]>();
-  for (const [u, list] of groupByShopper(interactions)) histories.set(u, distinctItems(list, weights));
-  const vocab = buildVocabulary(
-    (function* () {
-      for (const h of histories.values()) for (const e of h) yield e.item;
-    })(),
-  );
+  const histories = shopperHistories(interactions, weights);
+  const vocab = historyVocabulary(histories);
   const split = leaveOneOut(histories);
   const users = [...split.test.keys()]; // < 10,000 on both data sets: the evaluation uses all.
   const fullTrain = new Map(split.train);
@@ -120,8 +113,9 @@ function analyse(label: string, interactions: readonly Interaction[]): void {
   const pop = popularity(data, 0);
   const popOrder = Array.from(pop.keys()).sort((a, b) => (pop[b] ?? 0) - (pop[a] ?? 0));
   const top100 = new Set(popOrder.slice(0, 100));
-  const lists = topNeighbours(data, 'cosine', { neighbours: 50, minPairs: 2 });
   const cf = itemCfModel.fit(data, { minPairs: 2, historyDecay: 0.9, popularityWeight: 0 });
+  // The fitted model's top-50 cosine lists (neighbours 50, minPairs 2), not a second computation.
+  const lists = Array.from({ length: n }, (_, i) => cf.neighbours(i));
   const popModel = popularityModel.fit(data, { halfLifeDays: 30 });
   const acc = new ScoreAccumulator(n);
 
@@ -138,12 +132,12 @@ function analyse(label: string, interactions: readonly Interaction[]): void {
   // Conditional HR@10 (mid-tie rank) on the evaluation's 100 sampled negatives.
   const cond = { reach: { n: 0, cf: 0, pop: 0 }, none: { n: 0, cf: 0, pop: 0 } };
   const rankOf = (m: RecommenderModel, target: number, cands: readonly number[]) => {
-    const st = (acc.values[target] ?? 0) + (m.priorWeight ?? 0) * (m.prior[target] ?? 0);
+    const st = scoreOf(m, acc, target);
     const pt = m.prior[target] ?? 0;
     let better = 0;
     let ties = 0;
     for (const i of cands) {
-      const s = (acc.values[i] ?? 0) + (m.priorWeight ?? 0) * (m.prior[i] ?? 0);
+      const s = scoreOf(m, acc, i);
       const p = m.prior[i] ?? 0;
       if (s > st || (s === st && p > pt)) better++;
       else if (s === st && p === pt) ties++;
