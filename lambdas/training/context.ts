@@ -34,7 +34,7 @@ export function trainingDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Train
     }),
     io: objectIo(),
     artifactsUri: artifactsUri(env),
-    snapshots: athenaSnapshotResolver(athenaClient(), requireEnv('ATHENA_WORKGROUP', env), {
+    snapshots: athenaSnapshotResolver(athenaClient, requireEnv('ATHENA_WORKGROUP', env), {
       'ml.interactions': { database: databases.ml ?? 'ml', table: 'interactions' },
       'silver.events': { database: databases.silver ?? 'silver', table: 'events' },
     }),

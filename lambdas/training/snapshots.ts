@@ -21,14 +21,21 @@ export class SnapshotQueryError extends Error {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Current snapshot id of each `namespace.table` through Athena (`"db"."table$snapshots"`). */
+/**
+ * Current snapshot id of each `namespace.table` through Athena (`"db"."table$snapshots"`).
+ * `client` may be a factory, called on first use (the Lambdas that never resolve snapshots
+ * then never build an Athena client).
+ */
 export function athenaSnapshotResolver(
-  client: Pick<AthenaClient, 'send'>,
+  clientOrFactory: Pick<AthenaClient, 'send'> | (() => Pick<AthenaClient, 'send'>),
   workGroup: string,
   tables: Readonly<Record<string, { database: string; table: string }>>,
   timeoutMs = 120_000,
 ): SnapshotResolver {
+  let athena: Pick<AthenaClient, 'send'> | undefined;
   return async () => {
+    athena ??= typeof clientOrFactory === 'function' ? clientOrFactory() : clientOrFactory;
+    const client = athena;
     const out: Record<string, string> = {};
     for (const [logical, t] of Object.entries(tables)) {
       const started = await client.send(
