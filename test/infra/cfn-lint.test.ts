@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../infra/constructs/paths.ts';
 import { synthesizeApp } from '../../infra/synth.ts';
+import { QUICKSIGHT_PRINCIPAL } from './helpers.ts';
 
 const CFN_LINT = join(REPO_ROOT, '.venv', 'bin', 'cfn-lint');
-const QUICKSIGHT = 'arn:aws:quicksight:us-east-1:123456789012:user/default/analyst';
 
 /** Ensures cfn-lint exists (installs it the way `npm test` does) instead of silently skipping. */
 function ensureCfnLint(): void {
@@ -38,7 +38,7 @@ describe('cfn-lint', () => {
   for (const [label, options] of [
     ['dev', { stage: 'dev' }],
     ['prod', { stage: 'prod' }],
-    ['dev with BI', { stage: 'dev', context: { quicksightPrincipalArn: QUICKSIGHT } }],
+    ['dev with BI', { stage: 'dev', context: { quicksightPrincipalArn: QUICKSIGHT_PRINCIPAL } }],
   ] as const) {
     it(`reports no errors on the ${label} templates`, () => {
       ensureCfnLint();

@@ -7,9 +7,7 @@ import {
   validateStageConfig,
 } from '../../infra/config/index.ts';
 import { synthesizeApp } from '../../infra/synth.ts';
-import { synth } from './helpers.ts';
-
-const QUICKSIGHT = 'arn:aws:quicksight:us-east-1:123456789012:user/default/analyst';
+import { QUICKSIGHT_PRINCIPAL, synth } from './helpers.ts';
 
 describe('stage configuration', () => {
   it('validates every shipped stage', () => {
@@ -59,7 +57,7 @@ describe('BI stack toggle', () => {
   });
 
   it('is created, owned by the principal, when one is configured', () => {
-    const app = synth({ stage: 'dev', context: { quicksightPrincipalArn: QUICKSIGHT } });
+    const app = synth({ stage: 'dev', context: { quicksightPrincipalArn: QUICKSIGHT_PRINCIPAL } });
     const bi = app.templates.Bi;
     expect(bi).toBeDefined();
     const resources = Object.values(bi?.Resources ?? {});
@@ -73,7 +71,7 @@ describe('BI stack toggle', () => {
     const dashboard = resources.find((r) => r.Type === 'AWS::QuickSight::Dashboard');
     expect(JSON.stringify(dashboard?.Properties)).toContain('Monthly business');
     for (const r of [dataSource, dashboard, ...dataSets]) {
-      expect(JSON.stringify(r?.Properties)).toContain(QUICKSIGHT);
+      expect(JSON.stringify(r?.Properties)).toContain(QUICKSIGHT_PRINCIPAL);
     }
   });
 });

@@ -7,6 +7,9 @@ import { type SynthesizedApp, type SynthesizeOptions, synthesizeApp } from '../.
 
 const cache = new Map<string, SynthesizedApp>();
 
+/** A well-formed QuickSight principal: pass as `quicksightPrincipalArn` to get the BI stack. */
+export const QUICKSIGHT_PRINCIPAL = 'arn:aws:quicksight:us-east-1:123456789012:user/default/analyst';
+
 /** Synthesizes (once per file and options) with cdk-nag on. */
 export function synth(options: SynthesizeOptions = {}): SynthesizedApp {
   const key = JSON.stringify(options);

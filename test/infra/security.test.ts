@@ -12,7 +12,7 @@ import { resolveStageConfig } from '../../infra/config/index.ts';
 import { isFullAccessAction } from '../../infra/constructs/iam-wildcards.ts';
 import { FUNCTION_ARCHITECTURE, FUNCTION_RUNTIME } from '../../infra/constructs/shoplake-function.ts';
 import { cdkJsonContext } from '../../infra/synth.ts';
-import { resourcesOfType, synth } from './helpers.ts';
+import { QUICKSIGHT_PRINCIPAL, resourcesOfType, synth } from './helpers.ts';
 
 const STATEFUL_TYPES = [
   'AWS::S3::Bucket',
@@ -187,10 +187,7 @@ describe('cdk-nag AwsSolutions', () => {
     for (const options of [
       { stage: 'dev' },
       { stage: 'prod' },
-      {
-        stage: 'dev',
-        context: { quicksightPrincipalArn: 'arn:aws:quicksight:us-east-1:123456789012:user/default/analyst' },
-      },
+      { stage: 'dev', context: { quicksightPrincipalArn: QUICKSIGHT_PRINCIPAL } },
     ]) {
       const app = synth(options);
       expect(Object.keys(app.templates).length).toBeGreaterThanOrEqual(6);
