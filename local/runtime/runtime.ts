@@ -224,8 +224,13 @@ export async function startLocalRuntime(options: StartLocalRuntimeOptions = {}):
   const persist = options.persist ?? true;
 
   const release = persist && !external ? claimStateDir(stateDir) : () => {};
-
   const emulators: Emulator[] = [];
+  /** Closes the emulators and gives the state directory back (every failure path and `stop`). */
+  const shutDown = async () => {
+    await Promise.allSettled(emulators.map((e) => e.close()));
+    release();
+  };
+
   let kinesisEndpoint: string;
   let dynamoEndpoint: string;
   if (external) {
@@ -251,8 +256,7 @@ export async function startLocalRuntime(options: StartLocalRuntimeOptions = {}):
       kinesisEndpoint = kinesis.endpoint;
       dynamoEndpoint = dynamodb.endpoint;
     } catch (error: unknown) {
-      await Promise.allSettled(emulators.map((e) => e.close()));
-      release();
+      await shutDown();
       if (error instanceof Error && /lock/i.test(error.message))
         throw new StateDirInUseError(stateDir, error);
       throw error;
@@ -272,7 +276,7 @@ export async function startLocalRuntime(options: StartLocalRuntimeOptions = {}):
       onDemandShardCount: EVENTS_STREAM.localShardCount,
     });
   } catch (error: unknown) {
-    await Promise.allSettled(emulators.map((e) => e.close()));
+    await shutDown();
     throw error;
   }
   for (const r of provisioned) {
@@ -391,8 +395,7 @@ export async function startLocalRuntime(options: StartLocalRuntimeOptions = {}):
     await Promise.all(mappings.map((m) => m.start()));
   } catch (error: unknown) {
     await Promise.allSettled(mappings.map((m) => m.stop()));
-    await Promise.allSettled(emulators.map((e) => e.close()));
-    release();
+    await shutDown();
     throw error;
   }
 
@@ -421,8 +424,7 @@ export async function startLocalRuntime(options: StartLocalRuntimeOptions = {}):
       await Promise.allSettled(mappings.map((m) => m.stop()));
       clients.kinesis.destroy();
       clients.dynamodb.destroy();
-      await Promise.allSettled(emulators.map((e) => e.close()));
-      release();
+      await shutDown();
     },
   };
 }
