@@ -19,7 +19,7 @@ export interface EtlCommandOptions {
   readonly lookback?: number;
 }
 
-/** Runs the ETL on a state dir (used by the CLI and the demo stage). */
+/** Runs the ETL on a state dir. */
 export async function runEtlOnStateDir(
   stateDir: string,
   options: EtlCommandOptions,

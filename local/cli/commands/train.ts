@@ -30,6 +30,7 @@ import {
   type RecommendationStoreOptions,
 } from '../../../lambdas/shared/recommender/store.ts';
 import type { Interaction } from '../../../lambdas/shared/recommender/types.ts';
+import { requiredText } from '../../../lambdas/training/context.ts';
 import { objectIo } from '../../../lambdas/training/objects.ts';
 import {
   activateVersion,
@@ -188,16 +189,14 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
       candidate = await trainAndEvaluate(parseTrainInput(input, now()), deps);
       return candidate;
     },
+    // Task inputs read as the Lambda handlers read them (publish.ts, activate.ts).
     [LOCAL_TRAIN_RESOURCES.TrainingPublishFunctionArn]: async (input) =>
       publishCandidate(
-        {
-          version: String(isObject(input) ? input.version : ''),
-          artifactUri: String(isObject(input) ? input.artifactUri : ''),
-        },
+        { version: requiredText(input, 'version'), artifactUri: requiredText(input, 'artifactUri') },
         deps,
       ),
     [LOCAL_TRAIN_RESOURCES.TrainingActivateFunctionArn]: async (input) =>
-      activateVersion({ version: String(isObject(input) ? input.version : '') }, deps),
+      activateVersion({ version: requiredText(input, 'version') }, deps),
   };
 
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
