@@ -37,15 +37,11 @@ export interface SynthesizedApp {
   readonly config: StageConfig;
   /** Template per stack id (`Storage`, `Serving`, `Ingestion`, `Api`, `Processing`, `Observability`, `Bi`). */
   readonly templates: Readonly<Record<string, CfnTemplateJson>>;
-  /** Deployed stack name per stack id (`Shoplake-dev-Storage`). */
-  readonly stackNames: Readonly<Record<string, string>>;
   /**
    * All stacks' resources in one template (logical ids are unique across shoplake's stacks);
    * what `provisionFromTemplate` consumes.
    */
   readonly combined: CfnTemplateJson;
-  /** Cloud assembly directory when `outdir` was given. */
-  readonly outdir: string | undefined;
   readonly stacks: ShoplakeStacks;
 }
 
@@ -88,26 +84,17 @@ export function synthesizeApp(options: SynthesizeOptions = {}): SynthesizedApp {
     const stacks = buildShoplake(app, config, { nag: options.nag ?? false });
     const assembly = app.synth();
     const templates: Record<string, CfnTemplateJson> = {};
-    const stackNames: Record<string, string> = {};
     const combined: Record<string, CfnTemplateJson['Resources'][string]> = {};
     for (const artifact of assembly.stacks) {
       const id = artifact.hierarchicalId;
       const template = artifact.template as CfnTemplateJson;
       templates[id] = template;
-      stackNames[id] = artifact.stackName;
       for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
         if (Object.hasOwn(combined, logicalId)) throw new DuplicateLogicalIdError(logicalId);
         combined[logicalId] = resource;
       }
     }
-    return {
-      config,
-      templates,
-      stackNames,
-      combined: { Resources: combined },
-      outdir: options.outdir,
-      stacks,
-    };
+    return { config, templates, combined: { Resources: combined }, stacks };
   } finally {
     if (options.outdir === undefined) rmSync(outdir, { recursive: true, force: true });
   }
