@@ -87,7 +87,7 @@ export function buildShoplake(
         catalog: storage.catalog,
       })
     : undefined;
-  if (bi) bi.addDependency(storage);
+  if (bi) bi.addStackDependency(storage);
   const observability = new ObservabilityStack(app, 'Observability', {
     ...common('Observability', 'CloudWatch dashboard and alarms'),
     ingestion,
