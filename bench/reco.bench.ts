@@ -32,15 +32,15 @@ import { DynamoFeatureStore } from '../lambdas/shared/features/dynamo-store.ts';
 import { userRecentKey } from '../lambdas/shared/features/feature-keys.ts';
 import {
   buildTrainingData,
-  distinctItems,
-  groupByShopper,
   interactionsFromEvents,
+  shopperHistories,
 } from '../lambdas/shared/recommender/data.ts';
 import { evaluate } from '../lambdas/shared/recommender/evaluate.ts';
-import { blendModel, MODELS, popularityModel } from '../lambdas/shared/recommender/models.ts';
+import { blendModel, MODELS } from '../lambdas/shared/recommender/models.ts';
 import { buildPublication } from '../lambdas/shared/recommender/publication.ts';
 import { RecommendationStore } from '../lambdas/shared/recommender/store.ts';
 import { DEFAULT_EVENT_WEIGHTS, type Interaction } from '../lambdas/shared/recommender/types.ts';
+import { prepareRun, trainCandidate } from '../lambdas/training/pipeline.ts';
 import { generateShop } from '../local/generator/shop.ts';
 import { getProxyEvent } from '../local/runtime/http-server.ts';
 import { startLocalRuntime } from '../local/runtime/runtime.ts';
@@ -78,35 +78,15 @@ const cpuSeconds = (c0: NodeJS.CpuUsage) => {
   return Math.round((d.user + d.system) / 10_000) / 100;
 };
 
-/** The TrainAndEvaluate task's computation on `interactions`, timed by phase. */
+/** The TrainAndEvaluate task's computation (`trainCandidate`, blend, seed 42) on `interactions`. */
 export function trainingRun(interactions: readonly Interaction[]) {
+  const run = prepareRun({ version: 'vbench', model: 'blend', seed: 42 }, new Date(END));
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  const report = evaluate(interactions, {
-    protocol: 'loo-sampled',
-    models: [popularityModel, blendModel],
-    seed: 42,
-  });
-  const tEval = seconds(t0);
-  const t1 = performance.now();
-  const histories = new Map<string, ReturnType<typeof distinctItems>>();
-  for (const [u, l] of groupByShopper(interactions))
-    histories.set(u, distinctItems(l, DEFAULT_EVENT_WEIGHTS));
-  const data = buildTrainingData(histories, DEFAULT_EVENT_WEIGHTS);
-  const tuned = report.results[1]?.params ?? {};
-  const params: Record<string, number> = {};
-  for (const [k, v] of Object.entries(tuned)) if (typeof v === 'number') params[k] = v;
-  const model = blendModel.fit(data, params);
-  const tFit = seconds(t1);
-  const t2 = performance.now();
-  const publication = buildPublication('vbench', model, data);
-  const tPublication = seconds(t2);
+  const { report, data, publication } = trainCandidate(interactions, run);
   return {
     seconds: seconds(t0),
     cpu_seconds: cpuSeconds(c0),
-    evaluate_s: tEval,
-    fit_s: tFit,
-    publication_s: tPublication,
     users: data.shoppers.length,
     items: data.vocab.items.length,
     published_items: publication.items.length,
@@ -151,10 +131,10 @@ async function seedTables(
 ): Promise<Workload> {
   const client = documentClient(runtime.clients.dynamodb);
   const store = new RecommendationStore({ client, tableName: runtime.names.recommendationsTable });
-  const histories = new Map<string, ReturnType<typeof distinctItems>>();
-  for (const [u, l] of groupByShopper(interactions))
-    histories.set(u, distinctItems(l, DEFAULT_EVENT_WEIGHTS));
-  const data = buildTrainingData(histories, DEFAULT_EVENT_WEIGHTS);
+  const data = buildTrainingData(
+    shopperHistories(interactions, DEFAULT_EVENT_WEIGHTS),
+    DEFAULT_EVENT_WEIGHTS,
+  );
   const model = blendModel.fit(data, {});
   const publication = buildPublication('vbench', model, data);
   await store.putItems(publication.items);
@@ -412,9 +392,6 @@ export async function run(): Promise<Record<string, unknown>> {
   log(`training 1M: ${JSON.stringify(train1m)}`);
   out.train_1m_s = train1m.seconds;
   out.train_1m_cpu_s = train1m.cpu_seconds;
-  out.train_1m_evaluate_s = train1m.evaluate_s;
-  out.train_1m_fit_s = train1m.fit_s;
-  out.train_1m_publication_s = train1m.publication_s;
   out.train_1m_users = train1m.users;
   out.train_1m_items = train1m.items;
   out.train_1m_hr10_blend = train1m.hr10_blend;
@@ -434,7 +411,6 @@ export async function run(): Promise<Record<string, unknown>> {
     const train5m = trainingRun(five);
     out.train_5m_s = train5m.seconds;
     out.train_5m_cpu_s = train5m.cpu_seconds;
-    out.train_5m_fit_s = train5m.fit_s;
   } else {
     out.train_5m = 'skipped (set RECO_BENCH_5M=1)';
   }

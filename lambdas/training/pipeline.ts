@@ -16,7 +16,7 @@ import { type EvaluationReport, evaluateHistories } from '../shared/recommender/
 import { modelsByName, popularityModel } from '../shared/recommender/models.ts';
 import { buildPublication, type PublishedItem } from '../shared/recommender/publication.ts';
 import type { RecommendationStore, RegistryEntry } from '../shared/recommender/store.ts';
-import { DEFAULT_EVENT_WEIGHTS, type EventWeights } from '../shared/recommender/types.ts';
+import { DEFAULT_EVENT_WEIGHTS, type EventWeights, type Interaction } from '../shared/recommender/types.ts';
 import { joinUri, type ObjectIo } from './objects.ts';
 import type { SnapshotResolver } from './snapshots.ts';
 import { executionParameters, type TrainingQuery } from './sql.ts';
@@ -243,36 +243,49 @@ function metricsOf(report: EvaluationReport): Record<string, Record<string, numb
 }
 
 /**
- * Task `TrainAndEvaluate`: reads the interactions, tunes and evaluates the candidate against
- * popularity (loo-sampled, validation-only tuning), fits it on all data, writes the
- * publication artifact and records the candidate (or its rejection) in the registry.
+ * The computation of `TrainAndEvaluate`, without I/O: groups the interactions once, tunes and
+ * evaluates the candidate against popularity (loo-sampled, validation-only tuning), fits it on
+ * all data and builds the publication. `bench/reco.bench.ts` times exactly this.
  */
-export async function trainAndEvaluate(input: TrainInput, deps: TrainingDeps): Promise<TrainOutput> {
-  const now = deps.now ?? (() => new Date());
-  const run = input.run;
-  const parsed = parseInteractionsCsv(await deps.io.readText(input.interactionsUri));
+export function trainCandidate(
+  interactions: readonly Interaction[],
+  run: Pick<RunConfig, 'version' | 'model' | 'seed' | 'k' | 'weights'>,
+  similar?: Map<string, { id: string; score: number }[]>,
+) {
   const factory = modelsByName(run.model)[0] ?? popularityModel;
   const models = factory.name === 'popularity' ? [popularityModel] : [popularityModel, factory];
   // Grouped once: the evaluation and the final fit read the same histories.
-  const histories = shopperHistories(parsed.interactions, run.weights);
-  const report = evaluateHistories(histories, parsed.interactions.length, {
+  const histories = shopperHistories(interactions, run.weights);
+  const report = evaluateHistories(histories, interactions.length, {
     protocol: 'loo-sampled',
     models,
     seed: run.seed,
     k: run.k,
     weights: run.weights,
   });
-  const metrics = metricsOf(report);
   const tuned = report.results.find((r) => r.model === factory.name);
   const params: Record<string, number> = {};
   for (const [key, v] of Object.entries(tuned?.params ?? {})) if (typeof v === 'number') params[key] = v;
-
   const data = buildTrainingData(histories, run.weights);
   const model = factory.fit(data, params);
+  const publication = buildPublication(run.version, model, data, similar ? { similar } : {});
+  return { factory, report, data, model, publication };
+}
+
+/**
+ * Task `TrainAndEvaluate`: reads the interactions, trains and evaluates the candidate
+ * (`trainCandidate`), writes the publication artifact and records the candidate (or its
+ * rejection) in the registry.
+ */
+export async function trainAndEvaluate(input: TrainInput, deps: TrainingDeps): Promise<TrainOutput> {
+  const now = deps.now ?? (() => new Date());
+  const run = input.run;
+  const parsed = parseInteractionsCsv(await deps.io.readText(input.interactionsUri));
   const similar = input.cooccurrenceUri
     ? parseCooccurrenceCsv(await deps.io.readText(input.cooccurrenceUri))
     : undefined;
-  const publication = buildPublication(run.version, model, data, similar ? { similar } : {});
+  const { factory, report, model, publication } = trainCandidate(parsed.interactions, run, similar);
+  const metrics = metricsOf(report);
   const artifactUri = joinUri(deps.artifactsUri, `${run.version}/publication.jsonl`);
   await deps.io.writeText(artifactUri, `${publication.items.map((i) => JSON.stringify(i)).join('\n')}\n`);
 
