@@ -4,7 +4,6 @@
  * publish it, activate it. Clients, clock and object I/O are parameters, so the Lambdas, the
  * local ASL runner and the tests run exactly this code.
  */
-import { randomBytes } from 'node:crypto';
 import { ID_PATTERN } from '../shared/event-schema.ts';
 import {
   buildTrainingData,
@@ -17,6 +16,7 @@ import { modelsByName, popularityModel } from '../shared/recommender/models.ts';
 import { buildPublication, type PublishedItem } from '../shared/recommender/publication.ts';
 import type { RecommendationStore, RegistryEntry } from '../shared/recommender/store.ts';
 import { DEFAULT_EVENT_WEIGHTS, type EventWeights, type Interaction } from '../shared/recommender/types.ts';
+import { newVersion } from '../shared/recommender/version.ts';
 import { joinUri, type ObjectIo } from './objects.ts';
 import type { SnapshotResolver } from './snapshots.ts';
 import { executionParameters, type TrainingQuery } from './sql.ts';
@@ -57,14 +57,6 @@ function num(v: unknown, fallback: number, name: string): number {
   if (v === undefined || v === null) return fallback;
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new TrainingInputError(`${name} must be a number`);
   return v;
-}
-
-/** A sortable, key-safe version id: `v20261121T101500Z-3fa2`. */
-export function newVersion(now: Date, suffix = randomBytes(2).toString('hex')): string {
-  return `v${now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')}-${suffix}`;
 }
 
 /** Task `Prepare`: validates the execution input, fixes the run's version and SQL parameters. */

@@ -11,7 +11,9 @@
  * Output events are wire objects (the ingest API's input): they pass `parseEvent`.
  * The same options and seed always give the same shop and the same event sequence.
  */
+
 import type { EventType } from '../../lambdas/shared/event-schema.ts';
+import { newVersion } from '../../lambdas/shared/recommender/version.ts';
 import { AliasTable, Rng, zipfWeights } from './random.ts';
 
 export interface ShopRates {
@@ -193,8 +195,7 @@ const TRAINING_ANCHOR_MS = 3 * DAY_MS + 4 * 3_600_000;
  */
 export function generatedRecId(t: number, n: number): string {
   const trainedAt = TRAINING_ANCHOR_MS + Math.floor((t - TRAINING_ANCHOR_MS) / WEEK_MS) * WEEK_MS;
-  const stamp = new Date(trainedAt).toISOString().replace(/[-:]/g, '').slice(0, 15);
-  return `v${stamp}Z-gen:${n.toString(16).padStart(12, '0')}`;
+  return `${newVersion(new Date(trainedAt), 'gen')}:${n.toString(16).padStart(12, '0')}`;
 }
 /** Sessions start at least this long before `end`, so most of them finish inside the period. */
 const SESSION_END_GUARD_MS = 5 * 60_000;

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { athenaStatementOfFile, etlSqlKeys, sqlFileOfKey } from '../../lambdas/etl/definition.ts';
 import type { RegistryEntry } from '../../lambdas/shared/recommender/store.ts';
+import { newVersion } from '../../lambdas/shared/recommender/version.ts';
 import {
-  newVersion,
   parseCooccurrenceCsv,
   prepareRun,
   qualityGate,
