@@ -29,22 +29,17 @@ export function template(app: SynthesizedApp, stackId: string): Template {
   return Template.fromJSON(json);
 }
 
-/** Resources of a type across all stacks, with their stack id and logical id. */
-export function resourcesOfType(
-  app: SynthesizedApp,
-  type: string,
-): {
+/** A resource of a synthesized template, with the stack it is in. */
+export interface FoundResource {
   stack: string;
   logicalId: string;
   properties: Record<string, unknown>;
   resource: Record<string, unknown>;
-}[] {
-  const out: {
-    stack: string;
-    logicalId: string;
-    properties: Record<string, unknown>;
-    resource: Record<string, unknown>;
-  }[] = [];
+}
+
+/** Resources of a type across all stacks, with their stack id and logical id. */
+export function resourcesOfType(app: SynthesizedApp, type: string): FoundResource[] {
+  const out: FoundResource[] = [];
   for (const [stack, t] of Object.entries(app.templates)) {
     for (const [logicalId, resource] of Object.entries(t.Resources)) {
       if (resource.Type === type)
