@@ -4,6 +4,14 @@
  */
 import type { Reporter } from '../cli/output.ts';
 import { fmt } from '../cli/output.ts';
+import { localIngest } from './handlers.ts';
+import {
+  consumerSnapshot,
+  type ReplayOptions,
+  type ReplaySummary,
+  sendThroughIngest,
+  summarizeReplay,
+} from './replay.ts';
 import { type EmbeddedRuntime, type StartLocalRuntimeOptions, startLocalRuntime } from './runtime.ts';
 
 export class InterruptedError extends Error {
@@ -75,4 +83,31 @@ export async function drainWithProgress(
     clearInterval(timer);
   }
   if (stats) report.progress(`  consumer: drained (${fmt(expected)} records sent)`);
+}
+
+/**
+ * Streams payloads through the real ingest handler into the runtime and waits for the
+ * consumer. Records left in the stream by earlier runs are consumed first, so they are not
+ * counted; then every sent event is accounted for (`summarizeReplay`). Used by
+ * `shoplake ingest` and the demo's ingest stage.
+ */
+export async function replayThroughRuntime(
+  runtime: EmbeddedRuntime,
+  report: Reporter,
+  payloads: Iterable<unknown>,
+  options: Omit<ReplayOptions, 'ingest'> = {},
+): Promise<ReplaySummary & { elapsed_ms: number; events_per_second: number }> {
+  await runtime.drain({ timeoutMs: 600_000 });
+  const before = consumerSnapshot(runtime);
+  const started = Date.now();
+  const tally = await sendThroughIngest(payloads, { ...options, ingest: localIngest(runtime.env) });
+  report.progress(`  ingest: ${fmt(tally.received)} sent; waiting for the consumer…`);
+  await drainWithProgress(runtime, report, tally.accepted);
+  const elapsed = Date.now() - started;
+  const summary = summarizeReplay(runtime, tally, before);
+  return {
+    ...summary,
+    elapsed_ms: elapsed,
+    events_per_second: Math.round((summary.received / Math.max(1, elapsed)) * 1000),
+  };
 }

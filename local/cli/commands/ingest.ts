@@ -12,14 +12,8 @@
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { mapOnlineRetail, UCI_ATTRIBUTION } from '../../generator/online-retail.ts';
-import { localIngest } from '../../runtime/handlers.ts';
-import {
-  consumerSnapshot,
-  type ReplaySummary,
-  sendThroughIngest,
-  summarizeReplay,
-} from '../../runtime/replay.ts';
-import { drainWithProgress, withRuntime } from '../../runtime/session.ts';
+import type { ReplaySummary } from '../../runtime/replay.ts';
+import { replayThroughRuntime, withRuntime } from '../../runtime/session.ts';
 import { fmt, type Reporter, reporter } from '../output.ts';
 
 /** Lines of an NDJSON file as payloads: parsed JSON, or the raw line when it is not JSON. */
@@ -114,12 +108,7 @@ export function register(program: Command): void {
       }
 
       const summary = await withRuntime({ stateDir: opts.stateDir, report }, async ({ runtime }) => {
-        // Records left in the stream by earlier runs are consumed first, so they are not counted here.
-        await runtime.drain({ timeoutMs: 600_000 });
-        const before = consumerSnapshot(runtime);
-        const started = Date.now();
-        const tally = await sendThroughIngest(payloads, {
-          ingest: localIngest(runtime.env),
+        const replay = await replayThroughRuntime(runtime, report, payloads, {
           onProgress: progress(report, total),
           onResult: (index, status) => {
             if (!accounting) return;
@@ -128,10 +117,6 @@ export function register(program: Command): void {
             else accounting.lines_in_events_rejected_at_ingest += n;
           },
         });
-        report.progress(`  ingest: ${fmt(tally.received)} sent; waiting for the consumer…`);
-        await drainWithProgress(runtime, report, tally.accepted);
-        const elapsed = Date.now() - started;
-        const replay = summarizeReplay(runtime, tally, before);
         if (
           accounting &&
           accounting.lines_in_events_passed_ingest + accounting.lines_in_events_rejected_at_ingest !==
@@ -143,8 +128,6 @@ export function register(program: Command): void {
           file,
           format: opts.format,
           ...replay,
-          elapsed_ms: elapsed,
-          events_per_second: Math.round((replay.received / Math.max(1, elapsed)) * 1000),
           quarantine_uri: runtime.env.QUARANTINE_URI ?? '',
           on_failure_file: runtime.onFailureFile,
           ...(accounting ? { online_retail: { ...accounting, attribution: UCI_ATTRIBUTION } } : {}),

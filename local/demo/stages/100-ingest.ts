@@ -13,15 +13,9 @@ import type { RecentItem } from '../../../lambdas/shared/features/recent.ts';
 import { bucketStart, WINDOW_SIZES_MS } from '../../../lambdas/shared/features/windows.ts';
 import { fmt } from '../../cli/output.ts';
 import { generateShop, type ShopOptions } from '../../generator/shop.ts';
-import { localIngest } from '../../runtime/handlers.ts';
-import {
-  consumerSnapshot,
-  type ReplaySummary,
-  sendThroughIngest,
-  summarizeReplay,
-} from '../../runtime/replay.ts';
+import type { ReplaySummary } from '../../runtime/replay.ts';
 import { type EmbeddedRuntime, isEmbeddedRuntime } from '../../runtime/runtime.ts';
-import { drainWithProgress } from '../../runtime/session.ts';
+import { replayThroughRuntime } from '../../runtime/session.ts';
 import type { DemoContext, DemoOptions, DemoStage } from '../types.ts';
 
 /** Options of the demo's shop: reproducible from the seed and the recorded end time. */
@@ -102,13 +96,8 @@ export const stage: DemoStage = {
     );
     if (!isEmbeddedRuntime(runtime)) throw new Error('the ingest stage needs the embedded local runtime');
     const embedded = runtime;
-    // Records left in the stream by earlier runs are consumed first, so they are not counted here.
-    await embedded.drain({ timeoutMs: 600_000 });
-    const before = consumerSnapshot(embedded);
-    const ingest = localIngest(embedded.env);
     const userEvents = new Map<string, number>();
     let latest = 0;
-    const started = Date.now();
     let lastProgress = 0;
     function* tracked() {
       for (const e of shop.events()) {
@@ -118,8 +107,7 @@ export const stage: DemoStage = {
         yield e;
       }
     }
-    const tally = await sendThroughIngest(tracked(), {
-      ingest,
+    const summary = await replayThroughRuntime(embedded, report, tracked(), {
       onProgress: (t) => {
         if (t.received - lastProgress >= 5_000 || t.received === options.events) {
           lastProgress = t.received;
@@ -129,9 +117,6 @@ export const stage: DemoStage = {
         }
       },
     });
-    await drainWithProgress(embedded, report, tally.accepted);
-    const elapsed = Date.now() - started;
-    const summary = summarizeReplay(embedded, tally, before);
     let sampleUser: string | undefined;
     let best = 0;
     for (const [user, n] of userEvents) {
@@ -145,8 +130,6 @@ export const stage: DemoStage = {
     return {
       ...summary,
       shop: shopOptions,
-      elapsed_ms: elapsed,
-      events_per_second: Math.round((summary.received / Math.max(1, elapsed)) * 1000),
       features,
       landing: {
         records: embedded.firehose?.stats.delivered ?? 0,
