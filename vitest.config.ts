@@ -24,6 +24,9 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
+          // One module graph for all infra files: aws-cdk-lib loads once and the synthesized
+          // stages cached by test/infra/helpers.ts serve every file (tests only read them).
+          isolate: false,
         },
       },
       {

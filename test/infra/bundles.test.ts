@@ -19,9 +19,9 @@ import {
   ESM_REQUIRE_BANNER,
   ShoplakeFunction,
 } from '../../infra/constructs/shoplake-function.ts';
-import { synthesizeApp } from '../../infra/synth.ts';
+import { synth } from './helpers.ts';
 
-const app = synthesizeApp({ stage: 'dev' });
+const app = synth({ stage: 'dev' });
 const outdir = mkdtempSync(join(tmpdir(), 'shoplake-bundles-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 

@@ -1,6 +1,6 @@
 /**
- * Shared synthesis for the infra tests: each test file synthesizes a stage once (with the
- * cdk-nag pack on, so every synth is also a nag check) and asserts on the templates.
+ * Shared synthesis for the infra tests: each stage is synthesized once for all test files (with
+ * the cdk-nag pack on, so every synth is also a nag check), and tests assert on the templates.
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { type SynthesizedApp, type SynthesizeOptions, synthesizeApp } from '../../infra/synth.ts';
@@ -10,7 +10,7 @@ const cache = new Map<string, SynthesizedApp>();
 /** A well-formed QuickSight principal: pass as `quicksightPrincipalArn` to get the BI stack. */
 export const QUICKSIGHT_PRINCIPAL = 'arn:aws:quicksight:us-east-1:123456789012:user/default/analyst';
 
-/** Synthesizes (once per file and options) with cdk-nag on. */
+/** Synthesizes (once per options for the whole infra project, which shares one module graph) with cdk-nag on. */
 export function synth(options: SynthesizeOptions = {}): SynthesizedApp {
   const key = JSON.stringify(options);
   let app = cache.get(key);

@@ -9,13 +9,13 @@ import { DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kin
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENTS_STREAM, TABLES } from '../../infra/definitions/resources.ts';
-import { synthesizeApp } from '../../infra/synth.ts';
 import { type Emulator, startDynamoDbEmulator, startKinesisEmulator } from '../../local/runtime/emulators.ts';
 import {
   type ProvisionedResource,
   provisionFromTemplate,
   resourceFor,
 } from '../../local/runtime/provision.ts';
+import { synth } from './helpers.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 let emulators: Emulator[] = [];
@@ -29,7 +29,7 @@ beforeAll(async () => {
   const common = { region: 'us-east-1', credentials, requestHandler: new NodeHttpHandler(), maxAttempts: 2 };
   dynamodb = new DynamoDBClient({ ...common, endpoint: ddb.endpoint });
   kinesis = new KinesisClient({ ...common, endpoint: kin.endpoint });
-  const { combined } = synthesizeApp({ stage: 'dev' });
+  const { combined } = synth({ stage: 'dev' });
   provisioned = await provisionFromTemplate(
     combined,
     { dynamodb, kinesis },
