@@ -170,9 +170,6 @@ export class ProcessingStack extends Stack {
       RecommendationsTable: props.recommendationsTable.tableName,
       FeaturesTable: props.featuresTable.tableName,
       FailureTopicArn: this.failureTopic.topicArn,
-      // Spellings used by step-functions/etl.asl.json (lambdas/etl/definition.ts).
-      AthenaWorkgroup: storage.workGroupName,
-      AlarmTopicArn: this.failureTopic.topicArn,
       GlueDatabasePrefix: DEFAULT_DATABASE_PREFIX,
     };
     for (const ns of NAMESPACES) base[`${pascalCase(ns)}Database`] = storage.catalog.databaseNames[ns];

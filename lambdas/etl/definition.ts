@@ -23,11 +23,11 @@ export const SQL_DIR = join(ROOT, 'athena');
 /** Substitution keys besides the `Sql_*` ones. */
 export interface EtlResourceSubstitutions {
   /** Athena workgroup (enforces the results location and encryption). */
-  readonly AthenaWorkgroup: string;
+  readonly AthenaWorkGroup: string;
   /** ARN of the PrepareRun Lambda (`lambdas/etl/handler.ts`). */
   readonly PrepareRunFunctionArn: string;
   /** SNS topic notified when a run fails or maintenance is skipped. */
-  readonly AlarmTopicArn: string;
+  readonly FailureTopicArn: string;
 }
 
 const SQL_KEY = /\$\{(Sql_[A-Za-z0-9_]+)\}/g;

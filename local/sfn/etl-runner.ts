@@ -29,9 +29,9 @@ import { type LandingLoadResult, loadLandingEvents } from './landing.ts';
 
 /** Local stand-ins for the substituted resources (well-formed ARNs for the interpreter). */
 export const LOCAL_ETL_RESOURCES = {
-  AthenaWorkgroup: 'shoplake-local',
+  AthenaWorkGroup: 'shoplake-local',
   PrepareRunFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:shoplake-etl-prepare-run',
-  AlarmTopicArn: 'arn:aws:sns:us-east-1:000000000000:shoplake-alarms',
+  FailureTopicArn: 'arn:aws:sns:us-east-1:000000000000:shoplake-alarms',
 } as const;
 
 export interface OltpExtractResult {

@@ -92,7 +92,7 @@ describe('deployed state machines', () => {
       .join('\n');
     expect(code).not.toContain(':run_id');
     expect(code).toContain('?');
-    expect(subs.AthenaWorkgroup).toBe('shoplake-dev');
+    expect(subs.AthenaWorkGroup).toBe('shoplake-dev');
     expect(JSON.stringify(subs.PrepareRunFunctionArn)).toMatch(/EtlPrepareRunFunction/);
   });
 

@@ -20,9 +20,9 @@ const aslValidator = createRequire(import.meta.url)('asl-validator') as (d: unkn
 
 const text = readFileSync(ETL_DEFINITION_PATH, 'utf8');
 const resources = {
-  AthenaWorkgroup: 'wg',
+  AthenaWorkGroup: 'wg',
   PrepareRunFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:prep',
-  AlarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:alarms',
+  FailureTopicArn: 'arn:aws:sns:eu-west-1:123456789012:alarms',
 };
 
 interface State {
@@ -116,7 +116,7 @@ describe('step-functions/etl.asl.json', () => {
       .join('\n');
     expect(code).not.toMatch(/:run_id|:date_from/);
     expect(events).toContain('?');
-    expect(subs.AthenaWorkgroup).toBe('wg');
+    expect(subs.AthenaWorkGroup).toBe('wg');
   });
 });
 
