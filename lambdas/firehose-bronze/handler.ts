@@ -5,17 +5,12 @@
  * Failed records are returned as `ProcessingFailed` with their original bytes, so Firehose
  * keeps them under the error output prefix (`errors/firehose/`). No environment is needed.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
+import { powertools } from '../shared/powertools.ts';
 import { transformBatch } from './transform.ts';
 
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'shoplake-firehose-bronze';
-const logger = new Logger({ serviceName });
-const metrics = new Metrics({
-  serviceName,
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'shoplake',
-});
+const { logger, metrics } = powertools('shoplake-firehose-bronze');
 
 /** Firehose → bronze rows (epoch-µs timestamps); bad records become ProcessingFailed, never dropped. */
 export async function handler(event: FirehoseTransformationEvent): Promise<FirehoseTransformationResult> {

@@ -4,19 +4,13 @@
  *  - `EVENTS_STREAM_NAME`  Kinesis stream receiving validated events,
  *  - `QUARANTINE_URI`      lake root for rejected events (`s3://bucket/` or `file:///dir/`).
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { kinesisClient } from '../shared/aws-clients.ts';
 import { requireEnv } from '../shared/env.ts';
 import { createObjectStore } from '../shared/object-store.ts';
+import { powertools } from '../shared/powertools.ts';
 import { createIngestHandler } from './ingest.ts';
 
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'shoplake-ingest';
-const logger = new Logger({ serviceName });
-const metrics = new Metrics({
-  serviceName,
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'shoplake',
-});
+const { logger, metrics } = powertools('shoplake-ingest');
 
 export const handler = createIngestHandler({
   kinesis: kinesisClient(),
