@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseEvent, type ShopEvent } from '../../lambdas/shared/event-schema.ts';
+import type { ShopEvent } from '../../lambdas/shared/event-schema.ts';
 import {
   chunkContributions,
   planWindowUpdates,
@@ -11,13 +11,9 @@ import { applyWindowAggregates } from '../../lambdas/shared/features/apply.ts';
 import { padSequence } from '../../lambdas/shared/features/feature-keys.ts';
 import { MemoryFeatureStore } from '../../lambdas/shared/features/memory-store.ts';
 import { getTrending, getWindowTotals, listWindowItems } from '../../lambdas/shared/features/read.ts';
-import { now, purchaseEvent, wireEvent } from '../fixtures/events.ts';
+import { parsedEvent, purchaseEvent, wireEvent } from '../fixtures/events.ts';
 
-function ev(input: Record<string, unknown>): ShopEvent {
-  const r = parseEvent(input, { now });
-  if (!r.ok) throw new Error(`${r.reason}: ${r.detail}`);
-  return r.event;
-}
+const ev = parsedEvent;
 
 const rec = (event: ShopEvent, i: number, shardId = 'shardId-000000000000') => ({
   event,

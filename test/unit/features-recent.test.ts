@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseEvent, type ShopEvent } from '../../lambdas/shared/event-schema.ts';
+import type { ShopEvent } from '../../lambdas/shared/event-schema.ts';
 import { applyRecentItems, findDuplicates, writeDedupMarkers } from '../../lambdas/shared/features/apply.ts';
 import { padSequence } from '../../lambdas/shared/features/feature-keys.ts';
 import { MemoryFeatureStore } from '../../lambdas/shared/features/memory-store.ts';
@@ -11,13 +11,9 @@ import {
   SESSION_RECENT_TTL_SECONDS,
   USER_RECENT_TTL_SECONDS,
 } from '../../lambdas/shared/features/recent.ts';
-import { NOW, now, purchaseEvent, wireEvent } from '../fixtures/events.ts';
+import { NOW, now, parsedEvent, purchaseEvent, wireEvent } from '../fixtures/events.ts';
 
-function ev(input: Record<string, unknown>): ShopEvent {
-  const r = parseEvent(input, { now });
-  if (!r.ok) throw new Error(`${r.reason}: ${r.detail}`);
-  return r.event;
-}
+const ev = parsedEvent;
 
 let seq = 0;
 const rec = (event: ShopEvent, shardId = 'shardId-000000000000') => {
