@@ -87,7 +87,21 @@ const text = (max: number) =>
     .max(max)
     .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters');
 
-const price = z.number().finite().min(0).max(LIMITS.maxPrice);
+/**
+ * Prices are stored as `decimal(18,4)` in silver/gold: more than 4 decimal places cannot be
+ * stored exactly, so they are refused (float noise such as 0.30000000000000004 is not "more").
+ */
+export function hasAtMostFourDecimals(p: number): boolean {
+  const scaled = p * 10_000;
+  return Math.abs(scaled - Math.round(scaled)) <= 1e-9 * Math.max(1, Math.abs(scaled));
+}
+
+const price = z
+  .number()
+  .finite()
+  .min(0)
+  .max(LIMITS.maxPrice)
+  .refine(hasAtMostFourDecimals, 'must have at most 4 decimal places');
 const quantity = z.int().min(1).max(LIMITS.maxQuantity);
 
 export const PurchaseLineSchema = z.strictObject({
@@ -461,6 +475,7 @@ export type IcebergType =
   | 'boolean'
   | 'timestamptz'
   | 'date'
+  | `decimal(${number},${number})`
   | { type: 'list'; element: IcebergType }
   | { type: 'map'; key: 'string'; value: 'string' }
   | { type: 'struct'; fields: { name: string; type: IcebergType; required: boolean }[] };

@@ -6,9 +6,11 @@
  */
 import type { PutRecordsCommand, PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
+import { transformRecord } from '../../lambdas/firehose-bronze/transform.ts';
 import { createIngestHandler, type IngestDeps, type IngestResponse } from '../../lambdas/ingest/ingest.ts';
 import { LIMITS, parseEvent } from '../../lambdas/shared/event-schema.ts';
 import { inspectJsonText, inspectJsonValue, MAX_JSON_DEPTH } from '../../lambdas/shared/json-guard.ts';
+import { recordExcerpt, validateLakeRecord } from '../../lambdas/shared/lake-record.ts';
 import { MemoryObjectStore } from '../../lambdas/shared/object-store.ts';
 import { parseQuarantineObject } from '../../lambdas/shared/quarantine.ts';
 import { apiEvent, now, wireEvent } from '../fixtures/events.ts';
@@ -167,4 +169,49 @@ function nestedValue(depth: number): unknown {
   let v: unknown = 'leaf';
   for (let i = 0; i < depth; i++) v = { n: v };
   return v;
+}
+
+describe('validateLakeRecord: one check for the Firehose transformation and the local extract', () => {
+  const arrival = Date.parse('2026-11-21T10:05:00Z');
+  const valid = () => JSON.stringify(parsedLine());
+
+  it.each([
+    ['truncated JSON', () => valid().slice(0, 50), 'invalid_json'],
+    ['escaped lone surrogate', () => valid().replace('"p-1"', '"p-1","query":"\\ud800"'), 'invalid_unicode'],
+    ['invalid UTF-8 bytes', () => Buffer.concat([Buffer.from(valid()), Buffer.from([0xc3])]), 'not_utf8'],
+    [
+      '1 MB string',
+      () => valid().replace('"p-1"', `"p-1","text":"${'x'.repeat(1_000_000)}"`),
+      'event_too_large',
+    ],
+    ['deep nesting', () => valid().replace('"p-1"', `"p-1","x":${nested(40)}`), 'json_too_deep'],
+    ['wrong type', () => valid().replace('"rating":null', '"rating":"five"'), 'invalid_field'],
+    ['price with 5 decimal places', () => valid().replace('12.5', '12.50001'), 'invalid_field'],
+  ])('%s → %s, same reason from the Firehose transformation', (_name, make, reason) => {
+    const data = make();
+    expect(validateLakeRecord(data, arrival)).toMatchObject({ ok: false, reason });
+    const base64 = Buffer.from(data).toString('base64');
+    expect(
+      transformRecord({ recordId: 'r1', data: base64, approximateArrivalTimestamp: arrival }),
+    ).toMatchObject({
+      result: 'ProcessingFailed',
+      reason,
+    });
+  });
+
+  it('accepts a normalised event as bytes or text', () => {
+    expect(validateLakeRecord(valid(), arrival).ok).toBe(true);
+    expect(validateLakeRecord(Buffer.from(valid()), arrival).ok).toBe(true);
+  });
+
+  it('excerpts are short and storable (lone surrogates replaced)', () => {
+    const e = recordExcerpt(`a\ud800${'x'.repeat(500)}`, 20);
+    expect(e).toBe(`a\uFFFD${'x'.repeat(18)}…`);
+  });
+});
+
+function parsedLine() {
+  const r = parseEvent(wireEvent(), { now });
+  if (!r.ok) throw new Error(r.detail);
+  return r.event;
 }
