@@ -31,7 +31,9 @@ function previousMonth(month) {
 }
 
 async function fetchDataset(dataset, { from, to, category }) {
-  const params = new URLSearchParams({ from, to });
+  const params = new URLSearchParams();
+  if (from) params.set('from', from);
+  if (to) params.set('to', to);
   if (category && dataset.params.includes('category')) params.set('category', category);
   const rows = [];
   let token;
@@ -167,7 +169,7 @@ function renderChart(box, dataset, visual, rows) {
     option = {
       tooltip: { trigger: 'axis', valueFormatter: tooltipFormat(kinds[0]) },
       legend: { type: 'scroll', bottom: 0 },
-      grid: { left: 56, right: kinds.length > 1 ? 56 : 16, top: 16, bottom: 56 },
+      grid: { left: 56, right: kinds.length > 1 ? 56 : 16, top: 16, bottom: visual.x === 'month' ? 56 : 96 },
       xAxis: { type: 'category', data: xs, axisLabel: { rotate: visual.x === 'month' ? 0 : 35 } },
       yAxis,
       series,
