@@ -7,13 +7,11 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 
-export const ApiErrorSchema = z
-  .object({
-    error: z.string().describe('Stable error code, snake_case (e.g. `bad_request`, `unknown_dataset`)'),
-    message: z.string().describe('What went wrong, for a person'),
-    details: z.unknown().optional().describe('Machine-readable context (offending parameters, ids)'),
-  })
-  .meta({ id: 'Error' });
+export const ApiErrorSchema = z.object({
+  error: z.string().describe('Stable error code, snake_case (e.g. `bad_request`, `unknown_dataset`)'),
+  message: z.string().describe('What went wrong, for a person'),
+  details: z.unknown().optional().describe('Machine-readable context (offending parameters, ids)'),
+});
 export type ApiError = z.infer<typeof ApiErrorSchema>;
 
 /** The error body; `details` only when given. */

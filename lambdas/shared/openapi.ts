@@ -28,22 +28,20 @@ const errorResponse = (description: string) => ({
 });
 
 /** Response body of `POST /events`. */
-export const IngestResponseSchema = z
-  .object({
-    accepted: z.number().int(),
-    rejected: z.number().int(),
-    failed: z.number().int(),
-    results: z.array(
-      z.object({
-        index: z.number().int(),
-        event_id: z.string().optional(),
-        status: z.enum(['accepted', 'rejected', 'failed']),
-        reason: z.string().optional(),
-        detail: z.string().optional(),
-      }),
-    ),
-  })
-  .meta({ id: 'IngestResponse' });
+export const IngestResponseSchema = z.object({
+  accepted: z.number().int(),
+  rejected: z.number().int(),
+  failed: z.number().int(),
+  results: z.array(
+    z.object({
+      index: z.number().int(),
+      event_id: z.string().optional(),
+      status: z.enum(['accepted', 'rejected', 'failed']),
+      reason: z.string().optional(),
+      detail: z.string().optional(),
+    }),
+  ),
+});
 
 /** Response body of the recommendation routes (items with scores, the answering model). */
 export const RecommendationsResponseSchema = z
@@ -51,8 +49,7 @@ export const RecommendationsResponseSchema = z
     rec_id: z.string().describe('Id to send back with clicks (`<model version>:<12 hex>`)'),
     model_version: z.string().nullable().optional(),
   })
-  .loose()
-  .meta({ id: 'RecommendationsResponse' });
+  .loose();
 
 function parametersOf(route: ApiRoute): JsonObject[] {
   const path = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => {
@@ -171,4 +168,19 @@ export function openApiDocument(): JsonObject {
       securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' } },
     },
   };
+}
+
+/**
+ * JSON Schemas (draft-04, what API Gateway models accept) of the response bodies, from the same
+ * zod schemas as the OpenAPI document: the API stack's `Error` and `AnalyticsResult` models.
+ */
+export function apiGatewayModelSchemas(): Record<'Error' | 'AnalyticsResult', JsonObject> {
+  const draft4 = (schema: z.ZodType): JsonObject => {
+    const { $schema: _s, ...rest } = z.toJSONSchema(schema, {
+      target: 'draft-04',
+      unrepresentable: 'any',
+    }) as JsonObject;
+    return rest;
+  };
+  return { Error: draft4(ApiErrorSchema), AnalyticsResult: draft4(AnalyticsResponseSchema) };
 }

@@ -4,15 +4,24 @@
  * constants, so the analytics Lambda bundle carries the same SQL the local engine runs from
  * the files. A unit test fails when the committed module and the files differ.
  *
- *   npx tsx local/analytics/sql-module.ts   # rewrite the module after editing a query
+ * `docs/openapi.json` is generated here too (from `lambdas/shared/openapi.ts`), checked the same way.
+ *
+ *   npx tsx local/analytics/sql-module.ts   # rewrite both after editing a query or a route
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ANALYTICS_DATASETS } from '../../lambdas/shared/analytics/datasets.ts';
+import { openApiDocument } from '../../lambdas/shared/openapi.ts';
 import { REPO_ROOT, SQL_DIR } from '../engine/sql-files.ts';
 
 export const SQL_MODULE_PATH = join(REPO_ROOT, 'lambdas/shared/analytics/sql.generated.ts');
+export const OPENAPI_PATH = join(REPO_ROOT, 'docs/openapi.json');
+
+/** `docs/openapi.json` as committed: the generated document, 2-space JSON, final newline. */
+export function renderOpenApiFile(): string {
+  return `${JSON.stringify(openApiDocument(), null, 2)}\n`;
+}
 
 /** The module's text for the current SQL files. */
 export function renderAnalyticsSqlModule(): string {
@@ -33,5 +42,8 @@ export function renderAnalyticsSqlModule(): string {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   writeFileSync(SQL_MODULE_PATH, renderAnalyticsSqlModule());
-  process.stderr.write(`wrote ${SQL_MODULE_PATH}\n`);
+  writeFileSync(OPENAPI_PATH, renderOpenApiFile());
+  process.stderr.write(
+    `wrote ${SQL_MODULE_PATH} and ${OPENAPI_PATH} (run biome check --write on the module)\n`,
+  );
 }

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANALYTICS_DATASETS, analyticsDataset } from '../../lambdas/shared/analytics/datasets.ts';
 import { ANALYTICS_SQL } from '../../lambdas/shared/analytics/sql.generated.ts';
+import { API_ROUTES } from '../../lambdas/shared/api-routes.ts';
+import { openApiDocument } from '../../lambdas/shared/openapi.ts';
+import { OPENAPI_PATH, renderOpenApiFile } from '../../local/analytics/sql-module.ts';
 import { DuckdbEngine } from '../../local/engine/duckdb.ts';
 import { SQL_DIR } from '../../local/engine/sql-files.ts';
 import { loadGoldFixture } from '../fixtures/gold.ts';
@@ -123,5 +126,40 @@ describe('dashboard data-set queries on DuckDB', () => {
       expect(ANALYTICS_SQL[d.name], d.name).toBe(readFileSync(join(SQL_DIR, d.file), 'utf8'));
     }
     expect(Object.keys(ANALYTICS_SQL).sort()).toEqual(ANALYTICS_DATASETS.map((d) => d.name).sort());
+  });
+});
+
+describe('OpenAPI document', () => {
+  it('docs/openapi.json is the generated document (regenerate: npx tsx local/analytics/sql-module.ts)', () => {
+    expect(readFileSync(OPENAPI_PATH, 'utf8')).toBe(renderOpenApiFile());
+  });
+
+  it('has every route, every data set, and the one error body for errors', () => {
+    const doc = openApiDocument() as {
+      openapi: string;
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>
+      >;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(
+      Object.entries(doc.paths)
+        .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
+        .sort(),
+    ).toEqual(API_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    const dataset = JSON.stringify(doc.paths['/analytics/{dataset}']);
+    for (const d of ANALYTICS_DATASETS) expect(dataset).toContain(`"${d.name}"`);
+    for (const ops of Object.values(doc.paths))
+      for (const op of Object.values(ops))
+        for (const [status, r] of Object.entries(op.responses))
+          if (Number(status) >= 400)
+            expect(r.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/Error' });
+    expect(Object.keys(doc.components.schemas.Error?.properties ?? {})).toEqual([
+      'error',
+      'message',
+      'details',
+    ]);
   });
 });

@@ -51,14 +51,12 @@ const ColumnSchema = z.object({
 });
 
 /** The JSON body of a successful answer. */
-export const AnalyticsResponseSchema = z
-  .object({
-    dataset: z.string(),
-    title: z.string(),
-    params: z.object({ from: z.string(), to: z.string(), category: z.string().nullable() }),
-    columns: z.array(ColumnSchema),
-    rows: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.null()]))),
-    next_token: z.string().optional().describe('Present when more rows follow'),
-  })
-  .meta({ id: 'AnalyticsResult' });
+export const AnalyticsResponseSchema = z.object({
+  dataset: z.string(),
+  title: z.string(),
+  params: z.object({ from: z.string(), to: z.string(), category: z.string().nullable() }),
+  columns: z.array(ColumnSchema),
+  rows: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.null()]))),
+  next_token: z.string().optional().describe('Present when more rows follow'),
+});
 export type AnalyticsResponse = z.infer<typeof AnalyticsResponseSchema>;
