@@ -345,7 +345,8 @@ export class ProcessingStack extends Stack {
       // written and read back under the workgroup's output location.
       this.grantAthena(fn.role, storage, { readOnly: true });
       storage.lakeBucket.grantRead(fn.function, `${LAKE_PREFIXES.warehouse}*`);
-      storage.lakeBucket.grantReadWrite(fn.function, `${LAKE_PREFIXES.athenaResults}*`);
+      storage.lakeBucket.grantRead(fn.function, `${LAKE_PREFIXES.athenaResults}*`);
+      storage.lakeBucket.grantPut(fn.function, `${LAKE_PREFIXES.athenaResults}*`);
     }
     const tables = [
       [props.recommendationsTable, access.recommendations],
@@ -388,9 +389,26 @@ export class ProcessingStack extends Stack {
           ],
       resourceArns: [workGroupArn],
     });
-    const catalogRead = options.readOnly
-      ? ['glue:GetDatabase', 'glue:GetTable']
-      : [
+    const catalog = this.formatArn({ service: 'glue', resource: 'catalog' });
+    const tableArns = Object.values(storage.catalog.databaseNames).map((db) =>
+      this.formatArn({ service: 'glue', resource: 'table', resourceName: `${db}/*` }),
+    );
+    if (options.readOnly) {
+      // What Athena checks for a SELECT: the database, then the table.
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['glue:GetDatabase'],
+        resourceArns: [catalog, ...storage.catalog.databaseArns],
+      });
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['glue:GetTable'],
+        resourceArns: [catalog, ...storage.catalog.databaseArns, ...tableArns],
+      });
+    } else {
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: [
           'glue:GetDatabase',
           'glue:GetDatabases',
           'glue:GetTable',
@@ -398,20 +416,13 @@ export class ProcessingStack extends Stack {
           'glue:GetPartition',
           'glue:GetPartitions',
           'glue:BatchGetPartition',
-        ];
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: options.readOnly
-        ? catalogRead
-        : [...catalogRead, 'glue:CreateTable', 'glue:UpdateTable', 'glue:DeleteTable'],
-      resourceArns: [
-        this.formatArn({ service: 'glue', resource: 'catalog' }),
-        ...storage.catalog.databaseArns,
-        ...Object.values(storage.catalog.databaseNames).map((db) =>
-          this.formatArn({ service: 'glue', resource: 'table', resourceName: `${db}/*` }),
-        ),
-      ],
-    });
+          'glue:CreateTable',
+          'glue:UpdateTable',
+          'glue:DeleteTable',
+        ],
+        resourceArns: [catalog, ...storage.catalog.databaseArns, ...tableArns],
+      });
+    }
     if (options.readOnly) storage.lakeKey.grantDecrypt(grantee);
     else storage.lakeKey.grantEncryptDecrypt(grantee);
   }
