@@ -153,8 +153,43 @@ function typedRecords(paths: string[], root: string): string {
     .join(', ');
   return `(SELECT *, substr(filename, ${prefixLen + 1}) AS source_file, CAST(NULL AS BIGINT) AS source_line,
              CASE ${missing} ELSE NULL END AS reason, CAST(NULL AS VARCHAR) AS raw
-      FROM read_json([${list}], format = 'newline_delimited', filename = true,
-                     maximum_object_size = ${LIMITS.maxEventBytes}, columns = {${columns}}))`;
+      FROM read_json([${list}], format = 'newline_delimited', filename = true, columns = {${columns}}))`;
+}
+
+/** A landing file has a line over the record size limit (handled by `validateLines`). */
+class OversizedLineError extends Error {
+  constructor(readonly file: string) {
+    super(`${file} has a line over ${LIMITS.maxEventBytes} bytes`);
+    this.name = 'OversizedLineError';
+  }
+}
+
+/**
+ * True if a line of the file is longer than `max` bytes. Jumps `max` bytes at a time and looks
+ * back for a newline (`lastIndexOf`), so the cost is one pass over the bytes in native code
+ * with a JS call per `max` bytes, not per line.
+ */
+export async function hasLineLongerThan(
+  path: string,
+  max: number,
+  chunkBytes = 4 * 1024 * 1024,
+): Promise<boolean> {
+  let carry = 0; // bytes of the current line seen in earlier chunks
+  for await (const raw of createReadStream(path, { highWaterMark: chunkBytes })) {
+    if (carry > max) return true;
+    const chunk = raw as Buffer;
+    let start = -carry; // start of the current line, relative to this chunk
+    for (;;) {
+      const limit = start + max; // the line must end at or before this index
+      if (limit >= chunk.length) break;
+      const nl = chunk.lastIndexOf(0x0a, limit);
+      if (nl < start || nl < 0) return true;
+      start = nl + 1;
+    }
+    const lastNl = chunk.lastIndexOf(0x0a);
+    carry = lastNl >= 0 && lastNl >= start ? chunk.length - lastNl - 1 : chunk.length - start;
+  }
+  return carry > max;
 }
 
 /** A landing line rejected by `validateLines`, as written to `ops.rejected_events`. */
@@ -249,10 +284,14 @@ async function appendFiles(
   let good: CommitResult;
   try {
     try {
+      // DuckDB reads an oversized line without complaint: find those first (cheap, see below).
+      for (const p of paths) {
+        if (await hasLineLongerThan(p, LIMITS.maxEventBytes)) throw new OversizedLineError(p);
+      }
       good = await bronze.appendQuery(conn, `SELECT ${select} FROM ${from} WHERE reason IS NULL`);
     } catch (error: unknown) {
       if (error instanceof CommitConflictError) throw error;
-      // A line DuckDB cannot read (poison): validate each line, load the valid ones.
+      // A line DuckDB cannot read or too long (poison): validate each line, load the valid ones.
       const checked = await validateLines(paths, processingRoot, cleanRoot, now.getTime());
       lineRejects = checked.rejected;
       from = typedRecords(checked.clean, cleanRoot);
