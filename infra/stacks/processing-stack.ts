@@ -22,18 +22,10 @@ import { DEFAULT_DATABASE_PREFIX, NAMESPACES } from '../../lambdas/shared/catalo
 import type { StageConfig } from '../config/stage-config.ts';
 import { serviceNotificationTopic, stageLogGroup } from '../constructs/secure-defaults.ts';
 import { ShoplakeFunction } from '../constructs/shoplake-function.ts';
-import {
-  pascalCase,
-  type StateMachineFile,
-  stateMachineFiles,
-  type TaskHandlerFile,
-  taskHandlerFiles,
-} from '../constructs/state-machine-files.ts';
+import { pascalCase, type StateMachineFile, stateMachineFiles } from '../constructs/state-machine-files.ts';
 import { LAKE_PREFIXES } from '../definitions/resources.ts';
+import { taskLambdas } from '../definitions/task-functions.ts';
 import type { StorageStack } from './storage-stack.ts';
-
-/** Task-Lambda groups: directories under `lambdas/` whose handlers the state machines invoke. */
-export const TASK_GROUPS = ['etl', 'training'] as const;
 
 /** Which state machine each schedule starts (file stem of `step-functions/<name>.asl.json`). */
 export const SCHEDULED_STATE_MACHINES = { etl: 'etl', training: 'train' } as const;
@@ -106,7 +98,7 @@ export type TableAction =
 
 /**
  * What one task Lambda's code calls, and so all it is granted (least privilege per function;
- * `test/infra/processing.test.ts` lists each function's actions and resources).
+ * `test/infra/task-access.test.ts` lists each function's actions and resources).
  */
 export interface TaskAccess {
   /** Lake prefixes whose objects it reads (`s3:GetObject*`, `s3:List*` under the prefix). */
@@ -242,16 +234,16 @@ export class ProcessingStack extends Stack {
     // Task Lambdas: one per handler module a state machine references (`${<Name>FunctionArn}`).
     const files = stateMachineFiles();
     const referenced = new Set(files.flatMap((f) => f.substitutions));
-    const candidates = taskFunctionCandidates();
+    const candidates = taskLambdas();
     const byEntry = new Map<string, ShoplakeFunction>();
     const tasks: Record<string, ShoplakeFunction> = {};
     for (const [key, task] of Object.entries(candidates)) {
       if (!referenced.has(key)) continue;
       let fn = byEntry.get(task.entry);
       if (!fn) {
-        fn = new ShoplakeFunction(this, `${pascalCase(task.group)}${task.pascalName}Function`, {
+        fn = new ShoplakeFunction(this, `${pascalCase(task.group)}${task.name}Function`, {
           entry: task.entry,
-          serviceName: `${task.group}-${task.pascalName}`.toLowerCase(),
+          serviceName: `${task.group}-${task.name}`.toLowerCase(),
           description: `${task.group} task: lambdas/${task.entry}`,
           config,
           memorySize: taskSizing(task.entry).memorySize,
@@ -477,31 +469,6 @@ export class ProcessingStack extends Stack {
     return machine;
   }
 }
-
-/**
- * Handler modules a state machine may invoke, by substitution key: `<Name>FunctionArn` and
- * `<Group><Name>FunctionArn` for every `lambdas/<group>/<name>.ts` exporting `handler`, plus
- * the explicit names of `TASK_FUNCTION_ALIASES`.
- */
-export function taskFunctionCandidates(): Record<string, TaskHandlerFile> {
-  const out: Record<string, TaskHandlerFile> = {};
-  for (const task of TASK_GROUPS.flatMap((g) => taskHandlerFiles(g))) {
-    out[`${task.pascalName}FunctionArn`] = task;
-    out[`${pascalCase(task.group)}${task.pascalName}FunctionArn`] = task;
-  }
-  for (const [key, entry] of Object.entries(TASK_FUNCTION_ALIASES)) {
-    const [group = '', file = ''] = entry.split('/');
-    const task = out[`${pascalCase(group)}${pascalCase(file.replace(/\.ts$/, ''))}FunctionArn`];
-    if (task) out[key] = { ...task, pascalName: key.replace(/FunctionArn$/, '') };
-  }
-  return out;
-}
-
-/** Substitution keys whose handler module does not follow the file-name convention. */
-export const TASK_FUNCTION_ALIASES: Readonly<Record<string, string>> = {
-  /** The ETL's PrepareRun task (lambdas/etl/definition.ts names it so). */
-  PrepareRunFunctionArn: 'etl/handler.ts',
-};
 
 /**
  * `${Sql_<file>}`: the text of `athena/<file>.sql` as Athena runs it (namespaces qualified with

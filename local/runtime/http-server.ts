@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { apiError } from '../../lambdas/shared/api-errors.ts';
 import { API_ROUTES, type ApiRoute } from '../../lambdas/shared/api-routes.ts';
 import { LIMITS } from '../../lambdas/shared/event-schema.ts';
 import { closeServer, listen } from './listen.ts';
@@ -36,7 +37,22 @@ export interface HttpServerOptions {
   /** Body size limit in bytes (API Gateway's payload limit is 10 MB; the ingest contract is 1 MB). */
   readonly maxBodyBytes?: number;
   readonly log?: (message: string) => void;
+  /**
+   * Pages the local server serves beside the API (the dashboard, `/openapi.json`), asked first
+   * for GET requests; `undefined` passes the request on to the API routes.
+   */
+  readonly pages?: PageServer;
 }
+
+/** A non-API response of the local server. */
+export interface PageResponse {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string | Buffer;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export type PageServer = (path: string) => Promise<PageResponse | undefined> | PageResponse | undefined;
 
 export interface LocalHttpServer {
   readonly url: string;
@@ -284,13 +300,22 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
     const path = url.split('?')[0] ?? '/';
+    if (options.pages && (method === 'GET' || method === 'HEAD')) {
+      const page = await options.pages(path);
+      if (page) {
+        res.writeHead(page.status, { 'content-type': page.contentType, ...page.headers });
+        res.end(method === 'HEAD' ? undefined : page.body);
+        log(`${method} ${path} → ${page.status}`);
+        return;
+      }
+    }
     const match = findRoute(routes, method, path);
     if (match === undefined) {
-      send(res, 404, { message: `no route for ${method} ${path}` });
+      send(res, 404, apiError('not_found', `no route for ${method} ${path}`));
       return;
     }
     if (match === 'method') {
-      send(res, 405, { message: `method ${method} not allowed on ${path}` });
+      send(res, 405, apiError('method_not_allowed', `method ${method} not allowed on ${path}`));
       return;
     }
     let body: string | null;
@@ -298,16 +323,23 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
       body = await readBody(req, maxBody);
     } catch (error: unknown) {
       if (error instanceof BodyTooLargeError) {
-        send(res, 413, { message: `request body exceeds ${maxBody} bytes` }, { connection: 'close' });
+        send(res, 413, apiError('payload_too_large', `request body exceeds ${maxBody} bytes`), {
+          connection: 'close',
+        });
         return;
       }
       throw error;
     }
     const handler = await loadHandler(match.route.handler);
     if (!handler) {
-      send(res, 501, {
-        message: `${match.route.description} (${method} ${match.route.path}) is not available yet: handler module lambdas/${match.route.handler} is missing`,
-      });
+      send(
+        res,
+        501,
+        apiError(
+          'not_implemented',
+          `${match.route.description} (${method} ${match.route.path}) is not available yet: handler module lambdas/${match.route.handler} is missing`,
+        ),
+      );
       return;
     }
     const event = buildProxyEvent(
@@ -322,7 +354,7 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     } catch (error: unknown) {
       // API Gateway answers 502 when the integration fails; the details go to the log.
       log(`handler ${match.route.handler} failed: ${error instanceof Error ? error.message : String(error)}`);
-      send(res, 502, { message: 'Internal server error' });
+      send(res, 502, apiError('bad_gateway', 'Internal server error'));
       return;
     }
     const headers: Record<string, string | string[]> = {};
@@ -337,7 +369,7 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       log(`request failed: ${error instanceof Error ? error.message : String(error)}`);
-      if (!res.headersSent) send(res, 500, { message: 'local server error' });
+      if (!res.headersSent) send(res, 500, apiError('internal_error', 'local server error'));
       else res.end();
     });
   });

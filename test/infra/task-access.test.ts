@@ -4,8 +4,8 @@
  * resource by resource from the synthesized template.
  */
 import { describe, expect, it } from 'vitest';
-import { taskHandlerFiles } from '../../infra/constructs/state-machine-files.ts';
-import { MissingTaskAccessError, TASK_ACCESS, TASK_GROUPS } from '../../infra/stacks/processing-stack.ts';
+import { taskLambdas } from '../../infra/definitions/task-functions.ts';
+import { MissingTaskAccessError, TASK_ACCESS } from '../../infra/stacks/processing-stack.ts';
 import { resourcesOfType, synth } from './helpers.ts';
 
 const app = synth({ stage: 'dev' });
@@ -175,7 +175,7 @@ const EXPECTED: Record<string, string[]> = {
 
 describe('task Lambdas: least privilege per function', () => {
   it('has an access declaration for exactly the task handlers the state machines use', () => {
-    const handlers = TASK_GROUPS.flatMap((g) => taskHandlerFiles(g)).map((t) => t.entry);
+    const handlers = Object.values(taskLambdas()).map((t) => t.entry);
     for (const entry of Object.keys(TASK_ACCESS)) expect(handlers).toContain(entry);
     expect([...taskFunctions.keys()].sort()).toEqual(Object.keys(TASK_ACCESS).sort());
     expect(Object.keys(EXPECTED).sort()).toEqual(Object.keys(TASK_ACCESS).sort());

@@ -147,6 +147,6 @@ describe('local HTTP server', () => {
     });
     const res = await fetch(`${url}/events`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(502);
-    expect(await res.json()).toEqual({ message: 'Internal server error' });
+    expect(await res.json()).toEqual({ error: 'bad_gateway', message: 'Internal server error' });
   });
 });
