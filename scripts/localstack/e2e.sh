@@ -19,7 +19,8 @@ bash scripts/localstack/install.sh
 phase "installed"
 started_here=0
 if ! { [ -f "$LS_STATE/pid" ] && kill -0 "$(cat "$LS_STATE/pid")" 2>/dev/null; }; then started_here=1; fi
-eval "$(bash scripts/localstack/start.sh)"
+endpoint_env=$(bash scripts/localstack/start.sh)
+eval "$endpoint_env"
 phase "LocalStack ready at $AWS_ENDPOINT_URL"
 
 suffix=${SHOPLAKE_E2E_SUFFIX:-e$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')}
@@ -27,12 +28,21 @@ stage=dev-$suffix
 out=$LS_STATE/run-$suffix
 mkdir -p "$out"
 
-# Peak RSS of LocalStack's process group (LocalStack, DynamoDB Local, kinesis-mock, Lambdas).
-pgid=$(cat "$LS_STATE/pid")
+# Peak RSS of LocalStack's process tree (LocalStack, DynamoDB Local, kinesis-mock, the host
+# Lambda processes), sampled every 2 s.
+root_pid=$(cat "$LS_STATE/pid")
+tree_rss_kb() {
+  ps -eo pid=,ppid=,rss= | awk -v root="$1" '
+    { parent[$1] = $2; rss[$1] = $3 }
+    END {
+      for (p in parent) { q = p; while (q != "" && q != root && q in parent && q != parent[q]) q = parent[q]; if (q == root) s += rss[p] }
+      print s + 0
+    }'
+}
 (
   peak=0
-  while kill -0 "$pgid" 2>/dev/null; do
-    rss=$(ps -o rss= -g "$pgid" 2>/dev/null | awk '{s += $1} END {print s + 0}')
+  while kill -0 "$root_pid" 2>/dev/null; do
+    rss=$(tree_rss_kb "$root_pid")
     if [ "$rss" -gt "$peak" ]; then peak=$rss; echo "$peak" >"$out/peak-rss-kb"; fi
     sleep 2
   done
