@@ -179,35 +179,32 @@ export function pairStats(data: TrainingData, options: PairStatsOptions = {}): P
   }
   const topFwd: Float64Array[] = [];
   const topFwdIdx: Int32Array[] = [];
-  for (let i = 0; i < n; i++) {
-    const a = rowStart[i] as number;
-    const b = rowStart[i + 1] as number;
-    const row: number[] = [];
-    for (let e = a; e < b; e++) if ((fwd[e] as number) > 0) row.push(e);
-    // Highest probability first, then item index (deterministic).
-    row.sort((x, y) => (fwd[y] as number) - (fwd[x] as number) || (nbr[x] as number) - (nbr[y] as number));
-    const keep = row.slice(0, hopK);
-    const out = (fwdOut[i] as number) || 1;
-    topFwdIdx.push(Int32Array.from(keep, (e) => nbr[e] as number));
-    topFwd.push(Float64Array.from(keep, (e) => (fwd[e] as number) / out));
-  }
   const topCos: Float64Array[] = [];
   const topCosIdx: Int32Array[] = [];
+  const rowVals = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const a = rowStart[i] as number;
     const b = rowStart[i + 1] as number;
-    const row: { e: number; v: number }[] = [];
+    const out = (fwdOut[i] as number) || 1;
+    for (let e = a; e < b; e++) rowVals[e - a] = (fwd[e] as number) / out;
+    const f = topOfRow(nbr.subarray(a, b), rowVals.subarray(0, b - a), hopK);
+    topFwdIdx.push(f.idx);
+    topFwd.push(f.val);
     const ci = Math.sqrt(count[i] as number);
-    for (let e = a; e < b; e++) row.push({ e, v: (pairs[e] as number) / (ci * Math.sqrt(count[nbr[e] as number] as number)) });
-    row.sort((x, y) => y.v - x.v || (nbr[x.e] as number) - (nbr[y.e] as number));
-    const keep = row.slice(0, cosK);
-    topCosIdx.push(Int32Array.from(keep, (x) => nbr[x.e] as number));
-    topCos.push(Float64Array.from(keep, (x) => x.v));
+    for (let e = a; e < b; e++) {
+      rowVals[e - a] = (pairs[e] as number) / (ci * Math.sqrt(count[nbr[e] as number] as number));
+    }
+    const c = topOfRow(nbr.subarray(a, b), rowVals.subarray(0, b - a), cosK);
+    topCosIdx.push(c.idx);
+    topCos.push(c.val);
   }
   const hopCo: Float64Array[] = [];
   const hopCoIdx: Int32Array[] = [];
   const acc = new Float64Array(n);
+  const hit = new Int32Array(n);
+  const vals = new Float64Array(n);
   for (let i = 0; i < n; i++) {
+    let m = 0;
     const idx1 = topCosIdx[i] as Int32Array;
     const v1 = topCos[i] as Float64Array;
     for (let x = 0; x < idx1.length; x++) {
@@ -218,16 +215,35 @@ export function pairStats(data: TrainingData, options: PairStatsOptions = {}): P
       for (let y = 0; y < idx2.length; y++) {
         const c = idx2[y] as number;
         if (c === i) continue;
-        if (acc[c] === 0) touched.push(c);
+        if (acc[c] === 0) hit[m++] = c;
         acc[c] = (acc[c] as number) + a * (v2[y] as number);
       }
     }
-    touched.sort((x, y) => (acc[y] as number) - (acc[x] as number) || x - y);
-    const keep = touched.length > hopKeep ? touched.slice(0, hopKeep) : touched;
-    hopCoIdx.push(Int32Array.from(keep));
-    hopCo.push(Float64Array.from(keep, (c) => acc[c] as number));
-    for (const c of touched) acc[c] = 0;
-    touched.length = 0;
+    // Keep the items scoring at least the hopKeep-th best (all of them when fewer); the order
+    // inside a list does not matter (its values are summed), item order keeps it deterministic.
+    let threshold = 0;
+    if (m > hopKeep) {
+      for (let t = 0; t < m; t++) vals[t] = acc[hit[t] as number] as number;
+      const sorted = vals.subarray(0, m).sort();
+      threshold = sorted[m - hopKeep] as number;
+    }
+    const items = hit.subarray(0, m).sort();
+    let kept = 0;
+    for (let t = 0; t < m; t++) if ((acc[items[t] as number] as number) >= threshold) kept++;
+    const outIdx = new Int32Array(kept);
+    const outVal = new Float64Array(kept);
+    kept = 0;
+    for (let t = 0; t < m; t++) {
+      const c = items[t] as number;
+      const v = acc[c] as number;
+      if (v >= threshold) {
+        outIdx[kept] = c;
+        outVal[kept++] = v;
+      }
+      acc[c] = 0;
+    }
+    hopCoIdx.push(outIdx);
+    hopCo.push(outVal);
   }
   return {
     hopCo,
@@ -245,6 +261,30 @@ export function pairStats(data: TrainingData, options: PairStatsOptions = {}): P
     topFwd,
     topFwdIdx,
   };
+}
+
+/**
+ * The entries of a row (item indices ascending) whose value is positive and at least the k-th
+ * largest: ties at the threshold are all kept, so the result does not depend on sort stability.
+ */
+function topOfRow(idx: Int32Array, val: Float64Array, k: number): { idx: Int32Array; val: Float64Array } {
+  let threshold = Number.MIN_VALUE;
+  if (val.length > k) {
+    const sorted = Float64Array.from(val).sort();
+    threshold = Math.max(threshold, sorted[val.length - k] as number);
+  }
+  let kept = 0;
+  for (const v of val) if (v >= threshold) kept++;
+  const outIdx = new Int32Array(kept);
+  const outVal = new Float64Array(kept);
+  kept = 0;
+  for (let e = 0; e < val.length; e++) {
+    if ((val[e] as number) >= threshold) {
+      outIdx[kept] = idx[e] as number;
+      outVal[kept++] = val[e] as number;
+    }
+  }
+  return { idx: outIdx, val: outVal };
 }
 
 function grow<T extends Int32Array | Float32Array>(a: T, cap: number): T {
@@ -395,6 +435,45 @@ export interface RankerWeights {
   readonly w: Float64Array;
   readonly scale: Float64Array;
   readonly pop: number;
+  /** Bin edges of each raw feature (positive values) and of popularity. */
+  readonly edges: readonly Float64Array[];
+  readonly popEdges: Float64Array;
+  /** Interaction table: [feature][feature bin 1..BINS][popularity bin] (bin 0 = no evidence = 0). */
+  readonly table: Float64Array;
+}
+
+/** Feature bins (quantiles of positive values) and popularity bins of the interaction tables. */
+export const BINS = 12;
+export const POP_BINS = 6;
+
+/** `bins − 1` inner quantile edges of `values` (sorted copy); bin = number of edges < v. */
+export function quantileEdges(values: number[], bins: number): Float64Array {
+  const v = values.slice().sort((a, b) => a - b);
+  const out = new Float64Array(bins - 1);
+  for (let b = 1; b < bins; b++) out[b - 1] = v.length === 0 ? 0 : (v[Math.floor((b * v.length) / bins)] as number);
+  return out;
+}
+
+function binOf(edges: Float64Array, v: number): number {
+  let b = 0;
+  while (b < edges.length && (edges[b] as number) < v) b++;
+  return b;
+}
+
+/** Table cell of each feature for raw features x and popularity p (−1 without evidence). */
+export function tableCells(
+  x: Float64Array,
+  p: number,
+  edges: readonly Float64Array[],
+  popEdges: Float64Array,
+  out: Int32Array,
+  at: number,
+): void {
+  const q = binOf(popEdges, p);
+  for (let k = 0; k < F; k++) {
+    const v = x[k] as number;
+    out[at + k] = v > 0 ? (k * (BINS + 1) + 1 + binOf(edges[k] as Float64Array, v)) * POP_BINS + q : -1;
+  }
 }
 
 export interface RankerTrainOptions {
@@ -409,6 +488,10 @@ export interface RankerTrainOptions {
   readonly learningRate?: number;
   /** L2 penalty. @default 1e-4 */
   readonly l2?: number;
+  /** Learning rate of the interaction tables (0 = linear model only). @default 0.02 */
+  readonly tableRate?: number;
+  /** @default 1e-3 */
+  readonly tableL2?: number;
 }
 
 /** The data with each qualifying shopper's last item removed, and those items as targets. */
@@ -513,6 +596,27 @@ export function trainRankerWeights(
     for (let k = 0; k < F; k++) raw[k] = rows[r * R + k] as number;
     design(raw, rows[r * R + F] as number, scale, Z, r * D);
   }
+  // Binned interaction tables: quantile bins of each positive feature × popularity bins.
+  const edges: Float64Array[] = [];
+  for (let k = 0; k < F; k++) {
+    const vals: number[] = [];
+    for (let r = 0; r < rowsCount; r++) {
+      const v = rows[r * R + k] as number;
+      if (v > 0) vals.push(v);
+    }
+    edges.push(quantileEdges(vals, BINS));
+  }
+  const popVals: number[] = [];
+  for (let r = 0; r < rowsCount; r++) popVals.push(rows[r * R + F] as number);
+  const popEdges = quantileEdges(popVals, POP_BINS);
+  const cells = new Int32Array(rowsCount * F);
+  for (let r = 0; r < rowsCount; r++) {
+    for (let k = 0; k < F; k++) raw[k] = rows[r * R + k] as number;
+    tableCells(raw, rows[r * R + F] as number, edges, popEdges, cells, r * F);
+  }
+  const table = new Float64Array(F * (BINS + 1) * POP_BINS);
+  const tableRate = options.tableRate ?? 0.02;
+  const tableL2 = options.tableL2 ?? 1e-3;
   const w = new Float64Array(D);
   for (let k = 0; k < F; k++) w[k] = 1;
   w[POP] = 1;
@@ -537,12 +641,21 @@ export function trainRankerWeights(
     for (const u of userOrder) {
       const base = starts[u] as number;
       const g = groups[u] as number;
+      const rowBase = base / D;
       let sp = 0;
       for (let k = 0; k < D; k++) sp += (w[k] as number) * (Z[base + k] as number);
+      for (let k = 0; k < F; k++) {
+        const cell = cells[rowBase * F + k] as number;
+        if (cell >= 0) sp += table[cell] as number;
+      }
       for (let q = 1; q <= g; q++) {
         const nb = base + q * D;
         let sn = 0;
         for (let k = 0; k < D; k++) sn += (w[k] as number) * (Z[nb + k] as number);
+        for (let k = 0; k < F; k++) {
+          const cell = cells[(rowBase + q) * F + k] as number;
+          if (cell >= 0) sn += table[cell] as number;
+        }
         const x = sp - sn;
         // d/dw of log(1 + e^{−x}) = −σ(−x) · (pos − neg)
         const gcoef = 1 / (1 + Math.exp(x));
@@ -552,10 +665,17 @@ export function trainRankerWeights(
           // Evidence and popularity weights stay ≥ 0; interaction terms are free.
           w[k] = NONNEG[k] && v < 0 ? 0 : v;
         }
+        const tr = (tableRate * lr) / lr0;
+        for (let k = 0; k < F; k++) {
+          const cp = cells[rowBase * F + k] as number;
+          if (cp >= 0) table[cp] = (table[cp] as number) + tr * (gcoef - tableL2 * (table[cp] as number));
+          const cn = cells[(rowBase + q) * F + k] as number;
+          if (cn >= 0) table[cn] = (table[cn] as number) - tr * (gcoef + tableL2 * (table[cn] as number));
+        }
       }
     }
   }
-  return { w, scale, pop: w[POP] as number };
+  return { w, scale, pop: w[POP] as number, edges, popEdges, table };
 }
 
 /** A fitted ranker: statistics of all the data it was given + learned weights. */
@@ -571,6 +691,7 @@ export function rankerModel(
   const neighbourCache = new Map<number, readonly Neighbour[]>();
   const raw = new Float64Array(F);
   const z = new Float64Array(D);
+  const cells = new Int32Array(F);
   const model: RecommenderModel = {
     name: 'ranker',
     vocab: data.vocab,
@@ -587,6 +708,11 @@ export function rankerModel(
         design(raw, p, weights.scale, z, 0);
         let v = 0;
         for (let k = 0; k < POP; k++) v += (weights.w[k] as number) * (z[k] as number);
+        tableCells(raw, p, weights.edges, weights.popEdges, cells, 0);
+        for (let k = 0; k < F; k++) {
+          const cell = cells[k] as number;
+          if (cell >= 0) v += weights.table[cell] as number;
+        }
         // Negative evidence counts as none (the candidate keeps its popularity place).
         if (v > 0) acc.add(c, scale * v);
       }
@@ -659,7 +785,12 @@ export const rankerModelFactory: ModelFactory = {
       cosNeighbours: params.cosNeighbours ?? 50,
       hopKeep: params.hopKeep ?? 1000,
     };
-    const weights = trainRankerWeights(data, shape, { seed }, statsOptions);
+    const weights = trainRankerWeights(
+      data,
+      shape,
+      { seed, tableRate: params.tableRate ?? 0.02, users: params.trainUsers ?? 8000 },
+      statsOptions,
+    );
     const st = statsOf(data, statsOptions);
     const learned: Record<string, number> = { pop: round(weights.pop) };
     RANKER_FEATURES.forEach((name, k) => {
