@@ -25,15 +25,8 @@
 import { mixSeed, seededRng } from './rng.ts';
 import type { HistoryEntry, ModelFactory, Neighbour, RecommenderModel, ScoreAccumulator, TrainingData } from './types.ts';
 
-export const RANKER_FEATURES = ['fwd', 'bwd', 'co', 'cos', 'close', 'hop2', 'hopco'] as const;
+export const RANKER_FEATURES = ['fwd', 'bwd', 'co', 'cos', 'close', 'hop2', 'hopco', 'lastFwd', 'lastCos'] as const;
 const F = RANKER_FEATURES.length;
-const FWD = 0;
-const BWD = 1;
-const CO = 2;
-const COS = 3;
-const CLOSE = 4;
-const HOP2 = 5;
-const HOPCO = 6;
 
 /** Sparse pair statistics in CSR form: row i lists every item that shares a history with i. */
 export interface PairStats {
@@ -343,7 +336,9 @@ function collectFeatures(
   shape: RankerShape,
   s: FeatureScratch,
 ): void {
-  const [fFwd, fBwd, fCo, fCos, fClose, fHop, fHopCo] = s.f as [
+  const [fFwd, fBwd, fCo, fCos, fClose, fHop, fHopCo, fLastFwd, fLastCos] = s.f as [
+    Float64Array,
+    Float64Array,
     Float64Array,
     Float64Array,
     Float64Array,
@@ -375,6 +370,10 @@ function collectFeatures(
         if (fw > 0) fFwd[c] = (fFwd[c] as number) + (dSeq * fw) / fo;
         const bw = st.bwd[e] as number;
         if (bw > 0) fBwd[c] = (fBwd[c] as number) + (dSeq * bw) / bo;
+        if (r === 0) {
+          fLastCos[c] = p / (rs * Math.sqrt(st.count[c] as number));
+          if (fw > 0) fLastFwd[c] = fw / fo;
+        }
       }
       if (r === 0) {
         const idx1 = st.topFwdIdx[i] as Int32Array;
@@ -788,7 +787,7 @@ export const rankerModelFactory: ModelFactory = {
     const weights = trainRankerWeights(
       data,
       shape,
-      { seed, tableRate: params.tableRate ?? 0.02, users: params.trainUsers ?? 8000 },
+      { seed, tableRate: params.tableRate ?? 0.02, users: params.trainUsers ?? 16000, negatives: 16 },
       statsOptions,
     );
     const st = statsOf(data, statsOptions);
