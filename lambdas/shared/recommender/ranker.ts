@@ -22,10 +22,28 @@
  * all the data with the learned weights — the held-out items are the validation split of the
  * data the model is given, never anything it will be tested on.
  */
+import { popularity } from './cooccurrence.ts';
 import { mixSeed, seededRng } from './rng.ts';
-import type { HistoryEntry, ModelFactory, Neighbour, RecommenderModel, ScoreAccumulator, TrainingData } from './types.ts';
+import type {
+  HistoryEntry,
+  ModelFactory,
+  Neighbour,
+  RecommenderModel,
+  ScoreAccumulator,
+  TrainingData,
+} from './types.ts';
 
-export const RANKER_FEATURES = ['fwd', 'bwd', 'co', 'cos', 'close', 'hop2', 'hopco', 'lastFwd', 'lastCos'] as const;
+export const RANKER_FEATURES = [
+  'fwd',
+  'bwd',
+  'co',
+  'cos',
+  'close',
+  'hop2',
+  'hopco',
+  'lastFwd',
+  'lastCos',
+] as const;
 const F = RANKER_FEATURES.length;
 
 /** Sparse pair statistics in CSR form: row i lists every item that shares a history with i. */
@@ -294,6 +312,38 @@ export function logPopularity(count: Float64Array): Float64Array {
   return Float64Array.from(count, (v) => Math.log1p(v) / d);
 }
 
+/**
+ * Item-level (dense) features besides popularity, each in [0, 1]: how often the item is a
+ * shopper's latest item (what is new or rising), its mean relative position in histories
+ * (early vs late in a journey), and 30-day time-decayed popularity (its trend).
+ */
+export const DENSE_FEATURES = ['latest', 'position', 'recent'] as const;
+const DENSE = DENSE_FEATURES.length;
+
+export function itemFeatures(data: TrainingData): Float64Array[] {
+  const n = data.vocab.items.length;
+  const latest = new Float64Array(n);
+  const posSum = new Float64Array(n);
+  const posCount = new Float64Array(n);
+  for (const s of data.shoppers) {
+    const len = s.items.length;
+    if (len === 0) continue;
+    const last = s.items[len - 1] as number;
+    latest[last] = (latest[last] as number) + 1;
+    if (len < 2) continue;
+    for (let k = 0; k < len; k++) {
+      const i = s.items[k] as number;
+      posSum[i] = (posSum[i] as number) + k / (len - 1);
+      posCount[i] = (posCount[i] as number) + 1;
+    }
+  }
+  const position = Float64Array.from(posSum, (v, i) =>
+    (posCount[i] as number) > 0 ? v / (posCount[i] as number) : 0.5,
+  );
+  const recent = popularity(data, 30);
+  return [logPopularity(latest), position, Float64Array.from(recent, (v) => Math.sqrt(v))];
+}
+
 /** Dense scratch of the raw (untransformed) features of every touched candidate. */
 class FeatureScratch {
   readonly f: Float64Array[];
@@ -426,7 +476,9 @@ export function design(x: Float64Array, p: number, scale: Float64Array, out: Flo
 
 const D = 2 * F + 3;
 const POP = D - 1;
-const NONNEG: readonly boolean[] = Array.from({ length: D }, (_, k) => k < F || k === POP);
+/** Design width with the dense item features appended after the popularity entry. */
+const DW = D + DENSE;
+const NONNEG: readonly boolean[] = Array.from({ length: DW }, (_, k) => k < F || k === POP);
 
 /** Learned weights and the feature scales (mean positive value of each raw feature). */
 export interface RankerWeights {
@@ -449,7 +501,8 @@ export const POP_BINS = 6;
 export function quantileEdges(values: number[], bins: number): Float64Array {
   const v = values.slice().sort((a, b) => a - b);
   const out = new Float64Array(bins - 1);
-  for (let b = 1; b < bins; b++) out[b - 1] = v.length === 0 ? 0 : (v[Math.floor((b * v.length) / bins)] as number);
+  for (let b = 1; b < bins; b++)
+    out[b - 1] = v.length === 0 ? 0 : (v[Math.floor((b * v.length) / bins)] as number);
   return out;
 }
 
@@ -538,6 +591,7 @@ export function trainRankerWeights(
   const { targets } = held;
   const st = statsOf(held.inner, statsOptions);
   const pop = logPopularity(st.count);
+  const dense = itemFeatures(held.inner);
   const n = st.n;
   const rng = seededRng(mixSeed(options.seed, 77));
   const want = Math.min(options.users ?? 8000, targets.length);
@@ -566,6 +620,7 @@ export function trainRankerWeights(
       }
     }
     rows.push(pop[c] as number);
+    for (const g of dense) rows.push(g[c] as number);
   };
   for (let u = 0; u < want; u++) {
     const t = targets[order[u] as number] as { shopper: number; item: number };
@@ -587,13 +642,14 @@ export function trainRankerWeights(
   scratch.reset();
   const scale = Float64Array.from(sum, (v, k) => ((cnt[k] as number) > 0 ? v / (cnt[k] as number) : 1));
   // Design matrix: z(x, p) of every row (see `design`).
-  const R = F + 1;
+  const R = F + 1 + DENSE;
   const rowsCount = rows.length / R;
-  const Z = new Float64Array(rowsCount * D);
+  const Z = new Float64Array(rowsCount * DW);
   const raw = new Float64Array(F);
   for (let r = 0; r < rowsCount; r++) {
     for (let k = 0; k < F; k++) raw[k] = rows[r * R + k] as number;
-    design(raw, rows[r * R + F] as number, scale, Z, r * D);
+    design(raw, rows[r * R + F] as number, scale, Z, r * DW);
+    for (let j = 0; j < DENSE; j++) Z[r * DW + D + j] = rows[r * R + F + 1 + j] as number;
   }
   // Binned interaction tables: quantile bins of each positive feature × popularity bins.
   const edges: Float64Array[] = [];
@@ -616,7 +672,7 @@ export function trainRankerWeights(
   const table = new Float64Array(F * (BINS + 1) * POP_BINS);
   const tableRate = options.tableRate ?? 0.02;
   const tableL2 = options.tableL2 ?? 1e-3;
-  const w = new Float64Array(D);
+  const w = new Float64Array(DW);
   for (let k = 0; k < F; k++) w[k] = 1;
   w[POP] = 1;
   const lr0 = options.learningRate ?? 0.05;
@@ -626,7 +682,7 @@ export function trainRankerWeights(
   let at = 0;
   for (const g of groups) {
     starts.push(at);
-    at += (g + 1) * D;
+    at += (g + 1) * DW;
   }
   const userOrder = Int32Array.from(groups.keys());
   for (let ep = 0; ep < epochs; ep++) {
@@ -640,17 +696,17 @@ export function trainRankerWeights(
     for (const u of userOrder) {
       const base = starts[u] as number;
       const g = groups[u] as number;
-      const rowBase = base / D;
+      const rowBase = base / DW;
       let sp = 0;
-      for (let k = 0; k < D; k++) sp += (w[k] as number) * (Z[base + k] as number);
+      for (let k = 0; k < DW; k++) sp += (w[k] as number) * (Z[base + k] as number);
       for (let k = 0; k < F; k++) {
         const cell = cells[rowBase * F + k] as number;
         if (cell >= 0) sp += table[cell] as number;
       }
       for (let q = 1; q <= g; q++) {
-        const nb = base + q * D;
+        const nb = base + q * DW;
         let sn = 0;
-        for (let k = 0; k < D; k++) sn += (w[k] as number) * (Z[nb + k] as number);
+        for (let k = 0; k < DW; k++) sn += (w[k] as number) * (Z[nb + k] as number);
         for (let k = 0; k < F; k++) {
           const cell = cells[(rowBase + q) * F + k] as number;
           if (cell >= 0) sn += table[cell] as number;
@@ -658,7 +714,7 @@ export function trainRankerWeights(
         const x = sp - sn;
         // d/dw of log(1 + e^{−x}) = −σ(−x) · (pos − neg)
         const gcoef = 1 / (1 + Math.exp(x));
-        for (let k = 0; k < D; k++) {
+        for (let k = 0; k < DW; k++) {
           const d = (Z[base + k] as number) - (Z[nb + k] as number);
           const v = (w[k] as number) + lr * (gcoef * d - l2 * (w[k] as number));
           // Evidence and popularity weights stay ≥ 0; interaction terms are free.
@@ -686,7 +742,23 @@ export function rankerModel(
   params: Readonly<Record<string, number | string>>,
 ): RecommenderModel {
   const scratch = new FeatureScratch(st.n);
-  const prior = logPopularity(st.count);
+  const logpop = logPopularity(st.count);
+  // Dense part of the score: popularity and the item-level features; normalised into the prior.
+  const dense = itemFeatures(data);
+  const ds = Float64Array.from(logpop, (p, c) => {
+    let v = (weights.w[POP] as number) * p;
+    for (let j = 0; j < DENSE; j++)
+      v += (weights.w[D + j] as number) * ((dense[j] as Float64Array)[c] as number);
+    return v;
+  });
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const v of ds) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const range = hi > lo ? hi - lo : 0;
+  const prior = Float64Array.from(ds, (v) => (range > 0 ? (v - lo) / range : 0));
   const neighbourCache = new Map<number, readonly Neighbour[]>();
   const raw = new Float64Array(F);
   const z = new Float64Array(D);
@@ -696,14 +768,14 @@ export function rankerModel(
     vocab: data.vocab,
     prior,
     // Strictly positive so the rankers apply it (a zero weight would fall back to a tie-break).
-    priorWeight: Math.max(weights.pop, 1e-9),
+    priorWeight: Math.max(range, 1e-9),
     params,
     scoreInto(history, acc: ScoreAccumulator, scale = 1) {
       scratch.reset();
       collectFeatures(st, history, shape, scratch);
       for (const c of scratch.touched) {
         for (let k = 0; k < F; k++) raw[k] = (scratch.f[k] as Float64Array)[c] as number;
-        const p = prior[c] as number;
+        const p = logpop[c] as number;
         design(raw, p, weights.scale, z, 0);
         let v = 0;
         for (let k = 0; k < POP; k++) v += (weights.w[k] as number) * (z[k] as number);
@@ -796,6 +868,9 @@ export const rankerModelFactory: ModelFactory = {
       learned[`w_${name}`] = round(weights.w[k] as number);
       learned[`w_${name}_pop`] = round(weights.w[F + k] as number);
       learned[`s_${name}`] = round(weights.scale[k] as number);
+    });
+    DENSE_FEATURES.forEach((name, j) => {
+      learned[`w_${name}`] = round(weights.w[D + j] as number);
     });
     learned.w_any = round(weights.w[2 * F] as number);
     learned.w_any_pop = round(weights.w[2 * F + 1] as number);
