@@ -769,6 +769,7 @@ export function rankerModel(
     prior,
     // Strictly positive so the rankers apply it (a zero weight would fall back to a tie-break).
     priorWeight: Math.max(range, 1e-9),
+    sequential: true,
     params,
     scoreInto(history, acc: ScoreAccumulator, scale = 1) {
       scratch.reset();
