@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecommendationsHandler } from '../../lambdas/recommendations/recommendations.ts';
 import { documentClient } from '../../lambdas/shared/aws-clients.ts';
 import { DynamoFeatureStore } from '../../lambdas/shared/features/dynamo-store.ts';
-import { activateVersion } from '../../lambdas/training/pipeline.ts';
+import { AUTO_CANDIDATES, activateVersion } from '../../lambdas/training/pipeline.ts';
 import {
   localRecommendationStore,
   runLocalTraining,
@@ -199,5 +199,32 @@ describe('shoplake train (train.asl.json on the local runtime)', () => {
       ['v-local-2', 'retired'],
       ['v-local-1', 'active'],
     ]);
+  });
+
+  it('by default compares the models on validation and publishes the best one end to end', async () => {
+    const result = await runLocalTraining({
+      runtime,
+      engine,
+      // Default model (auto). The regression tolerance is wide: this test is about the choice.
+      input: { version: 'v-local-auto', maxRegression: 0.5 },
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    const store = localRecommendationStore(runtime);
+    const entry = await store.getRegistryEntry('v-local-auto');
+    const selection = JSON.parse(String(entry?.params.selection)) as Record<string, number>;
+    expect(Object.keys(selection).sort()).toEqual([...AUTO_CANDIDATES].sort());
+    // The first candidate with the highest validation NDCG (ties: candidate order) is published.
+    let best: string = AUTO_CANDIDATES[0];
+    for (const m of AUTO_CANDIDATES) if ((selection[m] ?? 0) > (selection[best] ?? 0)) best = m;
+    expect(entry?.model).toBe(best);
+    expect(entry?.status).toBe('active');
+    expect(result.candidate?.model).toBe(best);
+    expect((await store.getActive(true))?.version).toBe('v-local-auto');
+    const user = (
+      await engine.query(
+        "SELECT user_id FROM ml.interactions WHERE model_version = 'v-local-auto' AND user_id NOT LIKE 'session:%' LIMIT 1",
+      )
+    )[0];
+    expect((await store.getUserList('v-local-auto', String(user?.user_id)))?.ids.length).toBeGreaterThan(0);
   });
 });
