@@ -47,6 +47,11 @@ export interface LocalEtlOptions {
   readonly extractOltp?: (engine: DuckdbEngine, runId: string) => Promise<OltpExtractResult>;
   readonly now?: () => Date;
   readonly onProgress?: (message: string) => void;
+  /**
+   * Called before every task state runs (test hook: crash or fail a given state). A throw
+   * fails that task attempt like a failed AWS call would.
+   */
+  readonly beforeTask?: (state: string) => void | Promise<void>;
 }
 
 export interface EtlStepResult {
@@ -152,8 +157,12 @@ export async function runLocalEtl(options: LocalEtlOptions): Promise<LocalEtlRes
   for (const [name, s] of states) {
     if (s.Retry) retryOverrides[name] = 0;
     if (s.Type !== 'Task' || !s.Resource) continue;
+    const task = (fn: (input: unknown) => Promise<unknown>) => async (input: unknown) => {
+      await options.beforeTask?.(name);
+      return fn(input);
+    };
     if (s.Resource === 'arn:aws:states:::lambda:invoke') {
-      handlers[name] = async (input) => {
+      handlers[name] = task(async (input) => {
         const payload = isObject(input) && isObject(input.Payload) ? input.Payload : {};
         const parsed = parseRunInput(payload.input);
         const executionName = typeof payload.executionName === 'string' ? payload.executionName : undefined;
@@ -164,9 +173,9 @@ export async function runLocalEtl(options: LocalEtlOptions): Promise<LocalEtlRes
         run = ctx;
         progress(`etl ${ctx.run_id}: window ${ctx.date_from} .. ${ctx.date_to}`);
         return { StatusCode: 200, Payload: ctx };
-      };
+      });
     } else if (s.Resource === 'arn:aws:states:::athena:startQueryExecution.sync') {
-      handlers[name] = async (input) => {
+      handlers[name] = task(async (input) => {
         if (!isObject(input) || typeof input.QueryString !== 'string') {
           throw new Error(`${name}: task input has no QueryString`);
         }
@@ -211,9 +220,9 @@ export async function runLocalEtl(options: LocalEtlOptions): Promise<LocalEtlRes
             Statistics: { TotalExecutionTimeInMillis: step.ms },
           },
         };
-      };
+      });
     } else if (s.Resource === 'arn:aws:states:::athena:getQueryResults') {
-      handlers[name] = async (input) => {
+      handlers[name] = task(async (input) => {
         const id = isObject(input) ? String(input.QueryExecutionId ?? '') : '';
         const r = results.get(id);
         if (!r) throw new Error(`${name}: no local query result ${id}`);
@@ -230,15 +239,15 @@ export async function runLocalEtl(options: LocalEtlOptions): Promise<LocalEtlRes
             ResultSetMetadata: { ColumnInfo: r.columns.map((c) => ({ Name: c, Type: 'varchar' })) },
           },
         };
-      };
+      });
     } else if (s.Resource === 'arn:aws:states:::sns:publish') {
-      handlers[name] = async (input) => {
+      handlers[name] = task(async (input) => {
         const subject = isObject(input) ? String(input.Subject ?? '') : '';
         const message = isObject(input) ? String(input.Message ?? '') : '';
         notifications.push({ subject, message });
         progress(`  notify: ${subject}: ${message.slice(0, 500)}`);
         return { MessageId: `local-${notifications.length}` };
-      };
+      });
     } else {
       throw new Error(`no local handler for task resource ${s.Resource} (state ${name})`);
     }

@@ -17,6 +17,7 @@ import { LAKE_PREFIXES } from '../../infra/definitions/resources.ts';
 import { BRONZE_EVENTS } from '../../lambdas/shared/catalog/index.ts';
 import type { IcebergType } from '../../lambdas/shared/event-schema.ts';
 import type { DuckdbEngine } from '../engine/duckdb.ts';
+import { faultPoint } from '../fault-points.ts';
 import { CommitConflictError, type CommitResult } from '../iceberg/index.ts';
 import { duckdbType, quoteLiteral } from '../iceberg/schema.ts';
 
@@ -78,12 +79,34 @@ function listFilesRecursive(root: string): string[] {
 }
 
 function moveTree(files: string[], fromRoot: string, toRoot: string): string[] {
-  return files.map((f) => {
+  const moved: string[] = [];
+  for (const f of files) {
     const target = join(toRoot, relative(fromRoot, f));
     mkdirSync(dirname(target), { recursive: true });
-    renameSync(f, target);
-    return target;
-  });
+    try {
+      renameSync(f, target);
+    } catch (error: unknown) {
+      // Another loader took the file first (the rename is the claim): it is not ours to load.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    moved.push(target);
+  }
+  return moved;
+}
+
+/** `source_file`s of one load already in a table (`<loadId>/event_date=…/part….jsonl`). */
+async function sourceFilesOf(engine: DuckdbEngine, table: string, loadId: string): Promise<Set<string>> {
+  const rows = await engine.query<{ f: string }>(
+    `SELECT DISTINCT source_file AS f FROM ${table} WHERE starts_with(source_file, :prefix)`,
+    { prefix: `${loadId}/` },
+  );
+  return new Set(rows.map((r) => r.f));
+}
+
+function notIn(files: ReadonlySet<string> | undefined): string {
+  if (!files || files.size === 0) return '';
+  return ` AND source_file NOT IN (${[...files].map((f) => quoteLiteral(f)).join(', ')})`;
 }
 
 /**
@@ -110,16 +133,16 @@ export async function loadLandingEvents(
       const dir = join(processingRoot, loadId);
       const pending = listFilesRecursive(dir);
       if (pending.length === 0) continue;
-      const already = await engine.query<{ n: number }>(
-        'SELECT count(*) AS n FROM bronze.events WHERE starts_with(source_file, :prefix)',
-        { prefix: `${loadId}/` },
-      );
-      if (Number(already[0]?.n ?? 0) === 0) {
-        const r = await appendFiles(engine, pending, processingRoot, options.runId, now);
-        rows += r.rows;
-        rejected += r.rejected;
-        files += pending.length;
-      }
+      // Per file and per table: a crash may have come after the bronze commit and before the
+      // rejected-records commit, so each table gets exactly the files it does not hold yet.
+      const skip = {
+        bronze: await sourceFilesOf(engine, 'bronze.events', loadId),
+        rejected: await sourceFilesOf(engine, 'ops.rejected_events', loadId),
+      };
+      const r = await appendFiles(engine, pending, processingRoot, options.runId, now, skip);
+      rows += r.rows;
+      rejected += r.rejected;
+      files += pending.length;
       moveTree(pending, processingRoot, loadedRoot);
       recoveredLoads++;
     }
@@ -129,6 +152,7 @@ export async function loadLandingEvents(
   const landed = listPartFiles(landingRoot);
   if (landed.length === 0) return { loadId, files, rows, rejected, recoveredLoads };
   const moved = moveTree(landed, landingRoot, join(processingRoot, loadId));
+  faultPoint('landing:moved');
   const r = await appendFiles(engine, moved, processingRoot, options.runId, now);
   moveTree(moved, processingRoot, loadedRoot);
   return {
@@ -210,6 +234,7 @@ async function appendFiles(
   processingRoot: string,
   runId: string,
   now: Date,
+  skip: { bronze?: ReadonlySet<string>; rejected?: ReadonlySet<string> } = {},
 ): Promise<{ rows: number; rejected: number }> {
   const conn = engine.connection;
   const stage = '__shoplake_landing';
@@ -225,20 +250,27 @@ async function appendFiles(
   let staged = await stageRecords(engine, paths, processingRoot, stage, true);
   let good: CommitResult;
   try {
-    good = await bronze.appendQuery(conn, `SELECT ${select} FROM ${staged.from} WHERE reason IS NULL`);
+    good = await bronze.appendQuery(
+      conn,
+      `SELECT ${select} FROM ${staged.from} WHERE reason IS NULL${notIn(skip.bronze)}`,
+    );
   } catch (error: unknown) {
     if (error instanceof CommitConflictError) throw error;
     // A value that does not fit its column: find the bad records one by one.
     staged = await stageRecords(engine, paths, processingRoot, stage, false);
-    good = await bronze.appendQuery(conn, `SELECT ${select} FROM ${staged.from} WHERE reason IS NULL`);
+    good = await bronze.appendQuery(
+      conn,
+      `SELECT ${select} FROM ${staged.from} WHERE reason IS NULL${notIn(skip.bronze)}`,
+    );
   }
+  faultPoint('landing:bronze-committed');
   try {
     const rejectedOps = await engine.table('ops.rejected_events');
     const bad = await rejectedOps.appendQuery(
       conn,
       `SELECT ${quoteLiteral(runId)} AS run_id, event_id, event_type, event_time,
               reason || coalesce(': ' || left(raw, 500), '') AS reason, ${ingestedAt} AS ingested_at, source_file
-       FROM ${staged.from} WHERE reason IS NOT NULL`,
+       FROM ${staged.from} WHERE reason IS NOT NULL${notIn(skip.rejected)}`,
     );
     await engine.table('bronze.events');
     await engine.table('ops.rejected_events');
