@@ -61,7 +61,17 @@ export interface LambdaStep extends StepBase {
   readonly resultPath: string;
 }
 
-export type EtlStep = SqlStep | LambdaStep;
+/**
+ * Acquires the run lease (one run at a time): a conditional put of the lock item; when another
+ * unexpired run holds it the execution ends as skipped. The generator releases the lease on
+ * every exit path (success, failure); the processing stack's EventBridge rule releases it when
+ * an execution times out or is aborted.
+ */
+export interface LeaseStep extends StepBase {
+  readonly kind: 'lease';
+}
+
+export type EtlStep = SqlStep | LambdaStep | LeaseStep;
 
 /** The ETL's PrepareRun task Lambda. */
 export const PREPARE_RUN_LAMBDA: TaskLambda = {
@@ -102,7 +112,12 @@ const GOLD: readonly EtlStep[] = [
   sql('GoldRecClickThrough', 'etl_32_gold_rec_click_through', ['run_id'], ['QualityGate']),
   sql('GoldMonthlyKpis', 'etl_33_gold_monthly_kpis', ['run_id'], ['QualityGate']),
   sql('GoldCategoryRevenueDelete', 'etl_34_gold_category_revenue_delete', [], ['QualityGate']),
-  sql('GoldCategoryRevenueInsert', 'etl_35_gold_category_revenue_insert', ['run_id'], ['GoldCategoryRevenueDelete']),
+  sql(
+    'GoldCategoryRevenueInsert',
+    'etl_35_gold_category_revenue_insert',
+    ['run_id'],
+    ['GoldCategoryRevenueDelete'],
+  ),
   sql('GoldTopProductsDelete', 'etl_36_gold_top_products_delete', [], ['QualityGate']),
   sql('GoldTopProductsInsert', 'etl_37_gold_top_products_insert', ['run_id'], ['GoldTopProductsDelete']),
   sql('GoldCustomerLtv', 'etl_38_gold_customer_ltv', ['run_id'], ['QualityGate']),
@@ -130,7 +145,13 @@ export const ETL_STEPS: readonly EtlStep[] = [
     resultPath: '$.run',
     dependsOn: [],
   },
-  sql('RegisterRun', 'etl_01_register_run', ['run_id', 'date_from', 'date_to'], ['PrepareRun'], {
+  {
+    kind: 'lease',
+    name: 'AcquireLease',
+    comment: 'one run at a time: conditional put of the lock item (absent or expired), before any write',
+    dependsOn: ['PrepareRun'],
+  },
+  sql('RegisterRun', 'etl_01_register_run', ['run_id', 'date_from', 'date_to'], ['AcquireLease'], {
     comment: 'athena/etl_01_register_run.sql: the run joins ops.etl_pending before its first data write',
   }),
   sql('Extract', 'etl_00_extract_summary', [], ['RegisterRun'], {
@@ -157,7 +178,10 @@ export const ETL_STEPS: readonly EtlStep[] = [
     'etl_50_complete_run',
     ['run_id'],
     GOLD.map((s) => s.name),
-    { comment: 'athena/etl_50_complete_run.sql: gold has consumed the pending runs; they leave ops.etl_pending' },
+    {
+      comment:
+        'athena/etl_50_complete_run.sql: gold has consumed the pending runs; they leave ops.etl_pending',
+    },
   ),
 ];
 

@@ -110,7 +110,9 @@ function taskStates(): string[] {
   };
   const walk = (states: Record<string, S>) => {
     for (const [name, s] of Object.entries(states)) {
-      if (s.Type === 'Task' && !name.startsWith('Notify')) out.push(name);
+      // (the notifications and the release after a failure run only on the failure path)
+      if (s.Type === 'Task' && !name.startsWith('Notify') && name !== 'ReleaseLeaseAfterFailure')
+        out.push(name);
       for (const b of s.Branches ?? []) walk(b.States);
       if (s.ItemProcessor) walk(s.ItemProcessor.States);
     }

@@ -23,6 +23,7 @@ const resources = {
   AthenaWorkGroup: 'wg',
   PrepareRunFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:prep',
   FailureTopicArn: 'arn:aws:sns:eu-west-1:123456789012:alarms',
+  EtlLeaseTable: 'shoplake-dev-etl-lease',
 };
 
 interface State {
@@ -118,7 +119,9 @@ describe('step-functions/etl.asl.json', () => {
     expect(pos('Maintenance')).toBeGreaterThan(pos('GoldSteps'));
     expect(order.at(-1)).toBe('Succeeded');
     expect(states.NotifyFailure?.Resource).toBe('arn:aws:states:::sns:publish');
-    expect(states.NotifyFailure?.Next).toBe('EtlFailed');
+    expect(states.NotifyFailure?.Next).toBe('ReleaseLeaseAfterFailure');
+    expect(states.ReleaseLeaseAfterFailure?.Next).toBe('EtlFailed');
+    expect(order.at(-2)).toBe('ReleaseLease');
     expect(states.EtlFailed?.Type).toBe('Fail');
     const choice = states.QualityGateChoice as unknown as { Choices: { Next: string }[] };
     expect(choice.Choices[0]?.Next).toBe('QualityGateFailed');
