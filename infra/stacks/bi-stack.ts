@@ -67,7 +67,8 @@ export function quicksightColumnType(column: ColumnSpec): string | undefined {
     case 'timestamptz':
       return 'DATETIME';
     default:
-      return undefined;
+      // Money columns are Iceberg decimals (`decimal(p,s)`): QuickSight's DECIMAL.
+      return typeof column.type === 'string' && column.type.startsWith('decimal(') ? 'DECIMAL' : undefined;
   }
 }
 
