@@ -203,7 +203,9 @@ export async function measureFeatureWrites(options: WriteMeasurementOptions): Pr
       );
       for (const item of page.Items ?? []) {
         const kind = kindOf(String(item.pk?.S ?? ''));
-        (sizes[kind] ??= []).push(dynaliteDb.itemSize(item));
+        const list = sizes[kind] ?? [];
+        list.push(dynaliteDb.itemSize(item));
+        sizes[kind] = list;
       }
       key = page.LastEvaluatedKey as Record<string, unknown> | undefined;
     } while (key);
