@@ -45,7 +45,9 @@ valid AS (
   WHERE r.arrival = 1
 ),
 purchase_revenue AS (
-  SELECT p.event_id, round(sum(l.quantity * l.price), 2) AS revenue
+  -- Exact money: prices enter as decimal (the contract allows at most 4 places), sums are
+  -- decimal, the cast to 2 places rounds half away from zero on Trino and DuckDB alike.
+  SELECT p.event_id, CAST(sum(l.quantity * CAST(l.price AS decimal(38,4))) AS decimal(38,2)) AS revenue
   FROM valid p
   CROSS JOIN UNNEST(p.items) AS l(product_id, quantity, price, category)
   WHERE p.event_type = 'purchase' AND p.arrival = 1

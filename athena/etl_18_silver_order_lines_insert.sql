@@ -31,8 +31,9 @@ lines AS (
   SELECT order_id, product_id, category, quantity, unit_price, line_no FROM oltp_lines
 )
 SELECT
-  l.order_id, CAST(l.line_no AS integer), l.product_id, coalesce(l.category, p.category), l.quantity, l.unit_price,
-  round(l.quantity * l.unit_price, 2), t.order_time, t.order_date, t.status, t.customer_id, :run_id
+  l.order_id, CAST(l.line_no AS integer), l.product_id, coalesce(l.category, p.category), l.quantity,
+  CAST(l.unit_price AS decimal(18,4)),
+  CAST(l.quantity * CAST(l.unit_price AS decimal(38,4)) AS decimal(38,2)), t.order_time, t.order_date, t.status, t.customer_id, :run_id
 FROM lines l
 JOIN touched t ON t.order_id = l.order_id
 LEFT JOIN silver.dim_product p ON p.product_id = l.product_id AND p.is_current

@@ -26,11 +26,11 @@ monthly AS (
 SELECT
   cur.m,
   cur.category,
-  cur.revenue,
+  CAST(cur.revenue AS decimal(38,2)),
   cur.units,
   cur.orders,
-  prev.revenue,
-  (cur.revenue - prev.revenue) / nullif(prev.revenue, 0),
+  CAST(prev.revenue AS decimal(38,2)),
+  CAST(cur.revenue - prev.revenue AS double) / CAST(nullif(prev.revenue, 0) AS double),
   :run_id
 FROM monthly cur
 LEFT JOIN monthly prev ON prev.category = cur.category AND prev.m = CAST(date_add('month', -1, cur.m) AS date)

@@ -19,6 +19,6 @@ p AS (
 ranked AS (
   SELECT p.*, row_number() OVER (PARTITION BY p.m ORDER BY p.revenue DESC, p.product_id) AS rnk FROM p
 )
-SELECT r.m, CAST(r.rnk AS integer), r.product_id, r.category, r.revenue, r.units, r.orders, :run_id
+SELECT r.m, CAST(r.rnk AS integer), r.product_id, r.category, CAST(r.revenue AS decimal(38,2)), r.units, r.orders, :run_id
 FROM ranked r
 WHERE r.rnk <= 20

@@ -9,7 +9,7 @@ USING (
     count_if(o.status = 'placed') AS placed_orders,
     count_if(o.status = 'cancelled') AS cancelled_orders,
     coalesce(sum(CASE WHEN o.status = 'cancelled' THEN o.units END), 0) AS cancelled_units,
-    coalesce(sum(CASE WHEN o.status = 'cancelled' THEN o.amount END), 0) AS cancelled_value,
+    CAST(coalesce(sum(CASE WHEN o.status = 'cancelled' THEN o.amount END), 0) AS decimal(38,2)) AS cancelled_value,
     CAST(count_if(o.status = 'cancelled') AS double) / nullif(count(*), 0) AS cancellation_rate
   FROM silver.orders o
   WHERE CAST(date_trunc('month', o.order_date) AS date) IN (SELECT m FROM affected)

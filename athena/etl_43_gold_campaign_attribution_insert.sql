@@ -13,7 +13,7 @@ SELECT
   coalesce(s.utm_campaign, '(none)'),
   count(*),
   count_if(s.purchases > 0),
-  coalesce(sum(s.revenue), 0),
+  CAST(coalesce(sum(s.revenue), 0) AS decimal(38,2)),
   CAST(count_if(s.purchases > 0) AS double) / nullif(count(*), 0),
   :run_id
 FROM silver.sessions s

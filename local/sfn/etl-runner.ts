@@ -86,6 +86,7 @@ interface StateDef {
   Retry?: unknown[];
   ItemProcessor?: { States: Record<string, StateDef> };
   Iterator?: { States: Record<string, StateDef> };
+  Branches?: { States: Record<string, StateDef> }[];
 }
 
 function collectStates(states: Record<string, StateDef>, out: Map<string, StateDef> = new Map()) {
@@ -93,6 +94,7 @@ function collectStates(states: Record<string, StateDef>, out: Map<string, StateD
     out.set(name, s);
     const inner = s.ItemProcessor?.States ?? s.Iterator?.States;
     if (inner) collectStates(inner, out);
+    for (const branch of s.Branches ?? []) collectStates(branch.States, out);
   }
   return out;
 }

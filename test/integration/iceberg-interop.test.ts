@@ -61,6 +61,8 @@ const SPEC: TableSpec = {
       },
       required: false,
     },
+    // Money as shoplake's gold stores it: precision > 18 (16-byte Parquet decimal), negatives.
+    { id: 13, name: 'total', type: 'decimal(38,2)', required: false },
   ],
   partitionBy: [
     { sourceColumn: 'event_time', transform: 'day' },
@@ -84,7 +86,8 @@ function batchSql(prefix: string, n: number, withChannel = false): string {
       (i * 3.5)::DECIMAL(9,2) AS amount,
       CASE WHEN i % 3 = 0 THEN NULL ELSE [{'product_id': 'p' || i, 'quantity': i::INT}, {'product_id': 'q', 'quantity': NULL}] END AS items,
       MAP {'utm': 'u' || (i % 2), 'ref': 'r'} AS attributes,
-      {'kind': CASE WHEN i % 2 = 0 THEN 'mobile' ELSE 'desktop' END, 'width': (300 + i)::INT} AS device
+      {'kind': CASE WHEN i % 2 = 0 THEN 'mobile' ELSE 'desktop' END, 'width': (300 + i)::INT} AS device,
+      (i * 1234567890.125 - 200.5)::DECIMAL(38,2) AS total
       ${withChannel ? `, 'ch' || (i % 3) AS channel` : ''}
     FROM range(${n}) t(i)`;
 }
@@ -166,6 +169,8 @@ const COLUMN_FILTERS: [string, (r: Record<string, Canon>) => boolean][] = [
   ['is_member = true', (r) => r.is_member === true],
   ["signup_date < '2020-01-05'", (r) => r.signup_date !== null && String(r.signup_date) < '2020-01-05'],
   ["amount >= '20.50'", (r) => r.amount !== null && Number(r.amount) >= 20.5],
+  ["total < '-100.00'", (r) => r.total !== null && Number(r.total) < -100],
+  ["total > '10000000000.00'", (r) => r.total !== null && Number(r.total) > 10_000_000_000],
   ["country = 'FR'", (r) => r.country === 'FR'],
   ['country IS NULL', (r) => r.country === null],
   ["channel = 'ch1'", (r) => r.channel === 'ch1'],

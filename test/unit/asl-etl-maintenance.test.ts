@@ -40,8 +40,8 @@ async function pathFor(input: Record<string, unknown>): Promise<unknown> {
 }
 
 describe('ETL maintenance choice (Glue optimizers vs. Athena OPTIMIZE/VACUUM)', () => {
-  it('follows the last gold step and defaults to the Athena maintenance Map', () => {
-    expect(state('GoldCampaignAttributionInsert').Next).toBe('MaintenanceChoice');
+  it('follows gold and defaults to the Athena maintenance Map', () => {
+    expect(Object.values(definition.States).filter((s) => s.Next === 'MaintenanceChoice')).toHaveLength(1);
     expect(state('MaintenanceChoice').Default).toBe('Maintenance');
     expect(state('Maintenance').Type).toBe('Map');
     expect(state('MaintenanceByGlueOptimizers').Next).toBe('Succeeded');
