@@ -371,7 +371,6 @@ describe('athena/*.sql on Trino over shoplake tables', () => {
       date_to: NOW.toISOString().slice(0, 10),
       from: '2026-10-01',
       to: '2026-11-01',
-      category: null,
       date: NOW.toISOString().slice(0, 10),
       run_date: NOW.toISOString().slice(0, 10),
       month: '2026-11-01',
