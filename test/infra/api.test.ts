@@ -82,6 +82,18 @@ describe('routes', () => {
 describe('stage, keys and throttling', () => {
   const api = template(dev, 'Api');
 
+  it('samples X-Ray traces of the API stage with the stage rule', () => {
+    const rules = resourcesOfType(dev, 'AWS::XRay::SamplingRule');
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.properties.SamplingRule).toMatchObject({
+      ReservoirSize: dev.config.tracing.apiReservoirPerSecond,
+      FixedRate: dev.config.tracing.apiFixedRate,
+      ServiceType: 'AWS::ApiGateway::Stage',
+      ServiceName: `ShopApi/${API_STAGE_NAME}`,
+      Version: 1,
+    });
+  });
+
   it('logs access as JSON, traces and logs execution errors', () => {
     api.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: API_STAGE_NAME,
