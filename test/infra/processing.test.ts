@@ -111,8 +111,11 @@ describe('deployed state machines', () => {
   });
 
   it('notifies each failure once: ETL FAILED in the machine, TIMED_OUT/ABORTED by EventBridge', () => {
-    const rules = resourcesOfType(app, 'AWS::Events::Rule').filter((r) =>
-      JSON.stringify(r.properties.EventPattern).includes('Step Functions Execution Status Change'),
+    // Notification rules only: the ETL's lease-release rule (a Lambda target) is checked below.
+    const rules = resourcesOfType(app, 'AWS::Events::Rule').filter(
+      (r) =>
+        JSON.stringify(r.properties.EventPattern).includes('Step Functions Execution Status Change') &&
+        !r.logicalId.startsWith('EtlLeaseReleaseRule'),
     );
     const machines = resourcesOfType(app, 'AWS::StepFunctions::StateMachine');
     const machineId = (name: string) => {
@@ -227,6 +230,24 @@ describe('deployed state machines', () => {
   });
 });
 
+describe('ETL run lease', () => {
+  it('frees the lease of an ETL execution that failed, timed out or was aborted (EventBridge → Lambda)', () => {
+    const rule = resourcesOfType(app, 'AWS::Events::Rule').find((r) =>
+      r.logicalId.startsWith('EtlLeaseReleaseRule'),
+    );
+    type Pattern = { detail: { status: string[]; stateMachineArn: { Ref: string }[] } };
+    const pattern = rule?.properties.EventPattern as Pattern | undefined;
+    expect([...(pattern?.detail.status ?? [])].sort()).toEqual(['ABORTED', 'FAILED', 'TIMED_OUT']);
+    expect(pattern?.detail.stateMachineArn.map((a) => a.Ref)).toEqual([
+      expect.stringMatching(/^EtlStateMachine/),
+    ]);
+    const targets = rule?.properties.Targets as { Arn: { 'Fn::GetAtt': [string, string] } }[] | undefined;
+    expect(targets?.map((t) => t.Arn['Fn::GetAtt'][0])).toEqual([
+      expect.stringMatching(/^EtlReleaseLeaseFunction/),
+    ]);
+  });
+});
+
 describe('task Lambda sizing', () => {
   it('gives the training task 4 GB and 15 minutes, other tasks the default', () => {
     const functions = resourcesOfType(app, 'AWS::Lambda::Function').filter((f) =>
@@ -238,7 +259,10 @@ describe('task Lambda sizing', () => {
     expect(train[0]?.properties.Timeout).toBe(900);
     const others = functions.filter(
       (f) =>
-        !String(f.logicalId).startsWith('TrainingTrainFunction') && f.properties.MemorySize !== undefined,
+        !String(f.logicalId).startsWith('TrainingTrainFunction') &&
+        // Not a task: the EventBridge target that frees the ETL lease keeps the Lambda default.
+        !String(f.logicalId).startsWith('EtlReleaseLeaseFunction') &&
+        f.properties.MemorySize !== undefined,
     );
     expect(others.length).toBeGreaterThan(0);
     for (const f of others) expect(f.properties.MemorySize).toBe(DEFAULT_TASK_SIZING.memorySize);

@@ -44,8 +44,11 @@ afterAll(async () => {
 });
 
 describe('provisioning the emulators from the synthesized template', () => {
-  it('creates exactly the defined tables and stream', () => {
-    expect(provisioned.map((r) => r.logicalId).sort()).toEqual(
+  it('creates exactly the defined tables and stream, and the ETL run-lease table', () => {
+    const ids = provisioned.map((r) => r.logicalId).sort();
+    // The processing stack's lease table (one ETL run at a time) is provisioned for the local runner too.
+    expect(ids.filter((id) => id.startsWith('EtlLeaseTable'))).toHaveLength(1);
+    expect(ids.filter((id) => !id.startsWith('EtlLeaseTable'))).toEqual(
       [...TABLES.map((t) => t.id), EVENTS_STREAM.id].sort(),
     );
   });
