@@ -75,6 +75,8 @@ export interface RawRequest {
   /** Node's `rawHeaders`: [name, value, name, value, …] with the client's casing. */
   readonly rawHeaders: readonly string[];
   readonly body: string | null;
+  /** The body is base64 of bytes that are not UTF-8 (API Gateway's binary pass-through). */
+  readonly bodyIsBase64?: boolean;
   readonly sourceIp: string;
 }
 
@@ -186,7 +188,7 @@ export function buildProxyEvent(
     pathParameters: match.pathParameters,
     stageVariables: null,
     body: request.body,
-    isBase64Encoded: false,
+    isBase64Encoded: request.bodyIsBase64 ?? false,
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
@@ -259,7 +261,22 @@ class BodyTooLargeError extends Error {
   }
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body as text, or as base64 when its bytes are not UTF-8, so the handler sees what API
+ * Gateway would hand it instead of text with U+FFFD silently put in place of the bad bytes.
+ */
+function bodyText(bytes: Buffer | null): { body: string | null; bodyIsBase64: boolean } {
+  if (bytes === null) return { body: null, bodyIsBase64: false };
+  try {
+    return { body: utf8.decode(bytes), bodyIsBase64: false };
+  } catch {
+    return { body: bytes.toString('base64'), bodyIsBase64: true };
+  }
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
@@ -279,7 +296,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(size === 0 ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(size === 0 ? null : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -334,9 +351,9 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
       send(res, 405, apiError('method_not_allowed', `method ${method} not allowed on ${path}`));
       return;
     }
-    let body: string | null;
+    let body: { body: string | null; bodyIsBase64: boolean };
     try {
-      body = await readBody(req, maxBody);
+      body = bodyText(await readBody(req, maxBody));
     } catch (error: unknown) {
       if (error instanceof BodyTooLargeError) {
         send(res, 413, apiError('payload_too_large', `request body exceeds ${maxBody} bytes`), {
@@ -359,7 +376,13 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
       return;
     }
     const event = buildProxyEvent(
-      { method, url, rawHeaders: req.rawHeaders, body, sourceIp: req.socket.remoteAddress ?? '127.0.0.1' },
+      {
+        method,
+        url,
+        rawHeaders: req.rawHeaders,
+        ...body,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+      },
       match,
       { stage },
     );

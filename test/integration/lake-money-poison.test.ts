@@ -356,4 +356,31 @@ describe('poison records in landing files are rejected with file and line, never
     const again = await runLocalEtl({ engine, lakeDir: lake, input: { full: true }, now: fixedNow });
     expect(again.status).toBe('SUCCEEDED');
   });
+
+  it('an oversized line that is valid JSON (DuckDB would load it) is rejected with its line too', async () => {
+    const e = must(good[3], 'an event');
+    const day = e.event_time.slice(0, 10);
+    const file = join(lake, LAKE_PREFIXES.landingEvents, `event_date=${day}`, 'part-00003.jsonl');
+    const big = {
+      ...e,
+      event_id: 'big-1',
+      event_type: 'search',
+      product_id: null,
+      query: 'q'.repeat(100_000),
+    };
+    appendFileSync(
+      file,
+      `${JSON.stringify({ ...e, event_id: 'fresh-after-big' })}\n${JSON.stringify(big)}\n`,
+    );
+
+    const run = await runLocalEtl({ engine, lakeDir: lake, input: { full: true }, now: fixedNow });
+
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.landing).toMatchObject({ rows: 1, rejected: 1 });
+    const [r] = await engine.query<{ reason: string; source_line: number }>(
+      "SELECT reason, source_line FROM ops.rejected_events WHERE source_file LIKE '%part-00003.jsonl'",
+    );
+    expect(r?.reason).toMatch(/^event_too_large/);
+    expect(r?.source_line).toBe(2);
+  });
 });

@@ -39,6 +39,7 @@ interface StateDef {
   Retry?: unknown[];
   ItemProcessor?: { States: Record<string, StateDef> };
   Iterator?: { States: Record<string, StateDef> };
+  Branches?: { States: Record<string, StateDef> }[];
 }
 
 function collectStates(states: Record<string, StateDef>, out: Map<string, StateDef> = new Map()) {
@@ -46,6 +47,8 @@ function collectStates(states: Record<string, StateDef>, out: Map<string, StateD
     out.set(name, s);
     const inner = s.ItemProcessor?.States ?? s.Iterator?.States;
     if (inner) collectStates(inner, out);
+    // The generated definition runs the gold steps in a Parallel state.
+    for (const branch of s.Branches ?? []) collectStates(branch.States, out);
   }
   return out;
 }

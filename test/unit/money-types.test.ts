@@ -36,7 +36,8 @@ describe('money types generated from the catalog', () => {
 
   it('QuickSight reads money columns as DECIMAL (the dashboard sums them)', () => {
     const revenue = GOLD_DAILY_SALES.columns.find((c) => c.name === 'revenue');
-    expect(revenue && quicksightColumnType(revenue)).toBe('DECIMAL');
+    expect(revenue?.type).toBe(MONEY_TYPE);
+    expect(quicksightColumnType('money')).toBe('DECIMAL');
   });
 
   it('the contract refuses prices that decimal(18,4) cannot hold exactly, not float noise', () => {
