@@ -3,7 +3,7 @@
  * real handler modules, on the local runtime, until Ctrl-C. Events posted to `/events` flow
  * through Kinesis to the stream consumer like on AWS.
  */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { API_ROUTES } from '../../../lambdas/shared/api-routes.ts';
 import { CORS_ENV, parseCorsOrigins } from '../../../lambdas/shared/cors.ts';
 import { analyticsPages, DASHBOARD_PATH, localHandlerLoader } from '../../analytics/local-server.ts';
@@ -23,7 +23,13 @@ export function register(program: Command): void {
     .option(
       '--cors-origin <origin>',
       'allow browser calls from this origin (repeatable; scheme://host[:port], or * for any; never with credentials)',
-      (value: string, previous: string[] = []) => [...previous, ...parseCorsOrigins(value)],
+      (value: string, previous: string[] = []) => {
+        try {
+          return [...previous, ...parseCorsOrigins(value)];
+        } catch (error) {
+          throw new InvalidArgumentError((error as Error).message);
+        }
+      },
     )
     .action(async (_opts: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<{
