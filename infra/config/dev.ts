@@ -36,7 +36,14 @@ export const dev: StageConfig = {
   },
   tracing: { apiReservoirPerSecond: 0, apiFixedRate: 0.05 },
   firehose: { bufferIntervalSeconds: 300, bufferSizeMiB: 64 },
-  api: { throttleRateLimit: 50, throttleBurstLimit: 100, quotaPerDay: 1_000_000 },
+  api: {
+    throttleRateLimit: 50,
+    throttleBurstLimit: 100,
+    quotaPerDay: 1_000_000,
+    // A storefront on a developer machine may call the dev API with the public browser key.
+    cors: { allowedOrigins: ['http://localhost:3000', 'http://127.0.0.1:3000'] },
+    browserKey: { throttleRateLimit: 10, throttleBurstLimit: 20, quotaPerDay: 100_000 },
+  },
   schedules: { etl: 'cron(30 2 * * ? *)', training: 'cron(0 4 ? * SUN *)', timeZone: 'UTC' },
   alarms: { iteratorAgeMs: 60_000, apiP99LatencyMs: 2_000, api5xxPer5Minutes: 5 },
 };

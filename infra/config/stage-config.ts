@@ -5,6 +5,7 @@
  * Chosen with `-c stage=<name>`; CloudFormation parameters are deliberately not used.
  */
 import { z } from 'zod';
+import { parseCorsOrigins } from '../../lambdas/shared/cors.ts';
 
 /** Log retention values CloudWatch Logs accepts (days). */
 export const LOG_RETENTION_DAYS = [
@@ -133,6 +134,37 @@ export const StageConfigSchema = z.strictObject({
       .strictObject({
         sizeGb: z.enum(['0.5', '1.6', '6.1', '13.5', '28.4', '58.2', '118', '237']),
         ttlSeconds: z.number().int().min(0).max(3600),
+      })
+      .optional(),
+    /**
+     * Opt-in CORS for browser clients (the web tracker, clients/web): origins allowed to call
+     * `POST /events` from a page (`scheme://host[:port]`, or `*` alone). Credentials are never
+     * allowed. Absent: no CORS (server-to-server only).
+     */
+    cors: z
+      .strictObject({
+        allowedOrigins: z
+          .array(z.string())
+          .min(1)
+          .superRefine((origins, ctx) => {
+            try {
+              parseCorsOrigins(origins);
+            } catch (error) {
+              ctx.addIssue({ code: 'custom', message: (error as Error).message });
+            }
+          }),
+      })
+      .optional(),
+    /**
+     * A third, public key for browsers (it is visible in the page): its usage plan allows only
+     * `POST /events` (every GET method is throttled to 0 requests) at these lower limits.
+     * Absent: no browser key.
+     */
+    browserKey: z
+      .strictObject({
+        throttleRateLimit: z.number().positive(),
+        throttleBurstLimit: positiveInt,
+        quotaPerDay: positiveInt,
       })
       .optional(),
   }),

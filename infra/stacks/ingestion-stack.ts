@@ -21,6 +21,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { CORS_ENV } from '../../lambdas/shared/cors.ts';
 import type { StageConfig } from '../config/stage-config.ts';
 import type { CatalogTable } from '../constructs/lake-catalog.ts';
 import { dataRemovalPolicy, secureKey, secureQueue, stageLogGroup } from '../constructs/secure-defaults.ts';
@@ -101,6 +102,7 @@ export class IngestionStack extends Stack {
     });
     this.eventsStream.grantWrite(ingest.function);
     ingest.addEnvironment('EVENTS_STREAM_NAME', this.eventsStream.streamName);
+    if (config.api.cors) ingest.addEnvironment(CORS_ENV, config.api.cors.allowedOrigins.join(','));
     writesQuarantine(ingest);
     this.ingestFunction = ingest;
 
