@@ -40,6 +40,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          // Every athena/*.sql on a real Trino (installed and cached by scripts/setup-trino.sh),
+          // compared with DuckDB. `npm run test:trino` runs it alone.
+          name: 'trino',
+          include: ['test/trino/**/*.test.ts'],
+          setupFiles: ['test/setup.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

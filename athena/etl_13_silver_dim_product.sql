@@ -1,15 +1,23 @@
 -- bronze.oltp_products snapshots → silver.dim_product with price history (SCD Type 2 on name,
 -- category and price; previous_price is the price of the version before). Stock is not a
 -- tracked attribute: it is the stock at the last snapshot of the version.
+-- row_hash is the MD5 of canonical text: decimals cast to varchar keep their scale
+-- ('38.9900') on Trino/Athena and DuckDB alike, where CAST(double AS varchar) gives '3.899E1'
+-- on Trino and '38.99' on DuckDB.
 -- Params: none.
 MERGE INTO silver.dim_product t
 USING (
-  WITH snap AS (
+  WITH priced AS (
+    SELECT p.snapshot_at, p.product_id, p.name, p.category, CAST(p.price AS decimal(18,4)) AS price, p.currency,
+           p.stock
+    FROM bronze.oltp_products p
+  ),
+  snap AS (
     SELECT
       p.*,
       to_hex(md5(to_utf8(concat_ws('|', coalesce(p.name, ''), coalesce(p.category, ''),
                                    coalesce(CAST(p.price AS varchar), ''), coalesce(p.currency, ''))))) AS row_hash
-    FROM bronze.oltp_products p
+    FROM priced p
   ),
   changes AS (
     SELECT snap.*, lag(snap.row_hash) OVER (PARTITION BY snap.product_id ORDER BY snap.snapshot_at) AS prev_hash

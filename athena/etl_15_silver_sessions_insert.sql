@@ -8,7 +8,7 @@ INSERT INTO silver.sessions (
   rec_clicks, etl_run_id
 )
 WITH affected AS (
-  SELECT DISTINCT e.session_id FROM silver.events e WHERE e.etl_run_id = :run_id
+  SELECT DISTINCT e.session_id FROM silver.events e WHERE e.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
 ),
 ev AS (
   SELECT
@@ -41,7 +41,7 @@ SELECT
   count_if(n.event_type = 'add_to_cart') AS add_to_carts,
   count_if(n.event_type = 'begin_checkout') AS checkouts,
   count_if(n.event_type = 'purchase') AS purchases,
-  coalesce(sum(n.revenue), 0) AS revenue,
+  CAST(coalesce(sum(n.revenue), 0) AS decimal(38,2)) AS revenue,
   min_by(n.utm_source, CASE WHEN n.utm_source IS NOT NULL THEN n.event_time END) AS utm_source,
   min_by(n.utm_campaign, CASE WHEN n.utm_campaign IS NOT NULL THEN n.event_time END) AS utm_campaign,
   min_by(n.device, CASE WHEN n.device IS NOT NULL THEN n.event_time END) AS device,

@@ -1,5 +1,5 @@
 -- silver.orders: orders reconciled from purchase events and the latest OLTP orders snapshot.
--- Affected orders: those with new purchase events in this run, and those whose OLTP row is new
+-- Affected orders: those with new purchase events in the pending runs, and those whose OLTP row is new
 -- or changed (status or total). Purchase events of one order (an order split over several
 -- events) are aggregated; OLTP is the system of record for status and customer, events give
 -- the lines when present. Cancellations keep status 'cancelled'. Touched rows get etl_run_id.
@@ -15,10 +15,10 @@ USING (
     FROM latest_oltp o LEFT JOIN silver.orders s ON s.order_id = o.order_id
     WHERE s.order_id IS NULL OR s.status <> o.status
        OR (s.oltp_amount IS NULL AND o.total_amount IS NOT NULL)
-       OR abs(s.oltp_amount - o.total_amount) >= 0.005
+       OR s.oltp_amount <> CAST(o.total_amount AS decimal(38,2))
   ),
   affected AS (
-    SELECT DISTINCT e.order_id FROM silver.events e WHERE e.etl_run_id = :run_id AND e.event_type = 'purchase'
+    SELECT DISTINCT e.order_id FROM silver.events e WHERE e.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend) AND e.event_type = 'purchase'
     UNION
     SELECT order_id FROM oltp_changed
   ),
@@ -37,7 +37,7 @@ USING (
       CASE WHEN count_if(order_status = 'cancelled') > 0 THEN 'cancelled' ELSE 'placed' END AS status,
       count(*) AS line_count,
       sum(quantity) AS units,
-      round(sum(quantity * price), 2) AS amount,
+      CAST(sum(quantity * CAST(price AS decimal(38,4))) AS decimal(38,2)) AS amount,
       max(currency) AS currency,
       min(session_id) AS session_id,
       max(discount_code) AS discount_code
@@ -48,7 +48,7 @@ USING (
     SELECT * FROM latest_oltp WHERE order_id IN (SELECT order_id FROM affected)
   ),
   ol AS (
-    SELECT l.order_id, count(*) AS line_count, sum(l.quantity) AS units, round(sum(l.quantity * l.unit_price), 2) AS amount
+    SELECT l.order_id, count(*) AS line_count, sum(l.quantity) AS units, CAST(sum(l.quantity * CAST(l.unit_price AS decimal(38,4))) AS decimal(38,2)) AS amount
     FROM bronze.oltp_order_lines l
     WHERE l.snapshot_at = (SELECT max(x.snapshot_at) FROM bronze.oltp_order_lines x)
       AND l.order_id IN (SELECT order_id FROM affected)
@@ -67,9 +67,10 @@ USING (
     END AS source,
     coalesce(ev.line_count, ol.line_count, 0) AS line_count,
     coalesce(ev.units, ol.units, 0) AS units,
-    coalesce(ev.amount, ol.amount, o.total_amount, 0) AS amount,
-    o.total_amount AS oltp_amount,
-    CASE WHEN ev.order_id IS NOT NULL AND o.order_id IS NOT NULL THEN abs(ev.amount - o.total_amount) < 0.01 END
+    CAST(coalesce(ev.amount, ol.amount, CAST(o.total_amount AS decimal(38,2)), 0) AS decimal(38,2)) AS amount,
+    CAST(o.total_amount AS decimal(38,2)) AS oltp_amount,
+    CASE WHEN ev.order_id IS NOT NULL AND o.order_id IS NOT NULL
+         THEN abs(ev.amount - CAST(o.total_amount AS decimal(38,2))) < 0.01 END
       AS amount_matches,
     coalesce(ev.currency, o.currency) AS currency,
     ev.session_id,

@@ -1,4 +1,4 @@
--- silver.order_lines, step 2 of 2: lines of the orders touched in this run, from the purchase
+-- silver.order_lines, step 2 of 2: lines of the orders touched in the pending runs, from the purchase
 -- events when the order has any (numbered in event order), otherwise from the latest OLTP
 -- snapshot. Category: the line's own, else the product's current category.
 -- Params: :run_id.
@@ -9,7 +9,7 @@ INSERT INTO silver.order_lines (
 WITH touched AS (
   SELECT o.order_id, o.customer_id, o.order_time, o.order_date, o.status, o.source
   FROM silver.orders o
-  WHERE o.etl_run_id = :run_id
+  WHERE o.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
 ),
 ev_lines AS (
   SELECT e.order_id, l.product_id, l.category, l.quantity, l.price AS unit_price, e.event_time, e.event_id
@@ -31,8 +31,9 @@ lines AS (
   SELECT order_id, product_id, category, quantity, unit_price, line_no FROM oltp_lines
 )
 SELECT
-  l.order_id, CAST(l.line_no AS integer), l.product_id, coalesce(l.category, p.category), l.quantity, l.unit_price,
-  round(l.quantity * l.unit_price, 2), t.order_time, t.order_date, t.status, t.customer_id, :run_id
+  l.order_id, CAST(l.line_no AS integer), l.product_id, coalesce(l.category, p.category), l.quantity,
+  CAST(l.unit_price AS decimal(18,4)),
+  CAST(l.quantity * CAST(l.unit_price AS decimal(38,4)) AS decimal(38,2)), t.order_time, t.order_date, t.status, t.customer_id, :run_id
 FROM lines l
 JOIN touched t ON t.order_id = l.order_id
 LEFT JOIN silver.dim_product p ON p.product_id = l.product_id AND p.is_current

@@ -3,22 +3,25 @@
 MERGE INTO gold.daily_sales t
 USING (
   WITH affected AS (
-    SELECT DISTINCT o.order_date AS d FROM silver.orders o WHERE o.etl_run_id = :run_id
+    SELECT DISTINCT o.order_date AS d FROM silver.orders o WHERE o.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
   )
   SELECT
     o.order_date AS sale_date,
     count_if(o.status = 'placed') AS orders,
     coalesce(sum(CASE WHEN o.status = 'placed' THEN o.units END), 0) AS units,
-    coalesce(sum(CASE WHEN o.status = 'placed' THEN o.amount END), 0) AS revenue,
+    CAST(coalesce(sum(CASE WHEN o.status = 'placed' THEN o.amount END), 0) AS decimal(38,2)) AS revenue,
     count_if(o.status = 'cancelled') AS cancelled_orders,
-    coalesce(sum(CASE WHEN o.status = 'cancelled' THEN o.amount END), 0) AS cancelled_revenue,
+    CAST(coalesce(sum(CASE WHEN o.status = 'cancelled' THEN o.amount END), 0) AS decimal(38,2)) AS cancelled_revenue,
     -- Cancellation documents (event-only cancelled orders, e.g. UCI C-invoices) refund earlier
     -- revenue; an order cancelled in the OLTP system is simply not revenue.
-    coalesce(sum(CASE WHEN o.status = 'placed' THEN o.amount WHEN o.source = 'event' THEN -o.amount ELSE 0 END), 0)
-      AS net_revenue,
+    CAST(coalesce(sum(CASE WHEN o.status = 'placed' THEN o.amount WHEN o.source = 'event' THEN -o.amount ELSE 0 END), 0)
+      AS decimal(38,2)) AS net_revenue,
     count(DISTINCT CASE WHEN o.status = 'placed' THEN o.customer_id END) AS customers,
-    sum(CASE WHEN o.status = 'placed' THEN o.amount END) / CAST(nullif(count_if(o.status = 'placed'), 0) AS double)
-      AS avg_order_value
+    -- Average order value, exact and identical on Trino and DuckDB: integer cents rounded half
+    -- up ((2c + n) / 2n, integer division), then scaled back. Decimal / integer is a decimal on
+    -- Trino but a double on DuckDB, so the plain division would differ between engines.
+    CAST(CAST((2 * CAST(sum(CASE WHEN o.status = 'placed' THEN o.amount END) * 100 AS bigint) + count_if(o.status = 'placed')) / (2 * nullif(count_if(o.status = 'placed'), 0)) AS decimal(38,0)) * 0.01
+         AS decimal(38,2)) AS avg_order_value
   FROM silver.orders o
   WHERE o.order_date IN (SELECT d FROM affected)
   GROUP BY o.order_date

@@ -1,12 +1,12 @@
--- gold.monthly_kpis for the months whose orders or sessions changed in this run.
+-- gold.monthly_kpis for the months whose orders or sessions changed in the pending runs.
 -- revenue: placed orders; net_revenue: minus cancellations; new customers: first placed order
 -- in the month; returning: active - new. Params: :run_id.
 MERGE INTO gold.monthly_kpis t
 USING (
   WITH affected AS (
-    SELECT DISTINCT CAST(date_trunc('month', o.order_date) AS date) AS m FROM silver.orders o WHERE o.etl_run_id = :run_id
+    SELECT DISTINCT CAST(date_trunc('month', o.order_date) AS date) AS m FROM silver.orders o WHERE o.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
     UNION
-    SELECT DISTINCT CAST(date_trunc('month', s.session_date) AS date) FROM silver.sessions s WHERE s.etl_run_id = :run_id
+    SELECT DISTINCT CAST(date_trunc('month', s.session_date) AS date) FROM silver.sessions s WHERE s.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
   ),
   first_order AS (
     SELECT o.customer_id, min(CAST(date_trunc('month', o.order_date) AS date)) AS first_m
@@ -44,11 +44,15 @@ USING (
   )
   SELECT
     coalesce(om.m, sm.m) AS month,
-    coalesce(om.revenue, 0) AS revenue,
-    coalesce(om.net_revenue, 0) AS net_revenue,
+    CAST(coalesce(om.revenue, 0) AS decimal(38,2)) AS revenue,
+    CAST(coalesce(om.net_revenue, 0) AS decimal(38,2)) AS net_revenue,
     coalesce(om.orders, 0) AS orders,
     coalesce(om.units, 0) AS units,
-    om.revenue / CAST(nullif(om.orders, 0) AS double) AS avg_order_value,
+    -- Average order value, exact and identical on Trino and DuckDB: integer cents rounded half
+    -- up ((2c + n) / 2n, integer division), then scaled back. Decimal / integer is a decimal on
+    -- Trino but a double on DuckDB, so the plain division would differ between engines.
+    CAST(CAST((2 * CAST(om.revenue * 100 AS bigint) + om.orders) / (2 * nullif(om.orders, 0)) AS decimal(38,0)) * 0.01
+         AS decimal(38,2)) AS avg_order_value,
     coalesce(om.active_customers, 0) AS active_customers,
     coalesce(om.new_customers, 0) AS new_customers,
     coalesce(om.active_customers - om.new_customers, 0) AS returning_customers,

@@ -2,7 +2,7 @@
 -- with month-over-month growth against the month before. Params: :run_id.
 INSERT INTO gold.category_revenue (month, category, revenue, units, orders, prev_month_revenue, mom_growth, etl_run_id)
 WITH touched AS (
-  SELECT DISTINCT CAST(date_trunc('month', o.order_date) AS date) AS m FROM silver.orders o WHERE o.etl_run_id = :run_id
+  SELECT DISTINCT CAST(date_trunc('month', o.order_date) AS date) AS m FROM silver.orders o WHERE o.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
 ),
 affected AS (
   SELECT m FROM touched
@@ -26,11 +26,11 @@ monthly AS (
 SELECT
   cur.m,
   cur.category,
-  cur.revenue,
+  CAST(cur.revenue AS decimal(38,2)),
   cur.units,
   cur.orders,
-  prev.revenue,
-  (cur.revenue - prev.revenue) / nullif(prev.revenue, 0),
+  CAST(prev.revenue AS decimal(38,2)),
+  CAST(cur.revenue - prev.revenue AS double) / CAST(nullif(prev.revenue, 0) AS double),
   :run_id
 FROM monthly cur
 LEFT JOIN monthly prev ON prev.category = cur.category AND prev.m = CAST(date_add('month', -1, cur.m) AS date)

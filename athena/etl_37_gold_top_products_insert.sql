@@ -2,7 +2,7 @@
 -- affected month (ties broken by product_id). Params: :run_id.
 INSERT INTO gold.top_products (month, rank, product_id, category, revenue, units, orders, etl_run_id)
 WITH affected AS (
-  SELECT DISTINCT CAST(date_trunc('month', o.order_date) AS date) AS m FROM silver.orders o WHERE o.etl_run_id = :run_id
+  SELECT DISTINCT CAST(date_trunc('month', o.order_date) AS date) AS m FROM silver.orders o WHERE o.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
 ),
 p AS (
   SELECT
@@ -19,6 +19,6 @@ p AS (
 ranked AS (
   SELECT p.*, row_number() OVER (PARTITION BY p.m ORDER BY p.revenue DESC, p.product_id) AS rnk FROM p
 )
-SELECT r.m, CAST(r.rnk AS integer), r.product_id, r.category, r.revenue, r.units, r.orders, :run_id
+SELECT r.m, CAST(r.rnk AS integer), r.product_id, r.category, CAST(r.revenue AS decimal(38,2)), r.units, r.orders, :run_id
 FROM ranked r
 WHERE r.rnk <= 20

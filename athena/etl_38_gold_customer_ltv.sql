@@ -1,9 +1,9 @@
--- gold.customer_ltv for the customers whose orders changed in this run: lifetime placed
+-- gold.customer_ltv for the customers whose orders changed in the pending runs: lifetime placed
 -- revenue net of cancellation documents, with the customer's current country. Params: :run_id.
 MERGE INTO gold.customer_ltv t
 USING (
   WITH affected AS (
-    SELECT DISTINCT o.customer_id FROM silver.orders o WHERE o.etl_run_id = :run_id AND o.customer_id IS NOT NULL
+    SELECT DISTINCT o.customer_id FROM silver.orders o WHERE o.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend) AND o.customer_id IS NOT NULL
   ),
   agg AS (
     SELECT
@@ -20,9 +20,14 @@ USING (
     GROUP BY o.customer_id
   )
   SELECT
-    a.customer_id, a.first_order_date, a.last_order_date, a.orders, a.revenue, a.cancelled_revenue,
-    a.revenue - a.refunded AS lifetime_value,
-    a.revenue / CAST(nullif(a.orders, 0) AS double) AS avg_order_value,
+    a.customer_id, a.first_order_date, a.last_order_date, a.orders, CAST(a.revenue AS decimal(38,2)) AS revenue,
+    CAST(a.cancelled_revenue AS decimal(38,2)) AS cancelled_revenue,
+    CAST(a.revenue - a.refunded AS decimal(38,2)) AS lifetime_value,
+    -- Average order value, exact and identical on Trino and DuckDB: integer cents rounded half
+    -- up ((2c + n) / 2n, integer division), then scaled back. Decimal / integer is a decimal on
+    -- Trino but a double on DuckDB, so the plain division would differ between engines.
+    CAST(CAST((2 * CAST(a.revenue * 100 AS bigint) + a.orders) / (2 * nullif(a.orders, 0)) AS decimal(38,0)) * 0.01
+         AS decimal(38,2)) AS avg_order_value,
     c.country
   FROM agg a
   LEFT JOIN silver.dim_customer c ON c.customer_id = a.customer_id AND c.is_current

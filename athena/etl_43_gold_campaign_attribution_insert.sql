@@ -5,7 +5,7 @@ INSERT INTO gold.campaign_attribution (month, utm_source, utm_campaign, sessions
 WITH affected AS (
   SELECT DISTINCT CAST(date_trunc('month', e.event_date) AS date) AS m
   FROM silver.events e
-  WHERE e.session_id IN (SELECT n.session_id FROM silver.events n WHERE n.etl_run_id = :run_id)
+  WHERE e.session_id IN (SELECT n.session_id FROM silver.events n WHERE n.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend))
 )
 SELECT
   CAST(date_trunc('month', s.session_date) AS date),
@@ -13,7 +13,7 @@ SELECT
   coalesce(s.utm_campaign, '(none)'),
   count(*),
   count_if(s.purchases > 0),
-  coalesce(sum(s.revenue), 0),
+  CAST(coalesce(sum(s.revenue), 0) AS decimal(38,2)),
   CAST(count_if(s.purchases > 0) AS double) / nullif(count(*), 0),
   :run_id
 FROM silver.sessions s

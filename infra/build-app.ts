@@ -8,6 +8,7 @@ import { type App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { StageConfig } from './config/stage-config.ts';
 import { IamWildcardPolicy } from './constructs/iam-wildcards.ts';
+import { AnalyticsStack } from './stacks/analytics-stack.ts';
 import { ApiStack } from './stacks/api-stack.ts';
 import { BiStack } from './stacks/bi-stack.ts';
 import { IngestionStack } from './stacks/ingestion-stack.ts';
@@ -21,6 +22,7 @@ export interface ShoplakeStacks {
   readonly serving: ServingStack;
   readonly ingestion: IngestionStack;
   readonly api: ApiStack;
+  readonly analytics: AnalyticsStack;
   readonly processing: ProcessingStack;
   /** Only when `quicksightPrincipalArn` is configured. */
   readonly bi: BiStack | undefined;
@@ -65,9 +67,17 @@ export function buildShoplake(
     featuresTable: serving.featuresTable,
     bronzeEventsTable: storage.catalog.bronzeEvents,
   });
+  const analytics = new AnalyticsStack(app, 'Analytics', {
+    ...common('Analytics', 'analytics API Lambda (dashboard data sets through Athena)'),
+    lakeBucket: storage.lakeBucket,
+    lakeKey: storage.lakeKey,
+    workGroupName: storage.workGroupName,
+    goldDatabaseName: storage.catalog.databaseNames.gold,
+  });
   const handlers = {
     'ingest/handler.ts': ingestion.ingestFunction.function,
     'recommendations/handler.ts': serving.recommendationsFunction.function,
+    'analytics/handler.ts': analytics.analyticsFunction.function,
   };
   const api = new ApiStack(app, 'Api', {
     ...common('Api', 'REST API (POST /events, GET recommendations) with API keys and usage plans'),
@@ -84,7 +94,6 @@ export function buildShoplake(
         ...common('Bi', 'QuickSight data source, data sets and monthly dashboard'),
         quicksightPrincipalArn: config.quicksightPrincipalArn,
         workGroupName: storage.workGroupName,
-        catalog: storage.catalog,
       })
     : undefined;
   if (bi) bi.addStackDependency(storage);
@@ -98,5 +107,5 @@ export function buildShoplake(
 
   Tags.of(app).add('shoplake:stage', config.stage);
   Tags.of(app).add('shoplake:app', 'shoplake');
-  return { storage, serving, ingestion, api, processing, bi, observability };
+  return { storage, serving, ingestion, api, analytics, processing, bi, observability };
 }

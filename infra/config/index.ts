@@ -2,7 +2,9 @@
  * The stage registry: `-c stage=<name>` picks one of these. Extra context keys
  * (`-c quicksightPrincipalArn=…`, `-c notificationEmail=…`, `-c destroyOnRemoval=true`,
  * `-c glueTableOptimizers=false`) override single fields without editing the files, and go
- * through the same validation.
+ * through the same validation. `-c stageSuffix=<suffix>` deploys a separately named copy of a
+ * stage (`dev` → `dev-<suffix>`: stack names, workgroup, every name derived from the stage), as
+ * the LocalStack end-to-end tier does once per run.
  */
 import { dev } from './dev.ts';
 import { prod } from './prod.ts';
@@ -41,6 +43,8 @@ export function resolveStageConfig(context: (key: string) => unknown): StageConf
         optimizers === 'true' || optimizers === 'false' ? optimizers === 'true' : optimizers,
     };
   }
+  const suffix = context('stageSuffix');
+  if (suffix !== undefined && suffix !== '') base.stage = `${stage}-${String(suffix)}`;
   return validateStageConfig(stage, base);
 }
 

@@ -16,6 +16,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { API_ROUTES, type ApiRoute } from '../../lambdas/shared/api-routes.ts';
 import { ingestRequestJsonSchema } from '../../lambdas/shared/event-schema.ts';
+import { apiGatewayModelSchemas } from '../../lambdas/shared/openapi.ts';
 import type { StageConfig } from '../config/stage-config.ts';
 import { stageLogGroup } from '../constructs/secure-defaults.ts';
 
@@ -120,6 +121,40 @@ export class ApiStack extends Stack {
       schema: { $schema: API_MODEL_SCHEMA, title: 'IngestRequest', ...ingestRequestJsonSchema() },
     });
     const ingestModelRef = apigw.Model.fromModelName(this, 'IngestRequestModelRef', ingestModel.ref);
+    // Response models from the OpenAPI generator's zod schemas (docs/openapi.json): the one error
+    // body and the analytics result.
+    const modelSchemas = apiGatewayModelSchemas();
+    const errorModel = this.api.addModel('ErrorModel', {
+      contentType: 'application/json',
+      description: 'The error body of every route: {"error": code, "message": text, "details"?: …}',
+      schema: { schema: apigw.JsonSchemaVersion.DRAFT4, title: 'Error', ...(modelSchemas.Error as object) },
+    });
+    const analyticsModel = this.api.addModel('AnalyticsResultModel', {
+      contentType: 'application/json',
+      description: 'One page of a dashboard data set (GET /analytics/{dataset})',
+      schema: {
+        schema: apigw.JsonSchemaVersion.DRAFT4,
+        title: 'AnalyticsResult',
+        ...(modelSchemas.AnalyticsResult as object),
+      },
+    });
+    // API Gateway's own errors (missing key, throttling, integration failure) in the same shape.
+    for (const [id, type] of [
+      ['Default4xx', apigw.ResponseType.DEFAULT_4XX],
+      ['Default5xx', apigw.ResponseType.DEFAULT_5XX],
+    ] as const) {
+      this.api.addGatewayResponse(id, {
+        type,
+        templates: {
+          'application/json':
+            '{"error": "$context.error.responseType", "message": $context.error.messageString}',
+        },
+      });
+    }
+    const errorResponses = ['400', '403', '404', '429', '503', '504'].map((statusCode) => ({
+      statusCode,
+      responseModels: { 'application/json': errorModel },
+    }));
 
     const created: ApiRoute[] = [];
     for (const route of API_ROUTES) {
@@ -145,6 +180,15 @@ export class ApiStack extends Stack {
           requestParameters,
           requestValidator: route.method === 'POST' ? bodyValidator : paramsValidator,
           requestModels: route.method === 'POST' ? { 'application/json': ingestModelRef } : undefined,
+          methodResponses: [
+            {
+              statusCode: '200',
+              ...(route.handler === 'analytics/handler.ts'
+                ? { responseModels: { 'application/json': analyticsModel } }
+                : {}),
+            },
+            ...errorResponses,
+          ],
         },
       );
       created.push(route);
@@ -154,7 +198,7 @@ export class ApiStack extends Stack {
     const stage = this.api.deploymentStage;
     this.writeKey = this.api.addApiKey('WriteKey', { description: `shoplake ${config.stage}: POST /events` });
     this.readKey = this.api.addApiKey('ReadKey', {
-      description: `shoplake ${config.stage}: GET recommendations`,
+      description: `shoplake ${config.stage}: GET recommendations and analytics`,
     });
     const throttle = { rateLimit: config.api.throttleRateLimit, burstLimit: config.api.throttleBurstLimit };
     const quota = { limit: config.api.quotaPerDay, period: apigw.Period.DAY };

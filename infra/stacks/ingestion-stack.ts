@@ -187,6 +187,9 @@ export class IngestionStack extends Stack {
     });
 
     const stream = new firehose.CfnDeliveryStream(this, 'BronzeEventsDelivery', {
+      // An explicit name (unique per stage): LocalStack's CloudFormation fails without one
+      // (KeyError on DeliveryStreamName), and it names the stream readably in the console.
+      deliveryStreamName: `shoplake-${config.stage}-bronze-events`,
       deliveryStreamType: 'KinesisStreamAsSource',
       kinesisStreamSourceConfiguration: {
         kinesisStreamArn: this.eventsStream.streamArn,

@@ -7,7 +7,7 @@
  * see; a machine without one also for FAILED. Each failure notifies exactly once.
  */
 import { Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -20,20 +20,12 @@ import type { Construct } from 'constructs';
 import { athenaStatementOfFile, sqlFileOfKey } from '../../lambdas/etl/definition.ts';
 import { DEFAULT_DATABASE_PREFIX, NAMESPACES } from '../../lambdas/shared/catalog/index.ts';
 import type { StageConfig } from '../config/stage-config.ts';
-import { serviceNotificationTopic, stageLogGroup } from '../constructs/secure-defaults.ts';
+import { dataRemovalPolicy, serviceNotificationTopic, stageLogGroup } from '../constructs/secure-defaults.ts';
 import { ShoplakeFunction } from '../constructs/shoplake-function.ts';
-import {
-  pascalCase,
-  type StateMachineFile,
-  stateMachineFiles,
-  type TaskHandlerFile,
-  taskHandlerFiles,
-} from '../constructs/state-machine-files.ts';
+import { pascalCase, type StateMachineFile, stateMachineFiles } from '../constructs/state-machine-files.ts';
 import { LAKE_PREFIXES } from '../definitions/resources.ts';
+import { taskLambdas } from '../definitions/task-functions.ts';
 import type { StorageStack } from './storage-stack.ts';
-
-/** Task-Lambda groups: directories under `lambdas/` whose handlers the state machines invoke. */
-export const TASK_GROUPS = ['etl', 'training'] as const;
 
 /** Which state machine each schedule starts (file stem of `step-functions/<name>.asl.json`). */
 export const SCHEDULED_STATE_MACHINES = { etl: 'etl', training: 'train' } as const;
@@ -94,6 +86,70 @@ export function scheduleInput(scheduleName: string, config: StageConfig): Record
   return input;
 }
 
+/** DynamoDB actions a task calls on a table (granted on that table and its indexes only). */
+export type TableAction =
+  | 'GetItem'
+  | 'PutItem'
+  | 'BatchWriteItem'
+  | 'BatchGetItem'
+  | 'Query'
+  | 'UpdateItem'
+  | 'DeleteItem';
+
+/**
+ * What one task Lambda's code calls, and so all it is granted (least privilege per function;
+ * `test/infra/task-access.test.ts` lists each function's actions and resources).
+ */
+export interface TaskAccess {
+  /** Lake prefixes whose objects it reads (`s3:GetObject*`, `s3:List*` under the prefix). */
+  readonly lakeRead?: readonly string[];
+  /** Lake prefixes it writes objects under (`s3:PutObject*`, no delete). */
+  readonly lakePut?: readonly string[];
+  /** Read-only Athena queries in the stage's workgroup (catalog read, warehouse read, results). */
+  readonly athenaReadQueries?: boolean;
+  readonly recommendations?: readonly TableAction[];
+  readonly features?: readonly TableAction[];
+}
+
+/** Model artifacts (`<lake root>/ml/models/`, training/context.ts `artifactsUri`). */
+export const MODEL_ARTIFACTS_PREFIX = 'ml/models/';
+
+/** Access of each task handler module (`lambdas/<group>/<file>.ts`), from what its code calls. */
+export const TASK_ACCESS: Readonly<Record<string, TaskAccess>> = {
+  /** Builds the run context from the execution input: no AWS call. */
+  'etl/handler.ts': {},
+  /** Validates the input, fixes version and SQL parameters: no AWS call. */
+  'training/prepare.ts': {},
+  /**
+   * Reads the exported interactions / co-occurrence (Athena results), writes the candidate's
+   * artifact, resolves table snapshots with Athena, reads the active pointer and registry and
+   * writes the candidate's registry entry (RecommendationStore.get / putRegistryEntry).
+   */
+  'training/train.ts': {
+    lakeRead: [LAKE_PREFIXES.athenaResults],
+    lakePut: [MODEL_ARTIFACTS_PREFIX],
+    athenaReadQueries: true,
+    recommendations: ['GetItem', 'PutItem'],
+  },
+  /** Reads the artifact, writes the lists in batches and the registry entry. */
+  'training/publish.ts': {
+    lakeRead: [MODEL_ARTIFACTS_PREFIX],
+    recommendations: ['GetItem', 'PutItem', 'BatchWriteItem'],
+  },
+  /** Reads the registry and active pointer, writes the pointer and the retired entry. */
+  'training/activate.ts': { recommendations: ['GetItem', 'PutItem'] },
+};
+
+/** A task handler without a `TASK_ACCESS` entry: it would get no access, so synthesis stops. */
+export class MissingTaskAccessError extends Error {
+  constructor(readonly entry: string) {
+    super(
+      `lambdas/${entry} is a state machine task without an entry in TASK_ACCESS (infra/stacks/processing-stack.ts): declare what its code calls`,
+    );
+    this.name = 'MissingTaskAccessError';
+  }
+}
+
 export interface ProcessingStackProps extends StackProps {
   readonly config: StageConfig;
   readonly storage: StorageStack;
@@ -140,6 +196,8 @@ function taskSizing(entry: string): TaskSizing {
 export class ProcessingStack extends Stack {
   readonly notificationKey: kms.Key;
   readonly failureTopic: sns.Topic;
+  /** The ETL run lease (one run at a time; `lambdas/etl/prepare-run.ts`). */
+  readonly etlLeaseTable: dynamodb.Table;
   readonly stateMachines: Readonly<Record<string, sfn.StateMachine>>;
   readonly taskFunctions: Readonly<Record<string, ShoplakeFunction>>;
   /** Substitution values every state machine may use (besides `<Task>FunctionArn`). */
@@ -159,6 +217,16 @@ export class ProcessingStack extends Stack {
     this.notificationKey = notifications.key;
     this.failureTopic = notifications.topic;
 
+    // One ETL run at a time: the state machine's AcquireLease puts the lock item conditionally.
+    this.etlLeaseTable = new dynamodb.Table(this, 'EtlLeaseTable', {
+      partitionKey: { name: 'lock_id', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.notificationKey,
+      removalPolicy: dataRemovalPolicy(config),
+    });
+
     const lakeRoot = storage.lakeRootUri;
     const base: Record<string, string> = {
       AthenaWorkGroup: storage.workGroupName,
@@ -170,6 +238,7 @@ export class ProcessingStack extends Stack {
       RecommendationsTable: props.recommendationsTable.tableName,
       FeaturesTable: props.featuresTable.tableName,
       FailureTopicArn: this.failureTopic.topicArn,
+      EtlLeaseTable: this.etlLeaseTable.tableName,
       GlueDatabasePrefix: DEFAULT_DATABASE_PREFIX,
     };
     for (const ns of NAMESPACES) base[`${pascalCase(ns)}Database`] = storage.catalog.databaseNames[ns];
@@ -178,22 +247,22 @@ export class ProcessingStack extends Stack {
     // Task Lambdas: one per handler module a state machine references (`${<Name>FunctionArn}`).
     const files = stateMachineFiles();
     const referenced = new Set(files.flatMap((f) => f.substitutions));
-    const candidates = taskFunctionCandidates();
+    const candidates = taskLambdas();
     const byEntry = new Map<string, ShoplakeFunction>();
     const tasks: Record<string, ShoplakeFunction> = {};
     for (const [key, task] of Object.entries(candidates)) {
       if (!referenced.has(key)) continue;
       let fn = byEntry.get(task.entry);
       if (!fn) {
-        fn = new ShoplakeFunction(this, `${pascalCase(task.group)}${task.pascalName}Function`, {
+        fn = new ShoplakeFunction(this, `${pascalCase(task.group)}${task.name}Function`, {
           entry: task.entry,
-          serviceName: `${task.group}-${task.pascalName}`.toLowerCase(),
+          serviceName: `${task.group}-${task.name}`.toLowerCase(),
           description: `${task.group} task: lambdas/${task.entry}`,
           config,
           memorySize: taskSizing(task.entry).memorySize,
           timeout: Duration.minutes(taskSizing(task.entry).timeoutMinutes),
         });
-        this.grantTaskAccess(fn, props);
+        this.grantTaskAccess(task.entry, fn, props);
         byEntry.set(task.entry, fn);
       }
       tasks[key] = fn;
@@ -241,6 +310,31 @@ export class ProcessingStack extends Stack {
         targets: [new eventTargets.SnsTopic(this.failureTopic)],
       });
     }
+    const etlMachine = machines[SCHEDULED_STATE_MACHINES.etl];
+    if (etlMachine) {
+      // Executions that end without their own release states (timeout, abort) free the lease.
+      const release = new ShoplakeFunction(this, 'EtlReleaseLeaseFunction', {
+        entry: 'etl/release-lease.ts',
+        serviceName: 'etl-release-lease',
+        description: 'Releases the ETL run lease of a timed-out, aborted or failed execution',
+        config,
+        environment: { ETL_LEASE_TABLE_NAME: this.etlLeaseTable.tableName },
+      });
+      this.etlLeaseTable.grant(release.function, 'dynamodb:DeleteItem');
+      new events.Rule(this, 'EtlLeaseReleaseRule', {
+        description: 'ETL executions that ended without releasing their run lease',
+        eventPattern: {
+          source: ['aws.states'],
+          detailType: ['Step Functions Execution Status Change'],
+          detail: {
+            status: ['FAILED', ...UNCATCHABLE_FAILURE_STATUSES],
+            stateMachineArn: [etlMachine.stateMachineArn],
+          },
+        },
+        targets: [new eventTargets.LambdaFunction(release.function, { retryAttempts: 8 })],
+      });
+    }
+
     const failedArns = Object.entries(machines)
       .filter(([name]) => !selfNotifying.has(name))
       .map(([, m]) => m.stateMachineArn);
@@ -257,68 +351,110 @@ export class ProcessingStack extends Stack {
     }
   }
 
-  /** Lake, catalog, Athena and table access every task Lambda needs; env names the resources. */
-  private grantTaskAccess(fn: ShoplakeFunction, props: ProcessingStackProps): void {
+  /**
+   * The access one task Lambda's own code needs (`TASK_ACCESS[entry]`), nothing more; the
+   * environment names the resources for every task (names are not privileges).
+   */
+  private grantTaskAccess(entry: string, fn: ShoplakeFunction, props: ProcessingStackProps): void {
     const { storage } = props;
-    storage.lakeBucket.grantReadWrite(fn.function);
-    storage.lakeBucket.grantDelete(fn.function, `${LAKE_PREFIXES.landingEvents}*`);
     fn.addEnvironment('LAKE_BUCKET', storage.lakeBucket.bucketName);
     fn.addEnvironment('LAKE_ROOT_URI', storage.lakeRootUri);
-    this.grantAthena(fn.role, storage);
     fn.addEnvironment('ATHENA_WORKGROUP', storage.workGroupName);
     fn.addEnvironment('GLUE_DATABASE_PREFIX', DEFAULT_DATABASE_PREFIX);
     for (const ns of NAMESPACES)
       fn.addEnvironment(`GLUE_DATABASE_${ns.toUpperCase()}`, storage.catalog.databaseNames[ns]);
-    props.recommendationsTable.grantReadWriteData(fn.function);
     fn.addEnvironment('RECOMMENDATIONS_TABLE_NAME', props.recommendationsTable.tableName);
-    props.featuresTable.grantReadData(fn.function);
     fn.addEnvironment('FEATURES_TABLE_NAME', props.featuresTable.tableName);
+
+    const access = TASK_ACCESS[entry];
+    if (!access) throw new MissingTaskAccessError(entry);
+    for (const prefix of access.lakeRead ?? []) storage.lakeBucket.grantRead(fn.function, `${prefix}*`);
+    for (const prefix of access.lakePut ?? []) storage.lakeBucket.grantPut(fn.function, `${prefix}*`);
+    if (access.athenaReadQueries) {
+      // Athena runs the query with the caller's rights: catalog and table files read, results
+      // written and read back under the workgroup's output location.
+      this.grantAthena(fn.role, storage, { readOnly: true });
+      storage.lakeBucket.grantRead(fn.function, `${LAKE_PREFIXES.warehouse}*`);
+      storage.lakeBucket.grantRead(fn.function, `${LAKE_PREFIXES.athenaResults}*`);
+      storage.lakeBucket.grantPut(fn.function, `${LAKE_PREFIXES.athenaResults}*`);
+    }
+    const tables = [
+      [props.recommendationsTable, access.recommendations],
+      [props.featuresTable, access.features],
+    ] as const;
+    for (const [table, actions] of tables) {
+      if (!actions || actions.length === 0) continue;
+      table.grant(fn.function, ...actions.map((a) => `dynamodb:${a}`));
+      table.encryptionKey?.grantEncryptDecrypt(fn.function);
+    }
   }
 
-  /** Athena queries in the stage's workgroup over the shoplake Glue databases. */
-  private grantAthena(grantee: iam.IGrantable, storage: StorageStack): void {
+  /**
+   * Athena queries in the stage's workgroup over the shoplake Glue databases. The state
+   * machines run the ETL and training SQL (tables created, replaced, dropped); a read-only
+   * grantee only starts, polls and reads queries and reads the catalog.
+   */
+  private grantAthena(
+    grantee: iam.IGrantable,
+    storage: StorageStack,
+    options: { readOnly: boolean } = { readOnly: false },
+  ): void {
     const workGroupArn = this.formatArn({
       service: 'athena',
       resource: 'workgroup',
       resourceName: storage.workGroupName,
     });
+    const queries = ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults'];
     iam.Grant.addToPrincipal({
       grantee,
-      actions: [
-        'athena:StartQueryExecution',
-        'athena:GetQueryExecution',
-        'athena:GetQueryResults',
-        'athena:StopQueryExecution',
-        'athena:GetWorkGroup',
-        'athena:GetNamedQuery',
-        'athena:BatchGetNamedQuery',
-        'athena:ListNamedQueries',
-      ],
+      actions: options.readOnly
+        ? queries
+        : [
+            ...queries,
+            'athena:StopQueryExecution',
+            'athena:GetWorkGroup',
+            'athena:GetNamedQuery',
+            'athena:BatchGetNamedQuery',
+            'athena:ListNamedQueries',
+          ],
       resourceArns: [workGroupArn],
     });
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: [
-        'glue:GetDatabase',
-        'glue:GetDatabases',
-        'glue:GetTable',
-        'glue:GetTables',
-        'glue:GetPartition',
-        'glue:GetPartitions',
-        'glue:BatchGetPartition',
-        'glue:CreateTable',
-        'glue:UpdateTable',
-        'glue:DeleteTable',
-      ],
-      resourceArns: [
-        this.formatArn({ service: 'glue', resource: 'catalog' }),
-        ...storage.catalog.databaseArns,
-        ...Object.values(storage.catalog.databaseNames).map((db) =>
-          this.formatArn({ service: 'glue', resource: 'table', resourceName: `${db}/*` }),
-        ),
-      ],
-    });
-    storage.lakeKey.grantEncryptDecrypt(grantee);
+    const catalog = this.formatArn({ service: 'glue', resource: 'catalog' });
+    const tableArns = Object.values(storage.catalog.databaseNames).map((db) =>
+      this.formatArn({ service: 'glue', resource: 'table', resourceName: `${db}/*` }),
+    );
+    if (options.readOnly) {
+      // What Athena checks for a SELECT: the database, then the table.
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['glue:GetDatabase'],
+        resourceArns: [catalog, ...storage.catalog.databaseArns],
+      });
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['glue:GetTable'],
+        resourceArns: [catalog, ...storage.catalog.databaseArns, ...tableArns],
+      });
+    } else {
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: [
+          'glue:GetDatabase',
+          'glue:GetDatabases',
+          'glue:GetTable',
+          'glue:GetTables',
+          'glue:GetPartition',
+          'glue:GetPartitions',
+          'glue:BatchGetPartition',
+          'glue:CreateTable',
+          'glue:UpdateTable',
+          'glue:DeleteTable',
+        ],
+        resourceArns: [catalog, ...storage.catalog.databaseArns, ...tableArns],
+      });
+    }
+    if (options.readOnly) storage.lakeKey.grantDecrypt(grantee);
+    else storage.lakeKey.grantEncryptDecrypt(grantee);
   }
 
   private stateMachine(
@@ -368,34 +504,12 @@ export class ProcessingStack extends Stack {
     // Iceberg maintenance (VACUUM) run by the ETL deletes expired files in the warehouse.
     props.storage.lakeBucket.grantDelete(machine, `${LAKE_PREFIXES.warehouse}*`);
     this.failureTopic.grantPublish(machine);
+    if (file.substitutions.includes('EtlLeaseTable')) {
+      this.etlLeaseTable.grant(machine, 'dynamodb:PutItem', 'dynamodb:DeleteItem');
+    }
     return machine;
   }
 }
-
-/**
- * Handler modules a state machine may invoke, by substitution key: `<Name>FunctionArn` and
- * `<Group><Name>FunctionArn` for every `lambdas/<group>/<name>.ts` exporting `handler`, plus
- * the explicit names of `TASK_FUNCTION_ALIASES`.
- */
-export function taskFunctionCandidates(): Record<string, TaskHandlerFile> {
-  const out: Record<string, TaskHandlerFile> = {};
-  for (const task of TASK_GROUPS.flatMap((g) => taskHandlerFiles(g))) {
-    out[`${task.pascalName}FunctionArn`] = task;
-    out[`${pascalCase(task.group)}${task.pascalName}FunctionArn`] = task;
-  }
-  for (const [key, entry] of Object.entries(TASK_FUNCTION_ALIASES)) {
-    const [group = '', file = ''] = entry.split('/');
-    const task = out[`${pascalCase(group)}${pascalCase(file.replace(/\.ts$/, ''))}FunctionArn`];
-    if (task) out[key] = { ...task, pascalName: key.replace(/FunctionArn$/, '') };
-  }
-  return out;
-}
-
-/** Substitution keys whose handler module does not follow the file-name convention. */
-export const TASK_FUNCTION_ALIASES: Readonly<Record<string, string>> = {
-  /** The ETL's PrepareRun task (lambdas/etl/definition.ts names it so). */
-  PrepareRunFunctionArn: 'etl/handler.ts',
-};
 
 /**
  * `${Sql_<file>}`: the text of `athena/<file>.sql` as Athena runs it (namespaces qualified with

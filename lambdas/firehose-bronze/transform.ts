@@ -12,7 +12,8 @@
  *    stream, else Firehose's own), `source_file` is null (it names local landing files);
  *  - nested `items` (list of structs) and `attributes` (map) stay JSON arrays/objects.
  *
- * Validation choice: every record is re-validated with `parseEvent`, the same contract check
+ * Validation choice: every record is re-validated with `validateLakeRecord` (UTF-8, size, depth,
+ * lone surrogates, then `parseEvent`), the same check the local landing loader applies and
  * the ingest API and the stream consumer apply, with the record's arrival time as the clock of
  * the future-skew check. The stream should only carry events that already passed it, so this
  * costs little and guarantees bronze and the real-time features accept exactly the same
@@ -23,7 +24,8 @@
 
 import { BRONZE_EVENTS } from '../shared/catalog/tables.ts';
 import type { ColumnSpec } from '../shared/catalog/types.ts';
-import { eventColumns, type IcebergType, parseEvent, type RejectReason } from '../shared/event-schema.ts';
+import { eventColumns, type IcebergType, type RejectReason } from '../shared/event-schema.ts';
+import { validateLakeRecord } from '../shared/lake-record.ts';
 
 /** Bronze columns that are not fields of the event contract, with how the transform fills them. */
 export const LAKE_ONLY_COLUMNS = {
@@ -153,8 +155,6 @@ export function arrivalMillis(record: BronzeInputRecord): number {
   return record.kinesisRecordMetadata?.approximateArrivalTimestamp ?? record.approximateArrivalTimestamp;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /** Transforms one Firehose record; never throws for bad input (ProcessingFailed with a reason). */
 export function transformRecord(record: BronzeInputRecord): BronzeRecordOutcome {
   const failed = (
@@ -166,15 +166,10 @@ export function transformRecord(record: BronzeInputRecord): BronzeRecordOutcome 
       ? { recordId: record.recordId, result: 'ProcessingFailed', data: record.data, reason, detail }
       : { recordId: record.recordId, result: 'ProcessingFailed', data: record.data, reason, detail, eventId };
 
-  let text: string;
-  try {
-    text = utf8.decode(Buffer.from(record.data, 'base64'));
-  } catch (error: unknown) {
-    return failed('not_utf8', error instanceof Error ? error.message : 'record is not UTF-8');
-  }
   const arrival = arrivalMillis(record);
-  const parsed = parseEvent(text, { now: () => arrival });
-  if (!parsed.ok) return failed(parsed.reason, parsed.detail, parsed.event_id);
+  // The same validation as the local landing loader (`local/sfn/landing.ts`).
+  const parsed = validateLakeRecord(Buffer.from(record.data, 'base64'), arrival);
+  if (!parsed.ok) return failed(parsed.reason, parsed.detail, parsed.eventId);
   try {
     const row = bronzeRow(parsed.event, arrival);
     return {

@@ -4,8 +4,11 @@
  * its duplicates meet the consumer's dedup on the same shard).
  *
  * Answers:
- *  - 400 for a bad envelope (body not JSON, no `events` array, empty, > 500 events, > 1 MB);
- *    the raw body is quarantined with the reason, so nothing sent is lost;
+ *  - 400 for a bad envelope (body not JSON, no `events` array, empty, > 500 events, > 1 MB),
+ *    for JSON nested deeper than `LIMITS.maxJsonDepth` (32) and for text that is not valid
+ *    Unicode (lone UTF-16 surrogates, raw or escaped; invalid UTF-8 in a base64 body). These
+ *    are checked on the text BEFORE `JSON.parse` or anything recursive, so no input can
+ *    overflow the stack. The raw body is quarantined with the reason, so nothing sent is lost;
  *  - 200 with a per-event status otherwise (`accepted` / `rejected` with reason / `failed`
  *    when Kinesis kept refusing the record after retries — the client may resend those;
  *    the consumer drops duplicates by event_id, so resending is always safe);
@@ -24,6 +27,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { isPlainObject, LIMITS, parseEvent, type ShopEvent } from '../shared/event-schema.ts';
+import { inspectJsonText } from '../shared/json-guard.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
 import { type QuarantineEntry, writeQuarantine } from '../shared/quarantine.ts';
 
@@ -60,7 +64,9 @@ export type EnvelopeError =
   | 'invalid_json'
   | 'invalid_envelope'
   | 'too_many_events'
-  | 'request_too_large';
+  | 'request_too_large'
+  | 'json_too_deep'
+  | 'invalid_unicode';
 
 export interface EventResult {
   index: number;
@@ -167,22 +173,40 @@ export async function putWithRetries(
   return { written, failed };
 }
 
-function decodeBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): string | null {
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The request body as text; a base64 body that is not UTF-8 keeps its raw form for the quarantine. */
+function decodeBody(
+  event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
+): string | null | { notUtf8: string } {
   if (event.body === null || event.body === undefined) return null;
-  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (!event.isBase64Encoded) return event.body;
+  try {
+    return utf8.decode(Buffer.from(event.body, 'base64'));
+  } catch {
+    return { notUtf8: event.body };
+  }
 }
 
 /**
  * Validates one request and writes its valid events to the stream. Separated from the
  * API Gateway mapping so the CLI, tests and benchmarks can call it with plain bodies.
  */
-export async function ingestBody(body: string | null, deps: IngestDeps): Promise<IngestOutcome> {
+export async function ingestBody(
+  input: string | null | { notUtf8: string },
+  deps: IngestDeps,
+): Promise<IngestOutcome> {
+  const body = typeof input === 'object' && input !== null ? null : input;
   const envelopeError = async (error: EnvelopeError, message: string): Promise<IngestOutcome> => {
     try {
       await writeQuarantine(
         deps.quarantine,
         'ingest',
-        [{ reason: error, detail: message, raw: body ?? '' }],
+        [
+          typeof input === 'object' && input !== null
+            ? { reason: error, detail: message, raw: input.notUtf8, context: { encoding: 'base64' } }
+            : { reason: error, detail: message, raw: body ?? '' },
+        ],
         {
           now: deps.now,
         },
@@ -197,6 +221,9 @@ export async function ingestBody(body: string | null, deps: IngestDeps): Promise
     return { statusCode: 400, body: { error, message } };
   };
 
+  if (typeof input === 'object' && input !== null) {
+    return envelopeError('invalid_unicode', 'request body is not valid UTF-8');
+  }
   if (body === null || body.length === 0) return envelopeError('invalid_body', 'request body is empty');
   const bytes = Buffer.byteLength(body, 'utf8');
   if (bytes > LIMITS.maxRequestBytes) {
@@ -205,6 +232,9 @@ export async function ingestBody(body: string | null, deps: IngestDeps): Promise
       `request body is ${bytes} bytes; the limit is ${LIMITS.maxRequestBytes}`,
     );
   }
+  // Before JSON.parse and anything recursive: nesting depth and Unicode well-formedness.
+  const problem = inspectJsonText(body, LIMITS.maxJsonDepth);
+  if (problem) return envelopeError(problem.reason, problem.detail);
   let parsed: unknown;
   try {
     parsed = JSON.parse(body) as unknown;

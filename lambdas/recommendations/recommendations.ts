@@ -10,6 +10,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { errorResult } from '../shared/api-errors.ts';
 import { API_ROUTES } from '../shared/api-routes.ts';
 import { ID_PATTERN } from '../shared/event-schema.ts';
 import {
@@ -389,7 +390,7 @@ export function createRecommendationsHandler(deps: RecommendationsDeps) {
     try {
       if (event.httpMethod && event.httpMethod !== 'GET') throw new BadRequestError('only GET is supported');
       const route = resolveResource(event);
-      if (!route) return json(404, { message: 'no such route' });
+      if (!route) return errorResult(404, 'not_found', 'no such route');
       checkParams(route.resource, event);
       let body: Record<string, unknown>;
       if (route.resource === '/users/{userId}/recommendations') {
@@ -408,11 +409,11 @@ export function createRecommendationsHandler(deps: RecommendationsDeps) {
       });
       return json(200, { rec_id: recIdValue, ...body });
     } catch (error: unknown) {
-      if (error instanceof BadRequestError) return json(400, { message: error.message });
-      if (error instanceof NotFoundError) return json(404, { message: error.message });
+      if (error instanceof BadRequestError) return errorResult(400, 'bad_request', error.message);
+      if (error instanceof NotFoundError) return errorResult(404, 'not_found', error.message);
       const message = error instanceof Error ? error.message : String(error);
       log({ level: 'ERROR', message: 'recommendations failed', error: message });
-      return json(503, { message: 'recommendations are temporarily unavailable' });
+      return errorResult(503, 'unavailable', 'recommendations are temporarily unavailable');
     }
   };
 }

@@ -8,7 +8,7 @@ export interface ApiRoute {
   /** API Gateway resource path with `{param}` placeholders. */
   readonly path: string;
   /** Handler module under `lambdas/`, relative, exporting `handler`. */
-  readonly handler: 'ingest/handler.ts' | 'recommendations/handler.ts';
+  readonly handler: 'ingest/handler.ts' | 'recommendations/handler.ts' | 'analytics/handler.ts';
   readonly description: string;
   /**
    * Query-string parameters the handler reads. API Gateway caches GET responses per path and
@@ -50,5 +50,15 @@ export const API_ROUTES: readonly ApiRoute[] = [
     queryParameters: ['window', 'category', 'k'],
     // The same for every shopper; 10 s is small next to the 5-minute window.
     maxCacheSeconds: 10,
+  },
+  {
+    method: 'GET',
+    path: '/analytics/{dataset}',
+    handler: 'analytics/handler.ts',
+    description:
+      'Dashboard data set (lambdas/shared/analytics/datasets.ts) as JSON or CSV, one page at a time',
+    queryParameters: ['from', 'to', 'category', 'format', 'limit', 'next_token'],
+    // Gold changes once per ETL run; a minute of staleness keeps Athena out of repeated views.
+    maxCacheSeconds: 60,
   },
 ];

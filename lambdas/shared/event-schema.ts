@@ -10,6 +10,7 @@
  * machine-readable reason, so every record can be classified (accepted / rejected-with-reason).
  */
 import { z } from 'zod';
+import { inspectJsonText, inspectJsonValue, MAX_JSON_DEPTH } from './json-guard.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -49,6 +50,10 @@ export const LIMITS = {
   maxAttributeBytes: 8_192,
   /** Items of one recommendation impression (positions 1…n). */
   maxImpressionItems: 100,
+  /** Deepest array/object nesting of a request or an event (checked before any parsing). */
+  maxJsonDepth: MAX_JSON_DEPTH,
+  /** Largest single event as JSON text (a landing line, a stream record). */
+  maxEventBytes: 65_536,
 } as const;
 
 /**
@@ -95,7 +100,21 @@ const text = (max: number) =>
     .max(max)
     .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters');
 
-const price = z.number().finite().min(0).max(LIMITS.maxPrice);
+/**
+ * Prices are stored as `decimal(18,4)` in silver/gold: more than 4 decimal places cannot be
+ * stored exactly, so they are refused (float noise such as 0.30000000000000004 is not "more").
+ */
+export function hasAtMostFourDecimals(p: number): boolean {
+  const scaled = p * 10_000;
+  return Math.abs(scaled - Math.round(scaled)) <= 1e-9 * Math.max(1, Math.abs(scaled));
+}
+
+const price = z
+  .number()
+  .finite()
+  .min(0)
+  .max(LIMITS.maxPrice)
+  .refine(hasAtMostFourDecimals, 'must have at most 4 decimal places');
 const quantity = z.int().min(1).max(LIMITS.maxQuantity);
 
 export const PurchaseLineSchema = z.strictObject({
@@ -190,7 +209,9 @@ export type RejectReason =
   | 'ambiguous_purchase_lines'
   | 'missing_rating'
   | 'invalid_attributes'
-  | 'event_too_large';
+  | 'event_too_large'
+  | 'json_too_deep'
+  | 'invalid_unicode';
 
 export type ParseResult =
   | { ok: true; event: ShopEvent }
@@ -285,11 +306,20 @@ function splitAttributes(
  */
 export function parseEvent(input: unknown, options: ParseOptions = {}): ParseResult {
   if (typeof input === 'string') {
+    if (input.length > LIMITS.maxEventBytes || Buffer.byteLength(input, 'utf8') > LIMITS.maxEventBytes) {
+      return reject('event_too_large', `event is larger than ${LIMITS.maxEventBytes} bytes`);
+    }
+    const problem = inspectJsonText(input, LIMITS.maxJsonDepth);
+    if (problem) return reject(problem.reason, problem.detail);
     try {
       input = JSON.parse(input) as unknown;
     } catch {
       return reject('invalid_json', 'record is not valid JSON');
     }
+  } else {
+    // Already decoded by the caller: the same checks, bounded by the depth limit.
+    const problem = inspectJsonValue(input, LIMITS.maxJsonDepth);
+    if (problem) return reject(problem.reason, problem.detail, isPlainObject(input) ? input : undefined);
   }
   if (!isPlainObject(input)) return reject('not_an_object', 'an event must be a JSON object');
   const raw = input;
@@ -527,6 +557,7 @@ export type IcebergType =
   | 'boolean'
   | 'timestamptz'
   | 'date'
+  | `decimal(${number},${number})`
   | { type: 'list'; element: IcebergType }
   | { type: 'map'; key: 'string'; value: 'string' }
   | { type: 'struct'; fields: { name: string; type: IcebergType; required: boolean }[] };

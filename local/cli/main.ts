@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { StateDirInUseError } from '../runtime/state-dir.ts';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -54,6 +55,6 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`shoplake: ${message}\n`);
     if (process.env.SHOPLAKE_DEBUG && error instanceof Error && error.stack)
       process.stderr.write(`${error.stack}\n`);
-    return 1;
+    return error instanceof StateDirInUseError ? error.exitCode : 1;
   }
 }

@@ -9,6 +9,8 @@ import type { LocalRuntime } from '../runtime/types.ts';
 export interface DemoOptions {
   readonly events: number;
   readonly seed: number;
+  /** Days of shop history the events span (more days → more months on the dashboard). @default 1 */
+  readonly days?: number;
   readonly serve: boolean;
   readonly json: boolean;
 }

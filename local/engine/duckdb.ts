@@ -16,7 +16,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-api';
 import {
   getTable,
   localTableSpec,
@@ -37,6 +37,8 @@ import {
 import {
   type CommitResult,
   createDuckdbView,
+  IcebergError,
+  IcebergMetadataError,
   type IcebergTable,
   LocalIcebergCatalog,
   type OverwriteScope,
@@ -74,15 +76,55 @@ export interface WriteOutcome {
   readonly statementMs?: number;
 }
 
-/** A table whose files are on disk but cannot be read as an Iceberg table. */
+/**
+ * A table whose files are on disk but cannot be read as an Iceberg table (metadata missing or
+ * corrupt). Only statements that read this table fail with it; `file` names what is broken.
+ */
 export class LakeTableDamagedError extends Error {
+  readonly file: string | undefined;
   constructor(
     readonly table: string,
     detail: string,
+    options: { file?: string; cause?: unknown } = {},
   ) {
-    super(`lake table ${table} is damaged: ${detail}`);
+    super(`lake table ${table} is damaged: ${detail}`, { cause: options.cause });
     this.name = 'LakeTableDamagedError';
+    this.file = options.file;
   }
+}
+
+/** `shoplake query` got a statement that is not a read. */
+export class ReadOnlyQueryError extends Error {
+  constructor(detail: string) {
+    super(
+      `shoplake query is read-only (SELECT, WITH, VALUES, SHOW, DESCRIBE, EXPLAIN): ${detail}; writes run through \`shoplake etl\``,
+    );
+    this.name = 'ReadOnlyQueryError';
+  }
+}
+
+/** Turns an error loading a table into `LakeTableDamagedError`; other errors pass through. */
+function damaged(ident: string, error: unknown): unknown {
+  if (error instanceof LakeTableDamagedError) return error;
+  if (error instanceof IcebergError) {
+    return new LakeTableDamagedError(ident, error.message, {
+      ...(error instanceof IcebergMetadataError ? { file: error.file } : {}),
+      cause: error,
+    });
+  }
+  return error;
+}
+
+/** What `describeTables` reports per catalog table. */
+export interface TableDescription {
+  table: string;
+  status: 'ok' | 'damaged';
+  snapshotId: number | null;
+  rows: number | null;
+  files: number | null;
+  description: string;
+  /** Why the table cannot be read (status `damaged`). */
+  error?: string;
 }
 
 const STAGE = '__shoplake_stage';
@@ -115,6 +157,9 @@ export class DuckdbEngine implements QueryEngine {
   private readonly instance: DuckDBInstance;
   private readonly tables = new Map<string, IcebergTable>();
   private readonly viewVersion = new Map<string, number>();
+  /** Catalog tables that could not be loaded: statements reading them fail, the others run. */
+  private readonly damaged = new Map<string, LakeTableDamagedError>();
+  private createTables = true;
   private queue: Promise<unknown> = Promise.resolve();
   /** Commits made by this engine, in order (for run summaries and benchmarks). */
   readonly commits: WriteOutcome[] = [];
@@ -138,6 +183,7 @@ export class DuckdbEngine implements QueryEngine {
     });
     const connection = await instance.connect();
     const engine = new DuckdbEngine(instance, connection, new LocalIcebergCatalog(options.warehouseDir));
+    engine.createTables = options.createTables ?? true;
     try {
       for (const s of SHIM_SETUP_SQL) await connection.run(s);
       for (const ns of new Set(TABLES.map((t) => t.namespace)))
@@ -151,8 +197,21 @@ export class DuckdbEngine implements QueryEngine {
     return engine;
   }
 
+  /** Attaches a table; a damaged one is remembered (and reported when read), not fatal. */
   private async attach(spec: TableSpec, create: boolean): Promise<void> {
     const ident = qualifiedName(spec);
+    try {
+      await this.attachOrThrow(spec, ident, create);
+      this.damaged.delete(ident);
+    } catch (error: unknown) {
+      const e = damaged(ident, error);
+      if (!(e instanceof LakeTableDamagedError)) throw e;
+      this.tables.delete(ident);
+      this.damaged.set(ident, e);
+    }
+  }
+
+  private async attachOrThrow(spec: TableSpec, ident: string, create: boolean): Promise<void> {
     let table: IcebergTable;
     const exists = await this.catalog.tableExists(ident);
     if (!exists) {
@@ -161,6 +220,7 @@ export class DuckdbEngine implements QueryEngine {
         throw new LakeTableDamagedError(
           ident,
           `${dataDir} holds data files but the table has no metadata (metadata/v<N>.metadata.json missing); not recreating it over existing data — restore the metadata directory`,
+          { file: join(this.catalog.tableDir(ident), 'metadata') },
         );
       }
     }
@@ -174,6 +234,14 @@ export class DuckdbEngine implements QueryEngine {
     } else {
       table = await this.catalog.loadTable(ident);
     }
+    const recorded = toLocalPath(table.metadata.location);
+    if (recorded !== table.tableDir) {
+      throw new LakeTableDamagedError(
+        ident,
+        `its metadata names ${recorded} but the table is at ${table.tableDir} (was the state directory moved? run \`shoplake relocate\`)`,
+        { file: table.metadataLocation },
+      );
+    }
     this.tables.set(ident, table);
     await this.defineView(ident, table);
   }
@@ -186,6 +254,8 @@ export class DuckdbEngine implements QueryEngine {
   /** The attached table of a catalog name, as last read (no refresh). */
   private attached(ident: string): { name: string; table: IcebergTable } {
     const name = qualifiedName(getTable(ident));
+    const broken = this.damaged.get(name);
+    if (broken) throw broken;
     const table = this.tables.get(name);
     if (!table) throw new Error(`table ${name} is not attached`);
     return { name, table };
@@ -193,10 +263,24 @@ export class DuckdbEngine implements QueryEngine {
 
   /** The Iceberg table behind a catalog name (refreshed to its latest commit). */
   async table(ident: string): Promise<IcebergTable> {
-    const { name, table: t } = this.attached(ident);
-    await t.refresh();
+    const name = qualifiedName(getTable(ident));
+    // A damaged table may have been repaired since: look again before failing the statement.
+    if (this.damaged.has(name)) await this.attach(getTable(ident), this.createTables);
+    const { table: t } = this.attached(ident);
+    try {
+      await t.refresh();
+    } catch (error: unknown) {
+      const e = damaged(name, error);
+      if (e instanceof LakeTableDamagedError) this.damaged.set(name, e);
+      throw e;
+    }
     if (this.viewVersion.get(name) !== t.version) await this.defineView(name, t);
     return t;
+  }
+
+  /** Catalog tables that cannot be read right now, with the reason. */
+  damagedTables(): LakeTableDamagedError[] {
+    return [...this.damaged.values()];
   }
 
   /** Runs `fn` after every earlier call finished: statements share staging tables. */
@@ -258,17 +342,34 @@ export class DuckdbEngine implements QueryEngine {
     this.instance.closeSync();
   }
 
-  /** Current snapshot, row and file counts of every catalog table. */
-  async describeTables(): Promise<
-    { table: string; snapshotId: number | null; rows: number; files: number; description: string }[]
-  > {
-    const out = [];
+  /**
+   * Current snapshot, row and file counts of every catalog table; a table that cannot be read
+   * is listed with status `damaged` and the reason, and the others as usual.
+   */
+  async describeTables(): Promise<TableDescription[]> {
+    const out: TableDescription[] = [];
     for (const spec of TABLES) {
       const ident = qualifiedName(spec);
-      const t = await this.table(ident);
+      let t: IcebergTable;
+      try {
+        t = await this.table(ident);
+      } catch (error: unknown) {
+        if (!(error instanceof LakeTableDamagedError)) throw error;
+        out.push({
+          table: ident,
+          status: 'damaged',
+          snapshotId: null,
+          rows: null,
+          files: null,
+          description: spec.description,
+          error: error.message,
+        });
+        continue;
+      }
       const s = t.currentSnapshot();
       out.push({
         table: ident,
+        status: 'ok',
         snapshotId: s ? s['snapshot-id'] : null,
         rows: t.recordCount(),
         files: s ? Number(s.summary['total-data-files'] ?? (await t.planFiles()).length) : 0,
@@ -276,6 +377,82 @@ export class DuckdbEngine implements QueryEngine {
       });
     }
     return out;
+  }
+
+  /**
+   * Runs one read-only statement (what `shoplake query` accepts): SELECT / WITH / VALUES,
+   * EXPLAIN of one, SHOW TABLES / SHOW SCHEMAS / SHOW COLUMNS FROM t, DESCRIBE t. The kind is
+   * checked twice: by the catalog's statement analysis and by DuckDB's own parser (one
+   * statement, prepared statement type SELECT or EXPLAIN), so a write can never slip through.
+   */
+  async readOnlyQuery<T = Row>(sql: string, params: Params = {}): Promise<StatementResult<T>> {
+    return this.serialize(() => this.readOnlyStatement<T>(sql, params));
+  }
+
+  private async readOnlyStatement<T>(sql: string, params: Params): Promise<StatementResult<T>> {
+    const started = performance.now();
+    const tokens = tokenize(sql);
+    const words = tokens.slice(0, 3).map((t) => t.text.toLowerCase());
+    const result = (columns: ColumnInfo[], rows: Row[]): StatementResult<T> => ({
+      kind: 'select',
+      columns,
+      rows: rows as T[],
+      elapsedMs: performance.now() - started,
+    });
+    if (words[0] === 'show' && (words[1] === 'tables' || words[1] === 'schemas')) {
+      const only =
+        words[1] === 'tables' && (words[2] === 'from' || words[2] === 'in') ? tokens[3]?.text : undefined;
+      if (words[1] === 'schemas') {
+        const names = [...new Set(TABLES.map((t) => t.namespace))].sort();
+        return result(
+          [{ name: 'Schema', type: 'VARCHAR' }],
+          names.map((n) => ({ Schema: n })),
+        );
+      }
+      const rows = TABLES.filter((t) => !only || t.namespace === only.toLowerCase())
+        .map((t) => ({ Table: qualifiedName(t) }))
+        .sort((x, y) => x.Table.localeCompare(y.Table));
+      return result([{ name: 'Table', type: 'VARCHAR' }], rows);
+    }
+    let describe: string | undefined;
+    if (words[0] === 'describe' || words[0] === 'desc')
+      describe = tokens
+        .slice(1)
+        .map((t) => t.text)
+        .join('');
+    if (words[0] === 'show' && words[1] === 'columns' && (words[2] === 'from' || words[2] === 'in'))
+      describe = tokens
+        .slice(3)
+        .map((t) => t.text)
+        .join('');
+    if (describe !== undefined) {
+      const ident = qualifiedName(getTable(describe.replace(/;$/, '')));
+      await this.table(ident);
+      const { columns, rows } = await this.run(`DESCRIBE ${ident}`, {});
+      return result(columns, rows);
+    }
+    const explain = words[0] === 'explain';
+    const body = explain ? sql.slice(tokens[words[1] === 'analyze' ? 1 : 0]?.end ?? 0) : sql;
+    const info = analyzeStatement(body);
+    if (info.kind !== 'select') {
+      throw new ReadOnlyQueryError(
+        info.kind === 'other'
+          ? `unsupported statement ${JSON.stringify(sql.trim().split(/\s+/).slice(0, 2).join(' '))}`
+          : `${info.kind.toUpperCase()} refused`,
+      );
+    }
+    for (const t of info.tables) await this.table(t);
+    const bound = bindNamed(body, params);
+    const translated = trinoToDuckdb(toDuckdbNamed(sql));
+    const extracted = await this.connection.extractStatements(translated);
+    if (extracted.count !== 1) throw new ReadOnlyQueryError(`expected one statement, got ${extracted.count}`);
+    const prepared = await extracted.prepare(0);
+    const type = prepared.statementType;
+    prepared.destroySync();
+    if (type !== StatementType.SELECT && type !== StatementType.EXPLAIN)
+      throw new ReadOnlyQueryError(`${StatementType[type] ?? type} refused`);
+    const { columns, rows } = await this.run(sql, bound);
+    return result(columns, rows);
   }
 
   // -------------------------------------------------------------------------------------------

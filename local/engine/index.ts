@@ -16,6 +16,8 @@ export {
   DuckdbEngine,
   type DuckdbEngineOptions,
   LakeTableDamagedError,
+  ReadOnlyQueryError,
+  type TableDescription,
   type WriteOutcome,
 } from './duckdb.ts';
 export { lakeDirOf, openLocalEngine } from './open.ts';

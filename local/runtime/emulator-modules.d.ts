@@ -26,3 +26,9 @@ declare module 'kinesalite' {
   function kinesalite(options?: KinesaliteOptions): Server;
   export default kinesalite;
 }
+
+declare module 'dynalite/db/index.js' {
+  /** dynalite's item-size function: the bytes DynamoDB bills for an item (AttributeValue map). */
+  const db: { itemSize(item: Record<string, unknown>): number };
+  export default db;
+}

@@ -8,11 +8,21 @@
  * number), and an on-failure destination for records that exhaust their retries. Nothing is
  * dropped silently: a record is either processed or written to the on-failure file.
  */
-import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import {
   DescribeStreamCommand,
   GetRecordsCommand,
+  type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   type KinesisClient,
   type _Record as KinesisRecord,
@@ -80,8 +90,13 @@ interface ShardState {
   /** Time (ms) of the last poll that found the shard empty with nothing in flight. */
   caughtUpAt: number;
   iterator: string | undefined;
+  /** When `iterator` was handed out (it expires after 5 minutes). */
+  iteratorAt: number;
   error: unknown;
 }
+
+/** Re-open an unused iterator from the checkpoint after this long (they expire at 5 minutes). */
+const ITERATOR_REFRESH_MS = 240_000;
 
 /** Polls every shard of a stream and invokes a handler with Kinesis-shaped events. */
 export class KinesisEventSourceMapping {
@@ -124,6 +139,7 @@ export class KinesisEventSourceMapping {
       checkpoint: checkpoints[s.ShardId ?? ''],
       caughtUpAt: 0,
       iterator: undefined,
+      iteratorAt: 0,
       error: undefined,
     }));
     this.running = true;
@@ -219,17 +235,36 @@ export class KinesisEventSourceMapping {
     const out: KinesisRecord[] = [];
     const windowMs = this.config.maxBatchingWindowSeconds * 1000;
     let firstAt = 0;
+    // An iterator that has not moved for a while is re-opened from the checkpoint before it
+    // expires (Kinesis and kinesalite: 5 minutes). Between batches, checkpoint = position.
+    if (shard.iterator && Date.now() - shard.iteratorAt > ITERATOR_REFRESH_MS) shard.iterator = undefined;
     while (out.length < this.config.batchSize && this.running) {
       if (!shard.iterator) {
         const it = await this.openIterator(shard);
         shard.iterator = it.ShardIterator;
+        shard.iteratorAt = Date.now();
         if (!shard.iterator) return out;
       }
-      const res = await this.options.kinesis.send(
-        new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: this.config.batchSize - out.length }),
-      );
-      shard.iterator = res.NextShardIterator;
+      let res: GetRecordsCommandOutput;
+      try {
+        res = await this.options.kinesis.send(
+          new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: this.config.batchSize - out.length }),
+        );
+      } catch (error: unknown) {
+        if (!(error instanceof Error && error.name === 'ExpiredIteratorException') || out.length > 0)
+          throw error;
+        shard.iterator = undefined; // re-open from the checkpoint; not a failure
+        continue;
+      }
       const got = res.Records ?? [];
+      if (got.length > 0 || !res.NextShardIterator) {
+        shard.iterator = res.NextShardIterator;
+        shard.iteratorAt = Date.now();
+      }
+      // else: keep the iterator just used. After an empty read kinesalite hands out an iterator
+      // positioned at "now", which is past a record whose sequence number was taken before
+      // that moment but written after the read: following it loses that record for good.
+      // Re-reading from the same position is always correct (Kinesis allows iterator reuse).
       if (got.length > 0 && out.length === 0) firstAt = Date.now();
       out.push(...got);
       const caughtUp = got.length === 0 || (res.MillisBehindLatest ?? 0) === 0;
@@ -432,28 +467,48 @@ export class KinesisEventSourceMapping {
     this.stats.recordsToOnFailure += records.length;
   }
 
+  /**
+   * Records the last processed sequence number of a shard. Durable before the next batch is
+   * read: written to a temporary file, fsynced, renamed over the old file and the directory
+   * fsynced, so a crash leaves either the old or the new checkpoint, never a torn file.
+   */
   private setCheckpoint(shard: ShardState, sequenceNumber: string): void {
     shard.checkpoint = sequenceNumber;
     const file = this.options.checkpointFile;
     if (!file) return;
     const all: Record<string, string> = {};
     for (const s of this.shards) if (s.checkpoint) all[s.shardId] = s.checkpoint;
-    mkdirSync(dirname(file), { recursive: true });
-    const tmp = `${file}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ stream: this.options.streamName, checkpoints: all }));
-    renameSync(tmp, file);
+    writeFileDurably(file, JSON.stringify({ stream: this.options.streamName, checkpoints: all }));
   }
 
+  /**
+   * The stored checkpoints. A file that cannot be parsed (written by something else, or by a
+   * version without fsync before a power loss) is moved aside and reported; polling then
+   * starts at TRIM_HORIZON, which re-delivers (the consumers are idempotent) but loses nothing.
+   */
   private loadCheckpoints(): Record<string, string> {
     const file = this.options.checkpointFile;
     if (!file) return {};
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
-    } catch {
+    } catch (error: unknown) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw error;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error: unknown) {
+      const aside = `${file}.corrupt-${Date.now()}`;
+      renameSync(file, aside);
+      this.options.onCheckpointReset?.(
+        '*',
+        '',
+        `checkpoint file ${file} is not JSON (moved to ${aside}): ${String(error)}`,
+      );
       return {};
     }
-    const parsed: unknown = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null) return {};
     const { stream, checkpoints } = parsed as { stream?: unknown; checkpoints?: unknown };
     if (stream !== this.options.streamName || typeof checkpoints !== 'object' || checkpoints === null)
@@ -461,5 +516,25 @@ export class KinesisEventSourceMapping {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(checkpoints)) if (typeof v === 'string') out[k] = v;
     return out;
+  }
+}
+
+/** Replaces `file` atomically and durably (temp file + fsync + rename + directory fsync). */
+export function writeFileDurably(file: string, content: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  const dir = openSync(dirname(file), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
   }
 }

@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { apiError } from '../../lambdas/shared/api-errors.ts';
 import { API_ROUTES, type ApiRoute } from '../../lambdas/shared/api-routes.ts';
 import { LIMITS } from '../../lambdas/shared/event-schema.ts';
 import { closeServer, listen } from './listen.ts';
@@ -36,7 +37,22 @@ export interface HttpServerOptions {
   /** Body size limit in bytes (API Gateway's payload limit is 10 MB; the ingest contract is 1 MB). */
   readonly maxBodyBytes?: number;
   readonly log?: (message: string) => void;
+  /**
+   * Pages the local server serves beside the API (the dashboard, `/openapi.json`), asked first
+   * for GET requests; `undefined` passes the request on to the API routes.
+   */
+  readonly pages?: PageServer;
 }
+
+/** A non-API response of the local server. */
+export interface PageResponse {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string | Buffer;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export type PageServer = (path: string) => Promise<PageResponse | undefined> | PageResponse | undefined;
 
 export interface LocalHttpServer {
   readonly url: string;
@@ -52,6 +68,8 @@ export interface RawRequest {
   /** Node's `rawHeaders`: [name, value, name, value, …] with the client's casing. */
   readonly rawHeaders: readonly string[];
   readonly body: string | null;
+  /** The body is base64 of bytes that are not UTF-8 (API Gateway's binary pass-through). */
+  readonly bodyIsBase64?: boolean;
   readonly sourceIp: string;
 }
 
@@ -163,7 +181,7 @@ export function buildProxyEvent(
     pathParameters: match.pathParameters,
     stageVariables: null,
     body: request.body,
-    isBase64Encoded: false,
+    isBase64Encoded: request.bodyIsBase64 ?? false,
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
@@ -236,7 +254,22 @@ class BodyTooLargeError extends Error {
   }
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body as text, or as base64 when its bytes are not UTF-8, so the handler sees what API
+ * Gateway would hand it instead of text with U+FFFD silently put in place of the bad bytes.
+ */
+function bodyText(bytes: Buffer | null): { body: string | null; bodyIsBase64: boolean } {
+  if (bytes === null) return { body: null, bodyIsBase64: false };
+  try {
+    return { body: utf8.decode(bytes), bodyIsBase64: false };
+  } catch {
+    return { body: bytes.toString('base64'), bodyIsBase64: true };
+  }
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
@@ -256,7 +289,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(size === 0 ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(size === 0 ? null : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -284,34 +317,56 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
     const path = url.split('?')[0] ?? '/';
+    if (options.pages && (method === 'GET' || method === 'HEAD')) {
+      const page = await options.pages(path);
+      if (page) {
+        res.writeHead(page.status, { 'content-type': page.contentType, ...page.headers });
+        res.end(method === 'HEAD' ? undefined : page.body);
+        log(`${method} ${path} → ${page.status}`);
+        return;
+      }
+    }
     const match = findRoute(routes, method, path);
     if (match === undefined) {
-      send(res, 404, { message: `no route for ${method} ${path}` });
+      send(res, 404, apiError('not_found', `no route for ${method} ${path}`));
       return;
     }
     if (match === 'method') {
-      send(res, 405, { message: `method ${method} not allowed on ${path}` });
+      send(res, 405, apiError('method_not_allowed', `method ${method} not allowed on ${path}`));
       return;
     }
-    let body: string | null;
+    let body: { body: string | null; bodyIsBase64: boolean };
     try {
-      body = await readBody(req, maxBody);
+      body = bodyText(await readBody(req, maxBody));
     } catch (error: unknown) {
       if (error instanceof BodyTooLargeError) {
-        send(res, 413, { message: `request body exceeds ${maxBody} bytes` }, { connection: 'close' });
+        send(res, 413, apiError('payload_too_large', `request body exceeds ${maxBody} bytes`), {
+          connection: 'close',
+        });
         return;
       }
       throw error;
     }
     const handler = await loadHandler(match.route.handler);
     if (!handler) {
-      send(res, 501, {
-        message: `${match.route.description} (${method} ${match.route.path}) is not available yet: handler module lambdas/${match.route.handler} is missing`,
-      });
+      send(
+        res,
+        501,
+        apiError(
+          'not_implemented',
+          `${match.route.description} (${method} ${match.route.path}) is not available yet: handler module lambdas/${match.route.handler} is missing`,
+        ),
+      );
       return;
     }
     const event = buildProxyEvent(
-      { method, url, rawHeaders: req.rawHeaders, body, sourceIp: req.socket.remoteAddress ?? '127.0.0.1' },
+      {
+        method,
+        url,
+        rawHeaders: req.rawHeaders,
+        ...body,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+      },
       match,
       { stage },
     );
@@ -322,7 +377,7 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     } catch (error: unknown) {
       // API Gateway answers 502 when the integration fails; the details go to the log.
       log(`handler ${match.route.handler} failed: ${error instanceof Error ? error.message : String(error)}`);
-      send(res, 502, { message: 'Internal server error' });
+      send(res, 502, apiError('bad_gateway', 'Internal server error'));
       return;
     }
     const headers: Record<string, string | string[]> = {};
@@ -337,7 +392,7 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       log(`request failed: ${error instanceof Error ? error.message : String(error)}`);
-      if (!res.headersSent) send(res, 500, { message: 'local server error' });
+      if (!res.headersSent) send(res, 500, apiError('internal_error', 'local server error'));
       else res.end();
     });
   });

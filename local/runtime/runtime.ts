@@ -7,7 +7,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -30,13 +30,13 @@ import {
 import { LocalFirehose } from './firehose.ts';
 import { type ConsumerTotals, jsonLinesLogger, type LocalConsumer, localConsumer } from './handlers.ts';
 import { type ProvisionedResource, provisionFromTemplate, resourceFor } from './provision.ts';
+import { claimStateDir, STATE_MARKER, StateDirInUseError } from './state-dir.ts';
 import { type CfnTemplate, defaultTemplate } from './template.ts';
 import type { LocalRuntime } from './types.ts';
 
 /** Repository root (handler modules are resolved from here). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_STATE_DIR = '.shoplake';
-const STATE_MARKER = '.shoplake-state';
 const LOCAL_REGION = 'us-east-1';
 
 export interface StartLocalRuntimeOptions {
@@ -98,74 +98,13 @@ export interface EmbeddedRuntime extends LocalRuntime {
   applyEnv(): void;
 }
 
-export class StateDirInUseError extends Error {
-  constructor(stateDir: string, cause: unknown) {
-    super(
-      `state directory ${stateDir} is in use by another shoplake process (is \`shoplake serve\` or \`demo\` running?)`,
-      { cause },
-    );
-    this.name = 'StateDirInUseError';
-  }
-}
-
-/** File naming the process that runs emulators on a state directory. */
-export const RUNTIME_LOCK_FILE = 'runtime.pid';
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error: unknown) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Claims a persisted state directory for this process. The emulators' LevelDB locks would
- * refuse a second process too, but only after start-up and as an uncaught stack trace; this
- * refuses it up front with the holder's pid. A file left by a process that is gone is taken
- * over. Returns the release function.
- */
-export function claimStateDir(stateDir: string): () => void {
-  const file = join(stateDir, RUNTIME_LOCK_FILE);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
-      break;
-    } catch (error: unknown) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number.parseInt(readFileSync(file, 'utf8'), 10);
-      if (Number.isInteger(holder) && holder !== process.pid && processAlive(holder)) {
-        throw new StateDirInUseError(stateDir, new Error(`${file} names running process ${holder}`));
-      }
-      rmSync(file, { force: true }); // stale (or ours): take it over
-    }
-  }
-  return () => {
-    try {
-      if (Number.parseInt(readFileSync(file, 'utf8'), 10) === process.pid) rmSync(file, { force: true });
-    } catch {
-      // already gone
-    }
-  };
-}
-
-/**
- * Empties a state directory for a fresh run. Refuses directories that do not look like shoplake
- * state (no marker file and not empty), so a mistyped `--state-dir` cannot wipe a home folder.
- */
-export function resetStateDir(stateDir: string): void {
-  if (!existsSync(stateDir)) return;
-  const entries = readdirSync(stateDir);
-  if (entries.length > 0 && !entries.includes(STATE_MARKER)) {
-    throw new Error(
-      `refusing to reset ${stateDir}: it is not a shoplake state directory (no ${STATE_MARKER})`,
-    );
-  }
-  // Never pull the state from under a running `shoplake serve` or `demo`.
-  claimStateDir(stateDir)();
-  for (const entry of entries) rmSync(join(stateDir, entry), { recursive: true, force: true });
-}
+export {
+  claimStateDir,
+  RUNTIME_LOCK_FILE,
+  resetStateDir,
+  STATE_DIR_IN_USE_EXIT_CODE,
+  StateDirInUseError,
+} from './state-dir.ts';
 
 function client<T>(
   Ctor: new (config: Record<string, unknown>) => T,

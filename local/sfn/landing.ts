@@ -9,14 +9,33 @@
  * two moves is finished on the next load: its files are re-loaded only if bronze has no row
  * from them. Records whose fields do not fit the bronze types, or that lack a required field,
  * go to `ops.rejected_events` with a reason — never dropped silently.
+ *
+ * Poison records never block a load: when DuckDB's typed NDJSON read fails on a file set
+ * (truncated JSON, invalid UTF-8, lone surrogates, a line over `LIMITS.maxEventBytes`, a value
+ * of the wrong type…), every line is validated on its own with `validateLakeRecord`, the same
+ * check the Firehose transformation applies on AWS (and ingest before it). Valid lines are
+ * loaded; each bad one goes to `ops.rejected_events` with its reason, source file and line.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { LAKE_PREFIXES } from '../../infra/definitions/resources.ts';
 import { BRONZE_EVENTS } from '../../lambdas/shared/catalog/index.ts';
-import type { IcebergType } from '../../lambdas/shared/event-schema.ts';
+import { LIMITS } from '../../lambdas/shared/event-schema.ts';
+import { recordExcerpt, validateLakeRecord } from '../../lambdas/shared/lake-record.ts';
 import type { DuckdbEngine } from '../engine/duckdb.ts';
+import { faultPoint } from '../fault-points.ts';
 import { CommitConflictError, type CommitResult } from '../iceberg/index.ts';
 import { duckdbType, quoteLiteral } from '../iceberg/schema.ts';
 
@@ -30,27 +49,6 @@ export interface LandingLoadResult {
 
 /** Records lacking one of these are rejected (`missing_field`): bronze's required columns. */
 const REQUIRED = BRONZE_EVENTS.columns.filter((c) => c.required).map((c) => c.name);
-
-/** JSON-transform structure (DuckDB) of an Iceberg type. */
-function jsonStructure(t: IcebergType): unknown {
-  if (typeof t === 'string') {
-    switch (t) {
-      case 'int':
-        return 'INTEGER';
-      case 'long':
-        return 'BIGINT';
-      case 'double':
-        return 'DOUBLE';
-      case 'boolean':
-        return 'BOOLEAN';
-      default:
-        return 'VARCHAR'; // timestamps and dates are cast explicitly (TRY_CAST)
-    }
-  }
-  if (t.type === 'list') return [jsonStructure(t.element)];
-  if (t.type === 'map') return 'MAP(VARCHAR, VARCHAR)';
-  return Object.fromEntries(t.fields.map((f) => [f.name, jsonStructure(f.type)]));
-}
 
 function listPartFiles(root: string): string[] {
   if (!existsSync(root)) return [];
@@ -78,12 +76,34 @@ function listFilesRecursive(root: string): string[] {
 }
 
 function moveTree(files: string[], fromRoot: string, toRoot: string): string[] {
-  return files.map((f) => {
+  const moved: string[] = [];
+  for (const f of files) {
     const target = join(toRoot, relative(fromRoot, f));
     mkdirSync(dirname(target), { recursive: true });
-    renameSync(f, target);
-    return target;
-  });
+    try {
+      renameSync(f, target);
+    } catch (error: unknown) {
+      // Another loader took the file first (the rename is the claim): it is not ours to load.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    moved.push(target);
+  }
+  return moved;
+}
+
+/** `source_file`s of one load already in a table (`<loadId>/event_date=…/part….jsonl`). */
+async function sourceFilesOf(engine: DuckdbEngine, table: string, loadId: string): Promise<Set<string>> {
+  const rows = await engine.query<{ f: string }>(
+    `SELECT DISTINCT source_file AS f FROM ${table} WHERE starts_with(source_file, :prefix)`,
+    { prefix: `${loadId}/` },
+  );
+  return new Set(rows.map((r) => r.f));
+}
+
+function notIn(files: ReadonlySet<string> | undefined): string {
+  if (!files || files.size === 0) return '';
+  return ` AND source_file NOT IN (${[...files].map((f) => quoteLiteral(f)).join(', ')})`;
 }
 
 /**
@@ -110,16 +130,16 @@ export async function loadLandingEvents(
       const dir = join(processingRoot, loadId);
       const pending = listFilesRecursive(dir);
       if (pending.length === 0) continue;
-      const already = await engine.query<{ n: number }>(
-        'SELECT count(*) AS n FROM bronze.events WHERE starts_with(source_file, :prefix)',
-        { prefix: `${loadId}/` },
-      );
-      if (Number(already[0]?.n ?? 0) === 0) {
-        const r = await appendFiles(engine, pending, processingRoot, options.runId, now);
-        rows += r.rows;
-        rejected += r.rejected;
-        files += pending.length;
-      }
+      // Per file and per table: a crash may have come after the bronze commit and before the
+      // rejected-records commit, so each table gets exactly the files it does not hold yet.
+      const skip = {
+        bronze: await sourceFilesOf(engine, 'bronze.events', loadId),
+        rejected: await sourceFilesOf(engine, 'ops.rejected_events', loadId),
+      };
+      const r = await appendFiles(engine, pending, processingRoot, options.runId, now, skip);
+      rows += r.rows;
+      rejected += r.rejected;
+      files += pending.length;
       moveTree(pending, processingRoot, loadedRoot);
       recoveredLoads++;
     }
@@ -129,6 +149,7 @@ export async function loadLandingEvents(
   const landed = listPartFiles(landingRoot);
   if (landed.length === 0) return { loadId, files, rows, rejected, recoveredLoads };
   const moved = moveTree(landed, landingRoot, join(processingRoot, loadId));
+  faultPoint('landing:moved');
   const r = await appendFiles(engine, moved, processingRoot, options.runId, now);
   moveTree(moved, processingRoot, loadedRoot);
   return {
@@ -141,67 +162,126 @@ export async function loadLandingEvents(
 }
 
 /**
- * The files' records as a relation with a `reason` column (NULL = loadable). Fast path: DuckDB's
- * typed NDJSON reader, streamed straight into the commit (no staging copy). If a value does not
- * fit its column the typed read fails as a whole, and the slow path parses each record on its
- * own (staged in a temp table) to find and reject exactly the bad ones.
+ * The files' records as a relation with a `reason` column (NULL = loadable): DuckDB's typed
+ * NDJSON reader, streamed straight into the commit (no staging copy). `root` is the directory
+ * `source_file` is relative to. Any line DuckDB cannot read makes the whole read fail; the
+ * caller then validates line by line (`validateLines`).
  */
-async function stageRecords(
-  engine: DuckdbEngine,
-  paths: string[],
-  processingRoot: string,
-  stage: string,
-  fast: boolean,
-): Promise<{ from: string; cleanup: () => Promise<void> }> {
-  const conn = engine.connection;
+function typedRecords(paths: string[], root: string): string {
   const eventCols = BRONZE_EVENTS.columns.filter((c) => c.name !== 'ingested_at' && c.name !== 'source_file');
   const list = paths.map((p) => quoteLiteral(p)).join(', ');
-  const prefixLen = processingRoot.length + 1;
+  const prefixLen = root.length + 1;
   const missing = REQUIRED.map((n) => `WHEN ${n} IS NULL THEN 'missing_field'`).join(' ');
   const columns = eventCols
     .map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(duckdbType(c.type))}`)
     .join(', ');
-  const typed = `(SELECT *, substr(filename, ${prefixLen + 1}) AS source_file, CASE ${missing} ELSE NULL END AS reason,
-             CAST(NULL AS VARCHAR) AS raw
+  return `(SELECT *, substr(filename, ${prefixLen + 1}) AS source_file, CAST(NULL AS BIGINT) AS source_line,
+             CASE ${missing} ELSE NULL END AS reason, CAST(NULL AS VARCHAR) AS raw
       FROM read_json([${list}], format = 'newline_delimited', filename = true, columns = {${columns}}))`;
-  if (fast) return { from: typed, cleanup: async () => undefined };
-  const structure = JSON.stringify(Object.fromEntries(eventCols.map((c) => [c.name, jsonStructure(c.type)])));
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${stage}_raw AS
-    SELECT substr(filename, ${prefixLen + 1}) AS source_file, json AS raw, json_transform(json, ${quoteLiteral(structure)}) AS t
-    FROM read_ndjson_objects([${list}], filename = true)`);
-  try {
-    // A field is invalid when the record has a value for it that did not convert.
-    const invalid = eventCols
-      .map((c) => {
-        const path = quoteLiteral(`$.${c.name}`);
-        const present = `(json_type(raw, ${path}) IS NOT NULL AND json_type(raw, ${path}) <> 'NULL')`;
-        const converted =
-          c.type === 'timestamptz'
-            ? `TRY_CAST(t.${c.name} AS TIMESTAMPTZ) IS NOT NULL`
-            : `t.${c.name} IS NOT NULL`;
-        return `WHEN ${present} AND NOT (${converted}) THEN 'invalid_field'`;
-      })
-      .join(' ');
-    const typedCols = eventCols
-      .map(
-        (c) =>
-          `${c.type === 'timestamptz' ? `TRY_CAST(t.${c.name} AS TIMESTAMPTZ)` : `t.${c.name}`} AS ${c.name}`,
-      )
-      .join(', ');
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${stage} AS
-      SELECT ${typedCols}, source_file,
-             CASE ${invalid} ${REQUIRED.map((n) => `WHEN t.${n} IS NULL THEN 'missing_field'`).join(' ')} ELSE NULL END AS reason,
-             CAST(raw AS VARCHAR) AS raw
-      FROM ${stage}_raw`);
-  } finally {
-    await conn.run(`DROP TABLE IF EXISTS ${stage}_raw`);
+}
+
+/** A landing file has a line over the record size limit (handled by `validateLines`). */
+class OversizedLineError extends Error {
+  constructor(readonly file: string) {
+    super(`${file} has a line over ${LIMITS.maxEventBytes} bytes`);
+    this.name = 'OversizedLineError';
   }
-  return {
-    from: stage,
-    cleanup: async () => {
-      await conn.run(`DROP TABLE IF EXISTS ${stage}`);
-    },
-  };
+}
+
+/**
+ * True if a line of the file is longer than `max` bytes. Jumps `max` bytes at a time and looks
+ * back for a newline (`lastIndexOf`), so the cost is one pass over the bytes in native code
+ * with a JS call per `max` bytes, not per line.
+ */
+export async function hasLineLongerThan(
+  path: string,
+  max: number,
+  chunkBytes = 4 * 1024 * 1024,
+): Promise<boolean> {
+  let carry = 0; // bytes of the current line seen in earlier chunks
+  for await (const raw of createReadStream(path, { highWaterMark: chunkBytes })) {
+    if (carry > max) return true;
+    const chunk = raw as Buffer;
+    let start = -carry; // start of the current line, relative to this chunk
+    for (;;) {
+      const limit = start + max; // the line must end at or before this index
+      if (limit >= chunk.length) break;
+      const nl = chunk.lastIndexOf(0x0a, limit);
+      if (nl < start || nl < 0) return true;
+      start = nl + 1;
+    }
+    const lastNl = chunk.lastIndexOf(0x0a);
+    carry = lastNl >= 0 && lastNl >= start ? chunk.length - lastNl - 1 : chunk.length - start;
+  }
+  return carry > max;
+}
+
+/** A landing line rejected by `validateLines`, as written to `ops.rejected_events`. */
+interface RejectedLine {
+  readonly event_id: string | null;
+  readonly reason: string;
+  readonly source_file: string;
+  readonly source_line: number;
+}
+
+/**
+ * Validates every line of the files with `validateLakeRecord` (the Firehose transformation's
+ * check). Valid events are written, normalised, to a mirror of each file under `cleanRoot`
+ * (same relative path, so `source_file` is unchanged); rejected lines are returned with their
+ * file and 1-based line number. Streams the files: memory stays bounded by the longest line.
+ */
+async function validateLines(
+  paths: string[],
+  root: string,
+  cleanRoot: string,
+  arrivalMs: number,
+): Promise<{ clean: string[]; rejected: RejectedLine[] }> {
+  const clean: string[] = [];
+  const rejected: RejectedLine[] = [];
+  for (const path of paths) {
+    const rel = relative(root, path);
+    const target = join(cleanRoot, rel);
+    mkdirSync(dirname(target), { recursive: true });
+    const out = createWriteStream(target);
+    let lineNo = 0;
+    const handle = async (line: Buffer): Promise<void> => {
+      lineNo += 1;
+      const body = line.at(-1) === 0x0d ? line.subarray(0, -1) : line;
+      if (body.length === 0 || body.toString('latin1').trim() === '') return;
+      const r = validateLakeRecord(body, arrivalMs);
+      if (r.ok) {
+        if (!out.write(`${JSON.stringify(r.event)}\n`)) await once(out, 'drain');
+        return;
+      }
+      rejected.push({
+        event_id: r.eventId ?? null,
+        reason: `${r.reason}: ${r.detail}; line: ${recordExcerpt(body)}`,
+        source_file: rel,
+        source_line: lineNo,
+      });
+    };
+    let rest: Buffer = Buffer.alloc(0);
+    for await (const chunk of createReadStream(path)) {
+      let data = rest.length > 0 ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+      let nl = data.indexOf(0x0a);
+      while (nl >= 0) {
+        await handle(data.subarray(0, nl));
+        data = data.subarray(nl + 1);
+        nl = data.indexOf(0x0a);
+      }
+      // A line far over the limit is rejected without buffering all of it.
+      if (data.length > LIMITS.maxEventBytes * 4) {
+        rest = data.subarray(0, LIMITS.maxEventBytes + 1);
+      } else {
+        rest = Buffer.from(data);
+      }
+    }
+    if (rest.length > 0) await handle(rest); // last line without a newline (e.g. truncated)
+    out.end();
+    await once(out, 'close');
+    clean.push(target);
+  }
+  return { clean, rejected };
 }
 
 async function appendFiles(
@@ -210,9 +290,9 @@ async function appendFiles(
   processingRoot: string,
   runId: string,
   now: Date,
+  skip: { bronze?: ReadonlySet<string>; rejected?: ReadonlySet<string> } = {},
 ): Promise<{ rows: number; rejected: number }> {
   const conn = engine.connection;
-  const stage = '__shoplake_landing';
   const ingestedAt = `TIMESTAMPTZ ${quoteLiteral(now.toISOString())}`;
   const select = BRONZE_EVENTS.columns
     .map((c) => {
@@ -222,29 +302,62 @@ async function appendFiles(
     })
     .join(', ');
   const bronze = await engine.table('bronze.events');
-  let staged = await stageRecords(engine, paths, processingRoot, stage, true);
+  const rejectedOps = await engine.table('ops.rejected_events');
+  let from = typedRecords(paths, processingRoot);
+  let lineRejects: RejectedLine[] = [];
+  const cleanRoot = join(dirname(processingRoot), '_validated');
   let good: CommitResult;
   try {
-    good = await bronze.appendQuery(conn, `SELECT ${select} FROM ${staged.from} WHERE reason IS NULL`);
-  } catch (error: unknown) {
-    if (error instanceof CommitConflictError) throw error;
-    // A value that does not fit its column: find the bad records one by one.
-    staged = await stageRecords(engine, paths, processingRoot, stage, false);
-    good = await bronze.appendQuery(conn, `SELECT ${select} FROM ${staged.from} WHERE reason IS NULL`);
-  }
-  try {
-    const rejectedOps = await engine.table('ops.rejected_events');
-    const bad = await rejectedOps.appendQuery(
+    try {
+      // DuckDB reads an oversized line without complaint: find those first (cheap, see below).
+      for (const p of paths) {
+        if (await hasLineLongerThan(p, LIMITS.maxEventBytes)) throw new OversizedLineError(p);
+      }
+      good = await bronze.appendQuery(
+        conn,
+        `SELECT ${select} FROM ${from} WHERE reason IS NULL${notIn(skip.bronze)}`,
+      );
+    } catch (error: unknown) {
+      if (error instanceof CommitConflictError) throw error;
+      // A line DuckDB cannot read or too long (poison): validate each line, load the valid ones.
+      const checked = await validateLines(paths, processingRoot, cleanRoot, now.getTime());
+      lineRejects = checked.rejected;
+      from = typedRecords(checked.clean, cleanRoot);
+      good = await bronze.appendQuery(
+        conn,
+        `SELECT ${select} FROM ${from} WHERE reason IS NULL${notIn(skip.bronze)}`,
+      );
+    }
+    faultPoint('landing:bronze-committed');
+    let rejected = 0;
+    const typedBad = await rejectedOps.appendQuery(
       conn,
       `SELECT ${quoteLiteral(runId)} AS run_id, event_id, event_type, event_time,
-              reason || coalesce(': ' || left(raw, 500), '') AS reason, ${ingestedAt} AS ingested_at, source_file
-       FROM ${staged.from} WHERE reason IS NOT NULL`,
+              reason || coalesce(': ' || left(raw, 500), '') AS reason, ${ingestedAt} AS ingested_at, source_file,
+              source_line
+       FROM ${from} WHERE reason IS NOT NULL${notIn(skip.rejected)}`,
     );
+    rejected += typedBad.addedRecords;
+    if (lineRejects.length > 0) {
+      const file = join(cleanRoot, `rejected-${randomUUID()}.jsonl`);
+      mkdirSync(cleanRoot, { recursive: true });
+      writeFileSync(file, `${lineRejects.map((r) => JSON.stringify(r)).join('\n')}\n`);
+      const lineBad = await rejectedOps.appendQuery(
+        conn,
+        `SELECT ${quoteLiteral(runId)} AS run_id, event_id, CAST(NULL AS VARCHAR) AS event_type,
+                CAST(NULL AS TIMESTAMPTZ) AS event_time, reason, ${ingestedAt} AS ingested_at, source_file,
+                source_line
+         FROM read_json(${quoteLiteral(file)}, format = 'newline_delimited',
+                        columns = {event_id: 'VARCHAR', reason: 'VARCHAR', source_file: 'VARCHAR', source_line: 'BIGINT'})
+         WHERE TRUE${notIn(skip.rejected)}`,
+      );
+      rejected += lineBad.addedRecords;
+    }
     await engine.table('bronze.events');
     await engine.table('ops.rejected_events');
-    return { rows: good.addedRecords, rejected: bad.addedRecords };
+    return { rows: good.addedRecords, rejected };
   } finally {
-    await staged.cleanup();
+    rmSync(cleanRoot, { recursive: true, force: true });
   }
 }
 

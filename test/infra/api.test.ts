@@ -55,7 +55,9 @@ describe('routes', () => {
     expect(post?.properties.RequestModels).toEqual({
       'application/json': { Ref: expect.stringMatching(/^IngestRequestModel/) },
     });
-    const model = resourcesOfType(dev, 'AWS::ApiGateway::Model')[0];
+    const model = resourcesOfType(dev, 'AWS::ApiGateway::Model').find((m) =>
+      m.logicalId.startsWith('IngestRequestModel'),
+    );
     expect(model?.properties.Schema).toEqual({
       $schema: API_MODEL_SCHEMA,
       title: 'IngestRequest',

@@ -47,6 +47,17 @@ describe('stage configuration', () => {
     );
     expect(() => synthesizeApp({ context: { destroyOnRemoval: 'yes' } })).toThrow(/destroyOnRemoval/);
   });
+
+  it('deploys a separately named copy of a stage with stageSuffix', () => {
+    const ctx = (values: Record<string, string>) => (k: string) => values[k];
+    const copy = resolveStageConfig(ctx({ stage: 'dev', stageSuffix: 'e2e-k3j9x' }));
+    expect(copy.stage).toBe('dev-e2e-k3j9x');
+    expect({ ...copy, stage: 'dev' }).toEqual(STAGES.dev);
+    expect(() => resolveStageConfig(ctx({ stage: 'dev', stageSuffix: 'Has Spaces' }))).toThrow(/stage/);
+    expect(() => resolveStageConfig(ctx({ stage: 'dev', stageSuffix: 'x'.repeat(20) }))).toThrow(
+      StageConfigError,
+    );
+  });
 });
 
 describe('BI stack toggle', () => {

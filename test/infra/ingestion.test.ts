@@ -81,6 +81,8 @@ describe('Firehose to the bronze events Iceberg table', () => {
     expect(streams).toHaveLength(1);
     const p = streams[0]?.properties ?? {};
     expect(p.DeliveryStreamType).toBe('KinesisStreamAsSource');
+    // Named explicitly (LocalStack's CloudFormation needs it), unique per stage.
+    expect(p.DeliveryStreamName).toBe('shoplake-dev-bronze-events');
     expect(p.KinesisStreamSourceConfiguration).toMatchObject({
       KinesisStreamARN: { 'Fn::GetAtt': [EVENTS_STREAM.id, 'Arn'] },
     });

@@ -268,14 +268,16 @@ describe('ETL on the local lake', () => {
     ]);
     const run = await runLocalEtl({ engine, lakeDir: lake, input: { date: '2026-11-19', lookbackDays: 0 } });
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.landing).toMatchObject({ rows: 2, rejected: 2 });
+    // One bad value makes DuckDB's typed read fail: every line is then validated like ingest
+    // does (validateLakeRecord), so the contract violation is rejected at extract too.
+    expect(run.landing).toMatchObject({ rows: 1, rejected: 3 });
     const rejected = await engine.query<{ event_id: string | null; reason: string }>(
       'SELECT event_id, reason FROM ops.rejected_events ORDER BY reason',
     );
     expect(rejected.map((r) => r.reason.split(':')[0])).toEqual(
       expect.arrayContaining(['invalid_field', 'missing_field', 'unknown_event_type']),
     );
-    expect(rejected.find((r) => r.reason === 'unknown_event_type')?.event_id).toBe('bad-type');
+    expect(rejected.find((r) => r.reason.startsWith('unknown_event_type:'))?.event_id).toBe('bad-type');
     const [fresh] = await engine.query<{ n: number }>(
       "SELECT count(*) AS n FROM silver.events WHERE event_id = 'fresh-event-1'",
     );
@@ -340,15 +342,27 @@ describe('ETL on the local lake', () => {
     const latest = join(metaDir, versions[versions.length - 1] ?? '');
     const saved = readFileSync(latest);
     writeFileSync(latest, '{"format-version": 2, "truncated');
-    await expect(DuckdbEngine.open({ warehouseDir: join(lake, 'warehouse') })).rejects.toBeInstanceOf(
-      IcebergMetadataError,
-    );
+    // Only statements reading the damaged table fail, naming it and the file; the rest of the lake works.
+    const damagedEngine = await DuckdbEngine.open({ warehouseDir: join(lake, 'warehouse') });
+    try {
+      const read = await damagedEngine.query('SELECT count(*) FROM silver.events').catch((e: unknown) => e);
+      expect(read).toBeInstanceOf(LakeTableDamagedError);
+      expect((read as Error).cause).toBeInstanceOf(IcebergMetadataError);
+      expect((read as Error).message).toContain('silver.events');
+      expect((read as LakeTableDamagedError).file).toBe(latest);
+      const [orders] = await damagedEngine.query<{ n: number }>('SELECT count(*) AS n FROM silver.orders');
+      expect(orders?.n).toBeGreaterThan(0);
+    } finally {
+      await damagedEngine.close();
+    }
     writeFileSync(latest, saved);
 
     const moved = `${metaDir}.aside`;
     const { renameSync } = await import('node:fs');
     renameSync(metaDir, moved);
-    const err = await DuckdbEngine.open({ warehouseDir: join(lake, 'warehouse') }).catch((e: unknown) => e);
+    const opened = await DuckdbEngine.open({ warehouseDir: join(lake, 'warehouse') });
+    const err = await opened.query('SELECT * FROM silver.events').catch((e: unknown) => e);
+    await opened.close();
     expect(err).toBeInstanceOf(LakeTableDamagedError);
     expect((err as Error).message).toMatch(/silver\.events .*not recreating it over existing data/);
     renameSync(moved, metaDir);

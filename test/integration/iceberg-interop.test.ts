@@ -3,7 +3,7 @@
 // shoplake's tables with the same schema and rows — current snapshot, a past snapshot, and
 // after a column was added.
 import { execFile } from 'node:child_process';
-import { access, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { access, cp, mkdtemp, open, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -16,6 +16,7 @@ import {
   LocalIcebergCatalog,
   type TableSpec,
 } from '../../local/iceberg/index.ts';
+import { relocateTable } from '../../local/iceberg/relocate.ts';
 import type { IcebergJsonType, IcebergSchema } from '../../local/iceberg/schema.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -61,6 +62,8 @@ const SPEC: TableSpec = {
       },
       required: false,
     },
+    // Money as shoplake's gold stores it: precision > 18 (16-byte Parquet decimal), negatives.
+    { id: 13, name: 'total', type: 'decimal(38,2)', required: false },
   ],
   partitionBy: [
     { sourceColumn: 'event_time', transform: 'day' },
@@ -84,7 +87,8 @@ function batchSql(prefix: string, n: number, withChannel = false): string {
       (i * 3.5)::DECIMAL(9,2) AS amount,
       CASE WHEN i % 3 = 0 THEN NULL ELSE [{'product_id': 'p' || i, 'quantity': i::INT}, {'product_id': 'q', 'quantity': NULL}] END AS items,
       MAP {'utm': 'u' || (i % 2), 'ref': 'r'} AS attributes,
-      {'kind': CASE WHEN i % 2 = 0 THEN 'mobile' ELSE 'desktop' END, 'width': (300 + i)::INT} AS device
+      {'kind': CASE WHEN i % 2 = 0 THEN 'mobile' ELSE 'desktop' END, 'width': (300 + i)::INT} AS device,
+      (i * 1234567890.125 - 200.5)::DECIMAL(38,2) AS total
       ${withChannel ? `, 'ch' || (i % 3) AS channel` : ''}
     FROM range(${n}) t(i)`;
 }
@@ -166,6 +170,8 @@ const COLUMN_FILTERS: [string, (r: Record<string, Canon>) => boolean][] = [
   ['is_member = true', (r) => r.is_member === true],
   ["signup_date < '2020-01-05'", (r) => r.signup_date !== null && String(r.signup_date) < '2020-01-05'],
   ["amount >= '20.50'", (r) => r.amount !== null && Number(r.amount) >= 20.5],
+  ["total < '-100.00'", (r) => r.total !== null && Number(r.total) < -100],
+  ["total > '10000000000.00'", (r) => r.total !== null && Number(r.total) > 10_000_000_000],
   ["country = 'FR'", (r) => r.country === 'FR'],
   ['country IS NULL', (r) => r.country === null],
   ["channel = 'ch1'", (r) => r.channel === 'ch1'],
@@ -399,6 +405,31 @@ describe('after compaction and snapshot expiry', () => {
     expect(sortById(py.reads.current?.rows ?? [])).toEqual(asPyicebergReads(expected.current));
     const rows = (await icebergRead({ tableUrl: `file://${table.tableDir}` })) as Record<string, unknown>[];
     expect(canonRows(rows, table.schema())).toEqual(expected.current);
+  }, 120_000);
+});
+
+describe('after the warehouse is moved and relocated', () => {
+  it('pyiceberg and icebird read the moved copy, which no longer names the old location', async () => {
+    const movedWarehouse = `${warehouse}-moved`;
+    const movedDir = path.join(movedWarehouse, 'silver.db', 'interop_events');
+    await cp(table.tableDir, movedDir, { recursive: true });
+    const aside = `${table.tableDir}.aside`;
+    await rename(table.tableDir, aside); // nothing may still read the old place
+    try {
+      const relocated = await relocateTable(movedDir);
+      expect(relocated.from).toBe(table.tableDir);
+      expect(relocated.filesRewritten).toBeGreaterThan(2);
+      const version = (await readFile(path.join(movedDir, 'metadata', 'version-hint.text'), 'utf8')).trim();
+      const metadataFile = path.join(movedDir, 'metadata', `v${version}.metadata.json`);
+      expect(await readFile(metadataFile, 'utf8')).not.toContain(`${table.tableDir}/`);
+      const py = await pyiceberg(metadataFile, []);
+      expect(sortById(py.reads.current?.rows ?? [])).toEqual(asPyicebergReads(expected.current));
+      const rows = (await icebergRead({ tableUrl: `file://${movedDir}` })) as Record<string, unknown>[];
+      expect(canonRows(rows, table.schema())).toEqual(expected.current);
+    } finally {
+      await rename(aside, table.tableDir);
+      await rm(movedWarehouse, { recursive: true, force: true });
+    }
   }, 120_000);
 });
 

@@ -28,6 +28,10 @@ import { getProxyEvent } from '../../local/runtime/http-server.ts';
 import { sendThroughIngest } from '../../local/runtime/replay.ts';
 import { type EmbeddedRuntime, startLocalRuntime } from '../../local/runtime/runtime.ts';
 import { runLocalEtl } from '../../local/sfn/etl-runner.ts';
+import { deleteExternalResources, testNamePrefix } from './helpers/external.ts';
+
+/** Unique per run (and deleted afterwards) on an external endpoint. */
+const namePrefix = testNamePrefix('train', 'recotrain');
 
 let dir: string;
 let runtime: EmbeddedRuntime;
@@ -38,7 +42,7 @@ beforeAll(async () => {
   runtime = await startLocalRuntime({
     stateDir: join(dir, 'state'),
     persist: false,
-    namePrefix: 'recotrain',
+    namePrefix,
   });
   const shop = generateShop({
     seed: 5,
@@ -59,6 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await engine?.close();
   await runtime?.stop();
+  await deleteExternalResources(namePrefix);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

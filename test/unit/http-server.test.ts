@@ -118,6 +118,17 @@ describe('local HTTP server', () => {
     expect(res.headers.get('x-amzn-requestid')).toBe(seen[0]?.requestContext.requestId);
   });
 
+  it('hands a body that is not UTF-8 to the handler as base64 (no silent U+FFFD), as API Gateway does', async () => {
+    const { url, seen } = await start({
+      'ingest/handler.ts': async () => ({ statusCode: 200, body: '{}' }),
+    });
+    const bytes = Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]);
+    await fetch(`${url}/events`, { method: 'POST', body: bytes });
+    await fetch(`${url}/events`, { method: 'POST', body: '{"q":"é"}' });
+    expect(seen[0]).toMatchObject({ isBase64Encoded: true, body: bytes.toString('base64') });
+    expect(seen[1]).toMatchObject({ isBase64Encoded: false, body: '{"q":"é"}' });
+  });
+
   it('answers 501 with a clear message when a route module does not exist yet', async () => {
     const { url } = await start({});
     const res = await fetch(`${url}/trending`);
@@ -147,6 +158,6 @@ describe('local HTTP server', () => {
     });
     const res = await fetch(`${url}/events`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(502);
-    expect(await res.json()).toEqual({ message: 'Internal server error' });
+    expect(await res.json()).toEqual({ error: 'bad_gateway', message: 'Internal server error' });
   });
 });

@@ -167,6 +167,7 @@ describe('recommendations handler validation', () => {
     const { call } = setup();
     const r = await call(path, query);
     expect(r.status).toBe(400);
+    expect(r.body.error).toBe('bad_request');
     expect(String(r.body.message)).toContain(message);
   });
 
@@ -283,7 +284,10 @@ describe('recommendations handler blending', () => {
     });
     const res = await handle(request('/users/u1/recommendations'));
     expect(res.statusCode).toBe(503);
-    expect(JSON.parse(res.body)).toEqual({ message: 'recommendations are temporarily unavailable' });
+    expect(JSON.parse(res.body)).toEqual({
+      error: 'unavailable',
+      message: 'recommendations are temporarily unavailable',
+    });
   });
 
   it('serves trending with no active model and never answers 500', async () => {

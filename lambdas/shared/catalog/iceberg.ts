@@ -56,7 +56,11 @@ export function icebergSchema(table: TableSpec, schemaId = 0): IcebergSchemaJson
   let next = Math.max(0, ...table.columns.map((c) => c.id)) + 1;
   const nestedId = () => next++;
   const convert = (t: IcebergType): IcebergTypeJson => {
-    if (typeof t === 'string') return t;
+    if (typeof t === 'string') {
+      // Iceberg's canonical spelling (what Java's DecimalType prints and the local library writes).
+      const decimal = /^decimal\((\d+),\s*(\d+)\)$/.exec(t);
+      return decimal ? `decimal(${decimal[1]}, ${decimal[2]})` : t;
+    }
     if (t.type === 'list') {
       const id = nestedId();
       return { type: 'list', 'element-id': id, element: convert(t.element), 'element-required': false };

@@ -56,6 +56,16 @@ export const EVENT_FIELD_IDS: Readonly<Record<string, number>> = {
   attributes: 26,
 };
 
+/**
+ * Money is exact (issue 16): unit prices and amounts are Iceberg decimals in silver and gold,
+ * so sums are identical across reruns and engines (Athena/Trino and DuckDB both sum decimals
+ * exactly). Rates and shares stay double. Prices keep 4 decimal places (the contract rejects
+ * more), amounts 2; amounts get precision 38 so no contract-valid order can overflow.
+ * Bronze keeps the types of the raw sources (double).
+ */
+export const PRICE_TYPE = 'decimal(18,4)' as const;
+export const MONEY_TYPE = 'decimal(38,2)' as const;
+
 export class CatalogDefinitionError extends Error {
   constructor(message: string) {
     super(message);
@@ -224,7 +234,7 @@ export const SILVER_EVENTS = table(
     ...columns([
       [101, 'ingested_at', 'timestamptz', false],
       [103, 'event_date', 'date', true, 'UTC date of event_time'],
-      [104, 'revenue', 'double', false, 'Sum of line quantity x price for purchases'],
+      [104, 'revenue', MONEY_TYPE, false, 'Sum of line quantity x price for purchases'],
       [105, 'etl_run_id', 'string', true, 'ETL run that inserted the row'],
     ]),
   ],
@@ -249,7 +259,7 @@ export const SILVER_SESSIONS = table(
     [11, 'add_to_carts', 'long', true],
     [12, 'checkouts', 'long', true],
     [13, 'purchases', 'long', true],
-    [14, 'revenue', 'double', true],
+    [14, 'revenue', MONEY_TYPE, true],
     [15, 'utm_source', 'string', false, 'First touch'],
     [16, 'utm_campaign', 'string', false, 'First touch'],
     [17, 'device', 'string', false],
@@ -272,8 +282,8 @@ export const SILVER_ORDERS = table(
     [6, 'source', 'string', true, 'event | oltp | both'],
     [7, 'line_count', 'long', true],
     [8, 'units', 'long', true],
-    [9, 'amount', 'double', true, 'Sum of lines (events win over OLTP when both exist)'],
-    [10, 'oltp_amount', 'double', false],
+    [9, 'amount', MONEY_TYPE, true, 'Sum of lines (events win over OLTP when both exist)'],
+    [10, 'oltp_amount', MONEY_TYPE, false],
     [11, 'amount_matches', 'boolean', false, 'Event and OLTP totals agree within 0.01'],
     [12, 'currency', 'string', false],
     [13, 'session_id', 'string', false],
@@ -293,8 +303,8 @@ export const SILVER_ORDER_LINES = table(
     [3, 'product_id', 'string', true],
     [4, 'category', 'string', false],
     [5, 'quantity', 'int', true],
-    [6, 'unit_price', 'double', true],
-    [7, 'line_amount', 'double', true],
+    [6, 'unit_price', PRICE_TYPE, true],
+    [7, 'line_amount', MONEY_TYPE, true],
     [8, 'order_time', 'timestamptz', true],
     [9, 'order_date', 'date', true],
     [10, 'status', 'string', true],
@@ -334,9 +344,9 @@ export const SILVER_DIM_PRODUCT = table(
     [2, 'product_id', 'string', true],
     [3, 'name', 'string', false],
     [4, 'category', 'string', false],
-    [5, 'price', 'double', false],
+    [5, 'price', PRICE_TYPE, false],
     [6, 'currency', 'string', false],
-    [7, 'previous_price', 'double', false],
+    [7, 'previous_price', PRICE_TYPE, false],
     [8, 'stock', 'int', false, 'Stock at the last snapshot of this version'],
     [9, 'valid_from', 'timestamptz', true],
     [10, 'valid_to', 'timestamptz', false],
@@ -360,12 +370,12 @@ export const GOLD_DAILY_SALES = table(
     [1, 'sale_date', 'date', true],
     [2, 'orders', 'long', true],
     [3, 'units', 'long', true],
-    [4, 'revenue', 'double', true, 'Gross revenue of placed orders'],
+    [4, 'revenue', MONEY_TYPE, true, 'Gross revenue of placed orders'],
     [5, 'cancelled_orders', 'long', true],
-    [6, 'cancelled_revenue', 'double', true],
-    [7, 'net_revenue', 'double', true],
+    [6, 'cancelled_revenue', MONEY_TYPE, true],
+    [7, 'net_revenue', MONEY_TYPE, true],
     [8, 'customers', 'long', true],
-    [9, 'avg_order_value', 'double', false],
+    [9, 'avg_order_value', MONEY_TYPE, false],
     RUN,
   ]),
   { partition: [month('sale_date')], key: ['sale_date'] },
@@ -377,11 +387,11 @@ export const GOLD_MONTHLY_KPIS = table(
   'Monthly business dashboard KPIs',
   columns([
     [1, 'month', 'date', true, 'First day of the month'],
-    [2, 'revenue', 'double', true],
-    [3, 'net_revenue', 'double', true],
+    [2, 'revenue', MONEY_TYPE, true],
+    [3, 'net_revenue', MONEY_TYPE, true],
     [4, 'orders', 'long', true],
     [5, 'units', 'long', true],
-    [6, 'avg_order_value', 'double', false],
+    [6, 'avg_order_value', MONEY_TYPE, false],
     [7, 'active_customers', 'long', true, 'Distinct customers with a placed order'],
     [8, 'new_customers', 'long', true, 'First placed order in this month'],
     [9, 'returning_customers', 'long', true],
@@ -421,10 +431,10 @@ export const GOLD_CATEGORY_REVENUE = table(
   columns([
     [1, 'month', 'date', true],
     [2, 'category', 'string', true],
-    [3, 'revenue', 'double', true],
+    [3, 'revenue', MONEY_TYPE, true],
     [4, 'units', 'long', true],
     [5, 'orders', 'long', true],
-    [6, 'prev_month_revenue', 'double', false],
+    [6, 'prev_month_revenue', MONEY_TYPE, false],
     [7, 'mom_growth', 'double', false, '(revenue - prev) / prev; NULL without a previous month'],
     RUN,
   ]),
@@ -440,7 +450,7 @@ export const GOLD_TOP_PRODUCTS = table(
     [2, 'rank', 'int', true],
     [3, 'product_id', 'string', true],
     [4, 'category', 'string', false],
-    [5, 'revenue', 'double', true],
+    [5, 'revenue', MONEY_TYPE, true],
     [6, 'units', 'long', true],
     [7, 'orders', 'long', true],
     RUN,
@@ -457,10 +467,10 @@ export const GOLD_CUSTOMER_LTV = table(
     [2, 'first_order_date', 'date', true],
     [3, 'last_order_date', 'date', true],
     [4, 'orders', 'long', true],
-    [5, 'revenue', 'double', true],
-    [6, 'cancelled_revenue', 'double', true],
-    [7, 'lifetime_value', 'double', true],
-    [8, 'avg_order_value', 'double', false],
+    [5, 'revenue', MONEY_TYPE, true],
+    [6, 'cancelled_revenue', MONEY_TYPE, true],
+    [7, 'lifetime_value', MONEY_TYPE, true],
+    [8, 'avg_order_value', MONEY_TYPE, false],
     [9, 'country', 'string', false, 'Current country from dim_customer'],
     RUN,
   ]),
@@ -491,7 +501,7 @@ export const GOLD_CANCELLATIONS = table(
     [2, 'placed_orders', 'long', true],
     [3, 'cancelled_orders', 'long', true],
     [4, 'cancelled_units', 'long', true],
-    [5, 'cancelled_value', 'double', true],
+    [5, 'cancelled_value', MONEY_TYPE, true],
     [6, 'cancellation_rate', 'double', false, 'cancelled / (placed + cancelled)'],
     RUN,
   ]),
@@ -528,7 +538,7 @@ export const GOLD_CAMPAIGN_ATTRIBUTION = table(
     [3, 'utm_campaign', 'string', true],
     [4, 'sessions', 'long', true],
     [5, 'converted_sessions', 'long', true],
-    [6, 'revenue', 'double', true],
+    [6, 'revenue', MONEY_TYPE, true],
     [7, 'conversion_rate', 'double', false],
     RUN,
   ]),
@@ -616,8 +626,22 @@ export const OPS_REJECTED_EVENTS = table(
     [5, 'reason', 'string', true],
     [6, 'ingested_at', 'timestamptz', false],
     [7, 'source_file', 'string', false],
+    [8, 'source_line', 'long', false, 'Line of source_file (1-based) for records rejected at extract'],
   ]),
   { key: ['event_id'] },
+);
+
+export const OPS_ETL_PENDING = table(
+  'ops',
+  'etl_pending',
+  'ETL runs whose silver changes gold has not consumed yet: a run registers itself (with its window) before its first data write, and the row is deleted only when every gold step has committed (docs/lakehouse.md, "Incremental contract")',
+  columns([
+    [1, 'run_id', 'string', true],
+    [2, 'date_from', 'date', true, 'First event date of the run window'],
+    [3, 'date_to', 'date', true, 'Last event date of the run window'],
+    [4, 'registered_at', 'timestamptz', true],
+  ]),
+  { key: ['run_id'] },
 );
 
 /** Every table of the catalog, bronze → ml. */
@@ -647,6 +671,7 @@ export const TABLES: readonly TableSpec[] = [
   GOLD_REC_IMPRESSION_CTR,
   OPS_DATA_QUALITY_RESULTS,
   OPS_REJECTED_EVENTS,
+  OPS_ETL_PENDING,
   ...ML_TABLES,
 ];
 

@@ -8,7 +8,9 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Command, InvalidArgumentError } from 'commander';
+import { analyticsPages, DASHBOARD_PATH, localHandlerLoader } from '../../analytics/local-server.ts';
 import type { DemoContext, DemoOptions, DemoStage } from '../../demo/types.ts';
+import { openLocalEngine } from '../../engine/open.ts';
 import { startHttpServer } from '../../runtime/http-server.ts';
 import { resetStateDir } from '../../runtime/runtime.ts';
 import { withRuntime } from '../../runtime/session.ts';
@@ -54,6 +56,12 @@ export function register(program: Command): void {
     .description('generate a synthetic shop and run the whole pipeline locally (no AWS account needed)')
     .option('--events <n>', 'number of synthetic events', positiveInt('--events'), DEFAULT_DEMO_EVENTS)
     .option('--seed <n>', 'random seed of the synthetic shop', positiveInt('--seed'), DEFAULT_DEMO_SEED)
+    .option(
+      '--days <n>',
+      'days of shop history the events span (e.g. 120 for four months on the dashboard)',
+      positiveInt('--days'),
+      1,
+    )
     .option('--no-serve', 'exit after the summary instead of serving the local API')
     .option('--port <port>', 'port of the local API', positiveInt('--port'), DEFAULT_API_PORT)
     .option('--keep-state', 'keep the state of earlier runs (default: start from an empty state dir)')
@@ -63,6 +71,7 @@ export function register(program: Command): void {
       const opts = cmd.optsWithGlobals<{
         events: number;
         seed: number;
+        days: number;
         serve: boolean;
         port: number;
         keepState?: boolean;
@@ -74,6 +83,7 @@ export function register(program: Command): void {
       const options: DemoOptions = {
         events: opts.events,
         seed: opts.seed,
+        days: Math.max(1, opts.days),
         serve: opts.serve,
         json: opts.json ?? false,
       };
@@ -107,12 +117,23 @@ export function register(program: Command): void {
         });
         if (!opts.serve) return;
         runtime.applyEnv();
-        const server = await startHttpServer({ port: opts.port, log: (m) => report.progress(m) });
-        process.stderr.write(
-          `\nlocal API on ${server.url}  (POST /events, GET /trending, /users/{id}/recommendations, /items/{id}/similar) — Ctrl-C to stop\n`,
-        );
-        await session.untilSignal();
-        await server.close();
+        const engine = await openLocalEngine(runtime.stateDir);
+        try {
+          const server = await startHttpServer({
+            port: opts.port,
+            log: (m) => report.progress(m),
+            loadHandler: localHandlerLoader(engine),
+            pages: analyticsPages(),
+          });
+          process.stderr.write(
+            `\nlocal API on ${server.url}  (POST /events, GET /trending, /users/{id}/recommendations, /items/{id}/similar, /analytics/{dataset}) — Ctrl-C to stop\n` +
+              `dashboard: ${server.url}${DASHBOARD_PATH}  ·  OpenAPI: ${server.url}/openapi.json\n`,
+          );
+          await session.untilSignal();
+          await server.close();
+        } finally {
+          await engine.close();
+        }
       });
     });
 }

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import type { EtlRunInput } from '../../../lambdas/etl/prepare-run.ts';
 import { lakeDirOf, openLocalEngine } from '../../engine/open.ts';
 import { OltpDatabase, oltpDirOf } from '../../oltp/source.ts';
+import { withStateDirClaim } from '../../runtime/state-dir.ts';
 import { EtlRunFailedError, type LocalEtlResult, runLocalEtl } from '../../sfn/etl-runner.ts';
 import { fmt, reporter } from '../output.ts';
 
@@ -84,7 +85,10 @@ export function register(program: Command): void {
       const { stateDir } = cmd.optsWithGlobals<{ stateDir: string }>();
       const report = reporter({ json: opts.json, quiet: opts.quiet });
       try {
-        const result = await runEtlOnStateDir(stateDir, opts, (m) => report.progress(m));
+        // One run at a time: a second `etl` (or `serve`/`ingest`) on this state dir is refused.
+        const result = await withStateDirClaim(stateDir, 'etl', () =>
+          runEtlOnStateDir(stateDir, opts, (m) => report.progress(m)),
+        );
         report.result(result, () => describe(result));
       } catch (error: unknown) {
         if (error instanceof EtlRunFailedError) {

@@ -1,10 +1,13 @@
 /**
- * `shoplake query "SQL"`: runs one statement (Trino dialect, like Athena) on the local lake
- * through the DuckDB engine. Only catalog tables can be referenced. `--param name=value` binds
- * `:name` placeholders. Output: an aligned table, or `--json`.
+ * `shoplake query "SQL"`: runs one read-only statement (Trino dialect, like Athena: SELECT,
+ * WITH, VALUES, SHOW, DESCRIBE, EXPLAIN) on the local lake through the DuckDB engine; writes are
+ * refused (they belong to `shoplake etl`). Only catalog tables can be referenced.
+ * `--param name=value` binds `:name` placeholders. Output: an aligned table, or `--json`.
  */
 import type { Command } from 'commander';
+import { ReadOnlyQueryError } from '../../engine/duckdb.ts';
 import { openLocalEngine } from '../../engine/open.ts';
+import { isSqlFileArgument, readSqlStatements } from '../../engine/sql-files.ts';
 import type { Row } from '../../engine/types.ts';
 import { reporter } from '../output.ts';
 
@@ -40,7 +43,7 @@ function collectParam(value: string, previous: Record<string, string>): Record<s
 export function register(program: Command): void {
   program
     .command('query')
-    .description('run SQL (Trino dialect, catalog tables only) on the local lake')
+    .description('run one read-only SQL statement (Trino dialect, catalog tables only) on the local lake')
     .argument('<sql>', 'one SQL statement, or a path to an athena/*.sql file')
     .option('--param <name=value>', 'bind :name (repeatable)', collectParam, {})
     .option('--json', 'print rows as JSON on stdout')
@@ -49,21 +52,14 @@ export function register(program: Command): void {
       const report = reporter({ json: opts.json });
       const engine = await openLocalEngine(stateDir);
       try {
-        const result = await engine.execute(sql, { params: opts.param });
+        const text = isSqlFileArgument(sql) ? readSqlStatements(sql) : [sql];
+        if (text.length !== 1)
+          throw new ReadOnlyQueryError(`${sql} holds ${text.length} statements; query runs one`);
+        const result = await engine.readOnlyQuery(text[0] ?? '', opts.param);
         const columns = result.columns.map((c) => c.name);
         report.result(
-          result.kind === 'select'
-            ? { columns, rows: result.rows, elapsed_ms: Math.round(result.elapsedMs) }
-            : {
-                kind: result.kind,
-                target: result.target,
-                affected_rows: result.affectedRows,
-                snapshot_id: result.snapshotId,
-              },
-          () =>
-            result.kind === 'select'
-              ? `${renderTable(result.rows, columns)}  ${Math.round(result.elapsedMs)} ms`
-              : `${result.kind} ${result.target ?? ''}: ${result.affectedRows ?? 0} rows${result.snapshotId ? `, snapshot ${result.snapshotId}` : ''}`,
+          { columns, rows: result.rows, elapsed_ms: Math.round(result.elapsedMs) },
+          () => `${renderTable(result.rows, columns)}  ${Math.round(result.elapsedMs)} ms`,
         );
       } finally {
         await engine.close();

@@ -5,6 +5,8 @@
  */
 import type { Command } from 'commander';
 import { API_ROUTES } from '../../../lambdas/shared/api-routes.ts';
+import { analyticsPages, DASHBOARD_PATH, localHandlerLoader } from '../../analytics/local-server.ts';
+import { openLocalEngine } from '../../engine/open.ts';
 import { startHttpServer } from '../../runtime/http-server.ts';
 import { withRuntime } from '../../runtime/session.ts';
 import { reporter } from '../output.ts';
@@ -13,7 +15,7 @@ import { DEFAULT_API_PORT, positiveInt } from './demo.ts';
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('serve the local API (ingest, recommendations, trending) on the local runtime')
+    .description('serve the local API (ingest, recommendations, trending, analytics) and the web dashboard')
     .option('--port <port>', 'port to listen on (0 = any free port)', positiveInt('--port'), DEFAULT_API_PORT)
     .option('--host <host>', 'interface to bind', '127.0.0.1')
     .option('--quiet', 'no request log on stderr')
@@ -23,16 +25,26 @@ export function register(program: Command): void {
       await withRuntime({ stateDir: opts.stateDir, report }, async (session) => {
         // The handler modules read their environment at import: set it first.
         session.runtime.applyEnv();
-        const server = await startHttpServer({
-          port: opts.port,
-          host: opts.host,
-          log: (m) => report.progress(m),
-        });
-        process.stderr.write(`local API on ${server.url} — Ctrl-C to stop\n`);
-        for (const r of API_ROUTES)
-          process.stderr.write(`  ${r.method.padEnd(4)} ${r.path}  ${r.description}\n`);
-        await session.untilSignal();
-        await server.close();
+        const engine = await openLocalEngine(session.runtime.stateDir);
+        try {
+          const server = await startHttpServer({
+            port: opts.port,
+            host: opts.host,
+            log: (m) => report.progress(m),
+            loadHandler: localHandlerLoader(engine),
+            pages: analyticsPages(),
+          });
+          process.stderr.write(`local API on ${server.url} — Ctrl-C to stop\n`);
+          for (const r of API_ROUTES)
+            process.stderr.write(`  ${r.method.padEnd(4)} ${r.path}  ${r.description}\n`);
+          process.stderr.write(
+            `dashboard: ${server.url}${DASHBOARD_PATH}  ·  OpenAPI: ${server.url}/openapi.json\n`,
+          );
+          await session.untilSignal();
+          await server.close();
+        } finally {
+          await engine.close();
+        }
       });
     });
 }

@@ -1,6 +1,7 @@
 /**
  * `shoplake tables`: the lake catalog with each table's current Iceberg snapshot, row count
- * and data files (local lake).
+ * and data files (local lake). A table whose metadata cannot be read is listed as `damaged`
+ * with the file at fault; the others are listed as usual.
  */
 import type { Command } from 'commander';
 import { openLocalEngine } from '../../engine/open.ts';
@@ -17,12 +18,21 @@ export function register(program: Command): void {
       const engine = await openLocalEngine(stateDir);
       try {
         const tables = await engine.describeTables();
+        const damaged = tables.filter((t) => t.status === 'damaged');
         reporter({ json: opts.json }).result({ tables }, () =>
-          renderTable(
-            tables.map((t) => ({ ...t, snapshot_id: t.snapshotId ?? '-' })),
-            ['table', 'snapshot_id', 'rows', 'files', 'description'],
-            1000,
-          ),
+          [
+            renderTable(
+              tables.map((t) => ({
+                ...t,
+                snapshot_id: t.snapshotId ?? '-',
+                rows: t.rows ?? '-',
+                files: t.files ?? '-',
+              })),
+              ['table', 'status', 'snapshot_id', 'rows', 'files', 'description'],
+              1000,
+            ),
+            ...damaged.map((t) => `DAMAGED ${t.table}: ${t.error ?? ''}`),
+          ].join('\n'),
         );
       } finally {
         await engine.close();

@@ -18,9 +18,12 @@ import { type EmbeddedRuntime, isEmbeddedRuntime } from '../../runtime/runtime.t
 import { replayThroughRuntime } from '../../runtime/session.ts';
 import type { DemoContext, DemoOptions, DemoStage } from '../types.ts';
 
+/** Days of history of the demo shop unless `--days` says otherwise. */
+export const DEFAULT_DEMO_DAYS = 1;
+
 /** Options of the demo's shop: reproducible from the seed and the recorded end time. */
 export function demoShopOptions(
-  options: Pick<DemoOptions, 'events' | 'seed'>,
+  options: Pick<DemoOptions, 'events' | 'seed' | 'days'>,
   end: number,
 ): Required<Pick<ShopOptions, 'seed' | 'events' | 'users' | 'products' | 'days' | 'end'>> {
   return {
@@ -28,7 +31,7 @@ export function demoShopOptions(
     events: options.events,
     users: Math.max(200, Math.min(20_000, Math.round(options.events / 20))),
     products: Math.max(100, Math.min(5_000, Math.round(options.events / 40))),
-    days: 1,
+    days: options.days ?? DEFAULT_DEMO_DAYS,
     end,
   };
 }

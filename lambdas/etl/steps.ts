@@ -1,0 +1,192 @@
+/**
+ * The ETL pipeline, described once: a typed list of steps from which `asl.ts` generates
+ * `step-functions/etl.asl.json` (committed; `npm run generate:etl` rewrites it and
+ * `test/unit/asl-etl-generated.test.ts` fails when the file and this list disagree).
+ *
+ * A step is a SQL file (`athena/<sql>.sql`, one statement) run by Athena with the named
+ * parameters it uses, or a task Lambda named explicitly (module under `lambdas/`). `dependsOn`
+ * orders the steps: a step runs after every step it names; steps that do not depend on each
+ * other (directly or through a chain) run in a `Parallel` state. Adding a step is one entry
+ * here (plus its SQL file); the generator wires the states, the shared retry policy and the
+ * failure notification.
+ */
+
+/** Named parameters a SQL step may use; PrepareRun provides each as an Athena literal. */
+export type EtlParam = 'run_id' | 'date_from' | 'date_to';
+
+/** A task Lambda a state machine invokes: `${<key>}` is its ARN substitution. */
+export interface TaskLambda {
+  /** Substitution key in the definition, e.g. `PrepareRunFunctionArn`. */
+  readonly key: string;
+  /** Handler module relative to `lambdas/`, exporting `handler`. */
+  readonly entry: string;
+  /** Group directory under `lambdas/` (`etl`, `training`): names the function construct. */
+  readonly group: string;
+  /** PascalCase name: the function construct is `<Group><Name>Function`. */
+  readonly name: string;
+}
+
+interface StepBase {
+  /** State name (PascalCase, unique). */
+  readonly name: string;
+  /** Steps that must finish before this one (names from this list). */
+  readonly dependsOn: readonly string[];
+  readonly comment?: string;
+}
+
+/** Runs `athena/<sql>.sql` through `athena:startQueryExecution.sync`. */
+export interface SqlStep extends StepBase {
+  readonly kind: 'sql';
+  /** File stem under `athena/`. */
+  readonly sql: string;
+  /** Named parameters the file uses (checked against the file). */
+  readonly params: readonly EtlParam[];
+  /**
+   * Read the query's result rows: a `getQueryResults` state named `state` follows, keeping
+   * the execution id at `queryPath` and the rows at `path` (`{ Rows: [...] }`).
+   */
+  readonly results?: { readonly state: string; readonly queryPath: string; readonly path: string };
+  /** With `results`: any result row (besides the header) fails the run with this error. */
+  readonly gate?: { readonly error: string; readonly cause: string };
+}
+
+/** Invokes a task Lambda; its payload fields are kept at `resultPath`. */
+export interface LambdaStep extends StepBase {
+  readonly kind: 'lambda';
+  readonly lambda: TaskLambda;
+  /** Payload of the invocation (ASL Parameters syntax). */
+  readonly payload: Readonly<Record<string, string>>;
+  /** Payload fields copied into the state (`field` → `$.Payload.field`). */
+  readonly resultFields: readonly string[];
+  readonly resultPath: string;
+}
+
+/**
+ * Acquires the run lease (one run at a time): a conditional put of the lock item; when another
+ * unexpired run holds it the execution ends as skipped. The generator releases the lease on
+ * every exit path (success, failure); the processing stack's EventBridge rule releases it when
+ * an execution times out or is aborted.
+ */
+export interface LeaseStep extends StepBase {
+  readonly kind: 'lease';
+}
+
+export type EtlStep = SqlStep | LambdaStep | LeaseStep;
+
+/** The ETL's PrepareRun task Lambda. */
+export const PREPARE_RUN_LAMBDA: TaskLambda = {
+  key: 'PrepareRunFunctionArn',
+  entry: 'etl/handler.ts',
+  group: 'etl',
+  name: 'PrepareRun',
+};
+
+const sql = (
+  name: string,
+  file: string,
+  params: readonly EtlParam[],
+  dependsOn: readonly string[],
+  extra: Partial<Pick<SqlStep, 'results' | 'gate' | 'comment'>> = {},
+): SqlStep => ({ kind: 'sql', name, sql: file, params, dependsOn, ...extra });
+
+/** Every silver step: the quality checks wait for all of them. */
+const SILVER: readonly EtlStep[] = [
+  sql('SilverRejectedEvents', 'etl_10_silver_rejected_events', ['run_id'], ['Extract']),
+  sql('SilverEvents', 'etl_11_silver_events', ['run_id'], ['SilverRejectedEvents']),
+  sql('SilverDimCustomer', 'etl_12_silver_dim_customer', [], ['SilverEvents']),
+  sql('SilverDimProduct', 'etl_13_silver_dim_product', [], ['SilverDimCustomer']),
+  sql('SilverSessionsDelete', 'etl_14_silver_sessions_delete', [], ['SilverDimProduct']),
+  sql('SilverSessionsInsert', 'etl_15_silver_sessions_insert', ['run_id'], ['SilverSessionsDelete']),
+  sql('SilverOrders', 'etl_16_silver_orders', ['run_id'], ['SilverSessionsInsert']),
+  sql('SilverOrderLinesDelete', 'etl_17_silver_order_lines_delete', [], ['SilverOrders']),
+  sql('SilverOrderLinesInsert', 'etl_18_silver_order_lines_insert', ['run_id'], ['SilverOrderLinesDelete']),
+];
+
+/**
+ * Gold steps: each recomputes the keys (days, months, customers) touched by the pending runs'
+ * silver changes. Independent ones run in parallel; the run completes when all have committed.
+ */
+const GOLD: readonly EtlStep[] = [
+  sql('GoldDailySales', 'etl_30_gold_daily_sales', ['run_id'], ['QualityGate']),
+  sql('GoldConversionFunnel', 'etl_31_gold_conversion_funnel', ['run_id'], ['QualityGate']),
+  sql('GoldRecClickThrough', 'etl_32_gold_rec_click_through', ['run_id'], ['QualityGate']),
+  sql('GoldRecImpressionCtr', 'etl_44_gold_rec_impression_ctr', ['run_id'], ['QualityGate']),
+  sql('GoldMonthlyKpis', 'etl_33_gold_monthly_kpis', ['run_id'], ['QualityGate']),
+  sql('GoldCategoryRevenueDelete', 'etl_34_gold_category_revenue_delete', [], ['QualityGate']),
+  sql(
+    'GoldCategoryRevenueInsert',
+    'etl_35_gold_category_revenue_insert',
+    ['run_id'],
+    ['GoldCategoryRevenueDelete'],
+  ),
+  sql('GoldTopProductsDelete', 'etl_36_gold_top_products_delete', [], ['QualityGate']),
+  sql('GoldTopProductsInsert', 'etl_37_gold_top_products_insert', ['run_id'], ['GoldTopProductsDelete']),
+  sql('GoldCustomerLtv', 'etl_38_gold_customer_ltv', ['run_id'], ['QualityGate']),
+  sql('GoldRepeatPurchase', 'etl_39_gold_repeat_purchase', ['run_id'], ['QualityGate']),
+  sql('GoldCancellations', 'etl_40_gold_cancellations', ['run_id'], ['QualityGate']),
+  sql('GoldReviewRatings', 'etl_41_gold_review_ratings', ['run_id'], ['QualityGate']),
+  sql('GoldCampaignAttributionDelete', 'etl_42_gold_campaign_attribution_delete', [], ['QualityGate']),
+  sql(
+    'GoldCampaignAttributionInsert',
+    'etl_43_gold_campaign_attribution_insert',
+    ['run_id'],
+    ['GoldCampaignAttributionDelete'],
+  ),
+];
+
+/** The ETL pipeline, in the order the states are written. */
+export const ETL_STEPS: readonly EtlStep[] = [
+  {
+    kind: 'lambda',
+    name: 'PrepareRun',
+    comment: 'lambdas/etl/handler.ts: run id, date window, execution-parameter literals',
+    lambda: PREPARE_RUN_LAMBDA,
+    payload: { 'input.$': '$', 'executionName.$': '$$.Execution.Name' },
+    resultFields: ['run_id', 'run_date', 'date_from', 'date_to', 'sql', 'maintenance_tables', 'lease'],
+    resultPath: '$.run',
+    dependsOn: [],
+  },
+  {
+    kind: 'lease',
+    name: 'AcquireLease',
+    comment: 'one run at a time: conditional put of the lock item (absent or expired), before any write',
+    dependsOn: ['PrepareRun'],
+  },
+  sql('RegisterRun', 'etl_01_register_run', ['run_id', 'date_from', 'date_to'], ['AcquireLease'], {
+    comment: 'athena/etl_01_register_run.sql: the run joins ops.etl_pending before its first data write',
+  }),
+  sql('Extract', 'etl_00_extract_summary', [], ['RegisterRun'], {
+    comment: 'athena/etl_00_extract_summary.sql (locally preceded by landing → bronze and the OLTP snapshot)',
+    results: { state: 'ExtractSummary', queryPath: '$.extract', path: '$.extract_summary' },
+  }),
+  ...SILVER,
+  sql(
+    'QualityChecks',
+    'etl_20_quality_checks',
+    ['run_id'],
+    SILVER.map((s) => s.name),
+  ),
+  sql('QualityGate', 'etl_21_quality_gate', ['run_id'], ['QualityChecks'], {
+    results: { state: 'QualityGateResults', queryPath: '$.gate_query', path: '$.gate' },
+    gate: {
+      error: 'DataQualityGateFailed',
+      cause: 'blocking data-quality checks failed; gold was not updated',
+    },
+  }),
+  ...GOLD,
+  sql(
+    'CompleteRun',
+    'etl_50_complete_run',
+    ['run_id'],
+    GOLD.map((s) => s.name),
+    {
+      comment:
+        'athena/etl_50_complete_run.sql: gold has consumed the pending runs; they leave ops.etl_pending',
+    },
+  ),
+];
+
+/** Task Lambdas the ETL definition invokes (the processing stack creates exactly these). */
+export function etlTaskLambdas(steps: readonly EtlStep[] = ETL_STEPS): TaskLambda[] {
+  return steps.filter((s): s is LambdaStep => s.kind === 'lambda').map((s) => s.lambda);
+}

@@ -1,0 +1,413 @@
+/**
+ * The dashboard data sets, declared once: each is one parameterised query in
+ * `athena/analytics_<name>.sql` (Trino SQL, `:from`/`:to`/`:category` execution parameters),
+ * its result columns, the parameters it accepts and the visuals that show it. The analytics API
+ * (`GET /analytics/{dataset}`), the local web dashboard, the QuickSight data sets and dashboard
+ * and the OpenAPI document are all built from this list, so they cannot drift.
+ *
+ * Value conventions of every data set (both engines, JSON and CSV): money is rounded to cents
+ * and returned as a number (`CAST(… AS double)` in the SQL, whatever the gold column type);
+ * rates are fractions (0.25 = 25 %); months and dates are `YYYY-MM-DD` strings.
+ */
+
+/** Query parameters of the analytics API; each data set accepts a subset. */
+export const ANALYTICS_PARAMS = ['from', 'to', 'category'] as const;
+export type AnalyticsParam = (typeof ANALYTICS_PARAMS)[number];
+
+/** How a column's values look: drives JSON typing, CSV, chart axes and QuickSight types. */
+export type ColumnKind = 'date' | 'string' | 'integer' | 'number' | 'money' | 'rate';
+
+export interface DatasetColumn {
+  readonly name: string;
+  readonly kind: ColumnKind;
+  readonly label: string;
+}
+
+export const SHEETS = [
+  { id: 'monthly', title: 'Monthly business' },
+  { id: 'customers', title: 'Customers & marketing' },
+  { id: 'products', title: 'Products & recommendations' },
+] as const;
+export type SheetId = (typeof SHEETS)[number]['id'];
+
+/**
+ * - `kpi`: one tile per `values` column: the range's last month and its change against the month
+ *   before.
+ * - `line` / `bar`: `x` on the category axis, one series per `values` column; with `seriesBy`,
+ *   one series per distinct value of that column (e.g. revenue per category, stacked).
+ * - `funnel`: the `values` columns summed over the range, as funnel steps.
+ * - `table`: the rows, `values` as the shown columns.
+ */
+export type VisualKind = 'kpi' | 'line' | 'bar' | 'funnel' | 'table';
+
+export interface DatasetVisual {
+  readonly id: string;
+  readonly sheet: SheetId;
+  readonly title: string;
+  readonly kind: VisualKind;
+  readonly x?: string;
+  readonly seriesBy?: string;
+  readonly values: readonly string[];
+}
+
+export interface AnalyticsDataset {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+  /** SQL file under `athena/`. */
+  readonly file: string;
+  /** Parameters the query takes; `from`/`to` always (month bounds, inclusive). */
+  readonly params: readonly AnalyticsParam[];
+  readonly columns: readonly DatasetColumn[];
+  readonly visuals: readonly DatasetVisual[];
+}
+
+const c = (name: string, kind: ColumnKind, label: string): DatasetColumn => ({ name, kind, label });
+const MONTH = c('month', 'date', 'Month');
+
+export const ANALYTICS_DATASETS: readonly AnalyticsDataset[] = [
+  {
+    name: 'monthly_kpis',
+    title: 'Monthly KPIs',
+    description:
+      'Revenue, net revenue, orders, units, AOV, active/new/returning customers, repeat, conversion and cancellation rates per month (shop-wide).',
+    file: 'analytics_monthly_kpis.sql',
+    params: ['from', 'to'],
+    columns: [
+      MONTH,
+      c('revenue', 'money', 'Revenue'),
+      c('net_revenue', 'money', 'Net revenue'),
+      c('orders', 'integer', 'Orders'),
+      c('units', 'integer', 'Units'),
+      c('avg_order_value', 'money', 'Average order value'),
+      c('active_customers', 'integer', 'Active customers'),
+      c('new_customers', 'integer', 'New customers'),
+      c('returning_customers', 'integer', 'Returning customers'),
+      c('repeat_rate', 'rate', 'Repeat-purchase rate'),
+      c('sessions', 'integer', 'Sessions'),
+      c('conversion_rate', 'rate', 'Conversion rate'),
+      c('cancelled_orders', 'integer', 'Cancelled orders'),
+      c('cancellation_rate', 'rate', 'Cancellation rate'),
+    ],
+    visuals: [
+      {
+        id: 'kpi-tiles',
+        sheet: 'monthly',
+        title: 'This month',
+        kind: 'kpi',
+        values: [
+          'revenue',
+          'net_revenue',
+          'orders',
+          'avg_order_value',
+          'conversion_rate',
+          'cancellation_rate',
+        ],
+      },
+      {
+        id: 'revenue',
+        sheet: 'monthly',
+        title: 'Revenue and net revenue',
+        kind: 'line',
+        x: 'month',
+        values: ['revenue', 'net_revenue'],
+      },
+      {
+        id: 'orders-units',
+        sheet: 'monthly',
+        title: 'Orders and units',
+        kind: 'bar',
+        x: 'month',
+        values: ['orders', 'units'],
+      },
+      {
+        id: 'rates',
+        sheet: 'monthly',
+        title: 'Conversion and cancellation rate',
+        kind: 'line',
+        x: 'month',
+        values: ['conversion_rate', 'cancellation_rate'],
+      },
+      {
+        id: 'customer-tiles',
+        sheet: 'customers',
+        title: 'Customers this month',
+        kind: 'kpi',
+        values: ['active_customers', 'new_customers', 'returning_customers', 'repeat_rate'],
+      },
+      {
+        id: 'customers',
+        sheet: 'customers',
+        title: 'New and returning customers',
+        kind: 'bar',
+        x: 'month',
+        values: ['new_customers', 'returning_customers'],
+      },
+      {
+        id: 'repeat-rate',
+        sheet: 'customers',
+        title: 'Repeat-purchase rate and AOV',
+        kind: 'line',
+        x: 'month',
+        values: ['repeat_rate', 'avg_order_value'],
+      },
+    ],
+  },
+  {
+    name: 'conversion_funnel',
+    title: 'Conversion funnel',
+    description: 'Sessions that viewed → carted → checked out → purchased, per month, with step rates.',
+    file: 'analytics_conversion_funnel.sql',
+    params: ['from', 'to'],
+    columns: [
+      MONTH,
+      c('sessions', 'integer', 'Sessions'),
+      c('viewed', 'integer', 'Viewed a product'),
+      c('carted', 'integer', 'Added to cart'),
+      c('checked_out', 'integer', 'Began checkout'),
+      c('purchased', 'integer', 'Purchased'),
+      c('view_to_cart', 'rate', 'View → cart'),
+      c('cart_to_checkout', 'rate', 'Cart → checkout'),
+      c('checkout_to_purchase', 'rate', 'Checkout → purchase'),
+      c('session_conversion', 'rate', 'Session conversion'),
+    ],
+    visuals: [
+      {
+        id: 'funnel',
+        sheet: 'monthly',
+        title: 'Conversion funnel (sessions)',
+        kind: 'funnel',
+        values: ['sessions', 'viewed', 'carted', 'checked_out', 'purchased'],
+      },
+    ],
+  },
+  {
+    name: 'category_revenue',
+    title: 'Revenue by category',
+    description: 'Revenue, units and orders per category and month, with month-over-month growth.',
+    file: 'analytics_category_revenue.sql',
+    params: ['from', 'to', 'category'],
+    columns: [
+      MONTH,
+      c('category', 'string', 'Category'),
+      c('revenue', 'money', 'Revenue'),
+      c('units', 'integer', 'Units'),
+      c('orders', 'integer', 'Orders'),
+      c('prev_month_revenue', 'money', 'Previous month revenue'),
+      c('mom_growth', 'rate', 'Month-over-month growth'),
+    ],
+    visuals: [
+      {
+        id: 'category-revenue',
+        sheet: 'monthly',
+        title: 'Revenue by category per month',
+        kind: 'bar',
+        x: 'month',
+        seriesBy: 'category',
+        values: ['revenue'],
+      },
+      {
+        id: 'category-growth',
+        sheet: 'monthly',
+        title: 'Category growth month over month',
+        kind: 'table',
+        values: ['month', 'category', 'revenue', 'prev_month_revenue', 'mom_growth'],
+      },
+    ],
+  },
+  {
+    name: 'top_products',
+    title: 'Top products',
+    description: "The 20 products with the most revenue over the range (from gold's monthly top-20 lists).",
+    file: 'analytics_top_products.sql',
+    params: ['from', 'to', 'category'],
+    columns: [
+      c('rank', 'integer', 'Rank'),
+      c('product_id', 'string', 'Product'),
+      c('category', 'string', 'Category'),
+      c('revenue', 'money', 'Revenue'),
+      c('units', 'integer', 'Units'),
+      c('orders', 'integer', 'Orders'),
+      c('months_in_top', 'integer', 'Months in top 20'),
+    ],
+    visuals: [
+      {
+        id: 'top-products',
+        sheet: 'products',
+        title: 'Top products by revenue',
+        kind: 'bar',
+        x: 'product_id',
+        values: ['revenue'],
+      },
+      {
+        id: 'top-products-table',
+        sheet: 'products',
+        title: 'Top products',
+        kind: 'table',
+        values: ['rank', 'product_id', 'category', 'revenue', 'units', 'orders'],
+      },
+    ],
+  },
+  {
+    name: 'top_customers',
+    title: 'Top customers by lifetime value',
+    description: 'The 50 customers with the highest lifetime value among those who ordered in the range.',
+    file: 'analytics_top_customers.sql',
+    params: ['from', 'to'],
+    columns: [
+      c('rank', 'integer', 'Rank'),
+      c('customer_id', 'string', 'Customer'),
+      c('country', 'string', 'Country'),
+      c('first_order_date', 'date', 'First order'),
+      c('last_order_date', 'date', 'Last order'),
+      c('orders', 'integer', 'Orders'),
+      c('revenue', 'money', 'Revenue'),
+      c('cancelled_revenue', 'money', 'Cancelled'),
+      c('lifetime_value', 'money', 'Lifetime value'),
+      c('avg_order_value', 'money', 'AOV'),
+    ],
+    visuals: [
+      {
+        id: 'top-customers',
+        sheet: 'customers',
+        title: 'Top customers by lifetime value',
+        kind: 'table',
+        values: [
+          'rank',
+          'customer_id',
+          'country',
+          'orders',
+          'lifetime_value',
+          'avg_order_value',
+          'last_order_date',
+        ],
+      },
+    ],
+  },
+  {
+    name: 'review_ratings',
+    title: 'Review ratings',
+    description: 'Reviews per month with the average rating and the 1–5 star distribution.',
+    file: 'analytics_review_ratings.sql',
+    params: ['from', 'to', 'category'],
+    columns: [
+      MONTH,
+      c('reviews', 'integer', 'Reviews'),
+      c('avg_rating', 'number', 'Average rating'),
+      c('rating_1', 'integer', '1 star'),
+      c('rating_2', 'integer', '2 stars'),
+      c('rating_3', 'integer', '3 stars'),
+      c('rating_4', 'integer', '4 stars'),
+      c('rating_5', 'integer', '5 stars'),
+    ],
+    visuals: [
+      {
+        id: 'ratings',
+        sheet: 'products',
+        title: 'Review ratings per month',
+        kind: 'bar',
+        x: 'month',
+        values: ['rating_1', 'rating_2', 'rating_3', 'rating_4', 'rating_5'],
+      },
+      {
+        id: 'avg-rating',
+        sheet: 'products',
+        title: 'Average rating',
+        kind: 'line',
+        x: 'month',
+        values: ['avg_rating'],
+      },
+    ],
+  },
+  {
+    name: 'campaign_attribution',
+    title: 'Campaign attribution',
+    description: 'Sessions, converted sessions and revenue per campaign (first touch) over the range.',
+    file: 'analytics_campaign_attribution.sql',
+    params: ['from', 'to'],
+    columns: [
+      c('utm_source', 'string', 'Source'),
+      c('utm_campaign', 'string', 'Campaign'),
+      c('sessions', 'integer', 'Sessions'),
+      c('converted_sessions', 'integer', 'Converted sessions'),
+      c('revenue', 'money', 'Revenue'),
+      c('conversion_rate', 'rate', 'Conversion rate'),
+    ],
+    visuals: [
+      {
+        id: 'campaign-revenue',
+        sheet: 'customers',
+        title: 'Revenue by campaign',
+        kind: 'bar',
+        x: 'utm_campaign',
+        values: ['revenue'],
+      },
+      {
+        id: 'campaigns',
+        sheet: 'customers',
+        title: 'Campaigns',
+        kind: 'table',
+        values: [
+          'utm_source',
+          'utm_campaign',
+          'sessions',
+          'converted_sessions',
+          'conversion_rate',
+          'revenue',
+        ],
+      },
+    ],
+  },
+  {
+    name: 'rec_click_through',
+    title: 'Recommendation click-through',
+    description:
+      'Recommendation clicks per month, their share of product views, and carts/purchases that followed.',
+    file: 'analytics_rec_click_through.sql',
+    params: ['from', 'to'],
+    columns: [
+      MONTH,
+      c('product_views', 'integer', 'Product views'),
+      c('rec_clicks', 'integer', 'Recommendation clicks'),
+      c('click_through_share', 'rate', 'Share of product views'),
+      c('rec_sessions', 'integer', 'Sessions with a click'),
+      c('rec_sessions_converted', 'integer', 'Of which converted'),
+      c('rec_carted_products', 'integer', 'Clicked products carted'),
+      c('rec_purchased_products', 'integer', 'Clicked products purchased'),
+    ],
+    visuals: [
+      {
+        id: 'rec-clicks',
+        sheet: 'products',
+        title: 'Recommendation clicks and what followed',
+        kind: 'bar',
+        x: 'month',
+        values: ['rec_clicks', 'rec_carted_products', 'rec_purchased_products'],
+      },
+      {
+        id: 'rec-share',
+        sheet: 'products',
+        title: 'Recommendation share of product views',
+        kind: 'line',
+        x: 'month',
+        values: ['click_through_share'],
+      },
+    ],
+  },
+  {
+    name: 'categories',
+    title: 'Categories',
+    description: 'Product categories with revenue in the range (the category filter offers these).',
+    file: 'analytics_categories.sql',
+    params: ['from', 'to'],
+    columns: [c('category', 'string', 'Category'), c('revenue', 'money', 'Revenue')],
+    visuals: [],
+  },
+];
+
+export const ANALYTICS_DATASET_NAMES = ANALYTICS_DATASETS.map((d) => d.name);
+
+/** The data set called `name`, or undefined. */
+export function analyticsDataset(name: string): AnalyticsDataset | undefined {
+  return ANALYTICS_DATASETS.find((d) => d.name === name);
+}
