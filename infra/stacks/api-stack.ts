@@ -13,6 +13,7 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as xray from 'aws-cdk-lib/aws-xray';
 import type { Construct } from 'constructs';
 import { API_ROUTES, type ApiRoute } from '../../lambdas/shared/api-routes.ts';
 import { ingestRequestJsonSchema } from '../../lambdas/shared/event-schema.ts';
@@ -78,6 +79,24 @@ export class ApiStack extends Stack {
             ];
           }),
         ),
+      },
+    });
+    // X-Ray sampling of the API stage (API Gateway decides; the Lambdas it invokes follow):
+    // the stage's reservoir per second plus a fixed fraction of the rest, instead of X-Ray's
+    // default rule (1 per second + 5%), which at a few requests per second traces nearly all.
+    new xray.CfnSamplingRule(this, 'ApiSamplingRule', {
+      samplingRule: {
+        ruleName: `shoplake-${config.stage}-api`.slice(0, 32),
+        priority: 100,
+        reservoirSize: config.tracing.apiReservoirPerSecond,
+        fixedRate: config.tracing.apiFixedRate,
+        serviceName: `${this.api.restApiName}/${API_STAGE_NAME}`,
+        serviceType: 'AWS::ApiGateway::Stage',
+        host: '*',
+        httpMethod: '*',
+        urlPath: '*',
+        resourceArn: '*',
+        version: 1,
       },
     });
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');

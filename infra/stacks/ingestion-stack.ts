@@ -69,7 +69,9 @@ export class IngestionStack extends Stack {
       description: `shoplake ${config.stage} events stream and queues`,
     });
     this.eventsStream = new kinesis.Stream(this, EVENTS_STREAM.id, {
-      streamMode: kinesis.StreamMode.ON_DEMAND,
+      ...(config.stream.mode === 'provisioned'
+        ? { streamMode: kinesis.StreamMode.PROVISIONED, shardCount: config.stream.shards }
+        : { streamMode: kinesis.StreamMode.ON_DEMAND }),
       encryption: kinesis.StreamEncryption.KMS,
       encryptionKey: this.streamKey,
       retentionPeriod: Duration.hours(EVENTS_STREAM.retentionHours),
@@ -124,7 +126,7 @@ export class IngestionStack extends Stack {
       new KinesisEventSource(this.eventsStream, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
         batchSize: CONSUMER_EVENT_SOURCE.batchSize,
-        maxBatchingWindow: Duration.seconds(CONSUMER_EVENT_SOURCE.maxBatchingWindowSeconds),
+        maxBatchingWindow: Duration.seconds(config.consumer.maxBatchingWindowSeconds),
         bisectBatchOnError: CONSUMER_EVENT_SOURCE.bisectBatchOnError,
         retryAttempts: CONSUMER_EVENT_SOURCE.maxRetryAttempts,
         maxRecordAge: Duration.seconds(CONSUMER_EVENT_SOURCE.maxRecordAgeSeconds),

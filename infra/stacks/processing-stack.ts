@@ -225,6 +225,7 @@ export class ProcessingStack extends Stack {
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.notificationKey,
       removalPolicy: dataRemovalPolicy(config),
+      deletionProtection: !config.destroyOnRemoval,
     });
 
     const lakeRoot = storage.lakeRootUri;

@@ -55,8 +55,8 @@ describe('routes', () => {
     expect(post?.properties.RequestModels).toEqual({
       'application/json': { Ref: expect.stringMatching(/^IngestRequestModel/) },
     });
-    const model = resourcesOfType(dev, 'AWS::ApiGateway::Model').find((m) =>
-      m.logicalId.startsWith('IngestRequestModel'),
+    const model = resourcesOfType(dev, 'AWS::ApiGateway::Model').find(
+      (m) => (m.properties.Schema as { title?: string } | undefined)?.title === 'IngestRequest',
     );
     expect(model?.properties.Schema).toEqual({
       $schema: API_MODEL_SCHEMA,
@@ -81,6 +81,18 @@ describe('routes', () => {
 
 describe('stage, keys and throttling', () => {
   const api = template(dev, 'Api');
+
+  it('samples X-Ray traces of the API stage with the stage rule', () => {
+    const rules = resourcesOfType(dev, 'AWS::XRay::SamplingRule');
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.properties.SamplingRule).toMatchObject({
+      ReservoirSize: dev.config.tracing.apiReservoirPerSecond,
+      FixedRate: dev.config.tracing.apiFixedRate,
+      ServiceType: 'AWS::ApiGateway::Stage',
+      ServiceName: `ShopApi/${API_STAGE_NAME}`,
+      Version: 1,
+    });
+  });
 
   it('logs access as JSON, traces and logs execution errors', () => {
     api.hasResourceProperties('AWS::ApiGateway::Stage', {

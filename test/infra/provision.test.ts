@@ -58,7 +58,14 @@ describe('provisioning the emulators from the synthesized template', () => {
       if (definition.sortKey)
         keys.push({ AttributeName: definition.sortKey.AttributeName, KeyType: 'RANGE' });
       expect(Table?.KeySchema).toEqual(keys);
-      expect(Table?.BillingModeSummary?.BillingMode ?? 'PAY_PER_REQUEST').toBe('PAY_PER_REQUEST');
+      // The template's capacity mode (the dev features table is provisioned, a cost option).
+      const props = synth({ stage: 'dev' }).combined.Resources[definition.id]?.Properties ?? {};
+      if (props.ProvisionedThroughput !== undefined) {
+        expect(Table?.BillingModeSummary?.BillingMode ?? 'PROVISIONED').toBe('PROVISIONED');
+        expect(Table?.ProvisionedThroughput?.WriteCapacityUnits).toBeGreaterThan(0);
+      } else {
+        expect(Table?.BillingModeSummary?.BillingMode ?? 'PAY_PER_REQUEST').toBe('PAY_PER_REQUEST');
+      }
       if (definition.timeToLiveAttribute) {
         const notes = resourceFor(provisioned, definition.id).notes.join(' ');
         if (notes.includes('not supported')) {

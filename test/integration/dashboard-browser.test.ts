@@ -44,7 +44,7 @@ describe('dashboard in headless Chromium', () => {
 
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), 'shoplake-dashboard-'));
-    await buildDemoLake(stateDir, { events: 3_000, days: 75 });
+    await buildDemoLake(stateDir, { events: 2_000, days: 70 });
     served = await serveLake(stateDir);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
