@@ -9,7 +9,7 @@ FROM (
     b.event_id, b.event_type, b.event_time, b.ingested_at, b.source_file,
     CASE
       WHEN b.event_type NOT IN ('page_view', 'product_view', 'search', 'add_to_cart', 'remove_from_cart',
-                                'begin_checkout', 'purchase', 'review') THEN 'unknown_event_type'
+                                'begin_checkout', 'purchase', 'review', 'recommendation_impression') THEN 'unknown_event_type'
       WHEN b.event_type IN ('product_view', 'add_to_cart', 'remove_from_cart', 'review')
            AND b.product_id IS NULL THEN 'missing_product_id'
       WHEN b.event_type = 'purchase' AND b.order_id IS NULL THEN 'missing_order_id'

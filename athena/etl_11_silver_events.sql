@@ -16,7 +16,7 @@ WITH candidates AS (
   WHERE CAST(b.event_time AS date) BETWEEN (SELECT min(w.date_from) FROM ops.etl_pending w)
                                         AND (SELECT max(w.date_to) FROM ops.etl_pending w)
     AND b.event_type IN ('page_view', 'product_view', 'search', 'add_to_cart', 'remove_from_cart',
-                         'begin_checkout', 'purchase', 'review')
+                         'begin_checkout', 'purchase', 'review', 'recommendation_impression')
     AND NOT (b.event_type IN ('product_view', 'add_to_cart', 'remove_from_cart', 'review') AND b.product_id IS NULL)
     AND NOT (b.event_type = 'purchase' AND (b.order_id IS NULL OR b.items IS NULL OR cardinality(b.items) = 0))
     AND NOT (b.event_type = 'review' AND (b.rating IS NULL OR b.rating < 1 OR b.rating > 5))

@@ -23,6 +23,7 @@ export const EVENT_TYPES = [
   'begin_checkout',
   'purchase',
   'review',
+  'recommendation_impression',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -47,11 +48,23 @@ export const LIMITS = {
   maxQuantity: 100_000,
   maxAttributes: 50,
   maxAttributeBytes: 8_192,
+  /** Items of one recommendation impression (positions 1…n). */
+  maxImpressionItems: 100,
   /** Deepest array/object nesting of a request or an event (checked before any parsing). */
   maxJsonDepth: MAX_JSON_DEPTH,
   /** Largest single event as JSON text (a landing line, a stream record). */
   maxEventBytes: 65_536,
 } as const;
+
+/**
+ * A `recommendation_impression` (one recommendation response shown to a shopper) names the
+ * response's `rec_id`, the items shown in order (`rec_items`, position = index + 1) and the
+ * `model_version` that served them. Both extra fields are validated here and kept in
+ * `attributes` in a canonical form — `rec_items` as the ids joined by ',' (ids cannot contain a
+ * comma), `model_version` as the id — so the lake reads them with `split(attributes['rec_items'],
+ * ',')` without a new column.
+ */
+export const IMPRESSION_ATTRIBUTES = { items: 'rec_items', modelVersion: 'model_version' } as const;
 
 /**
  * Identifier charset for every id that ends up inside a storage key (DynamoDB single-table
@@ -372,6 +385,10 @@ export function parseEvent(input: unknown, options: ParseOptions = {}): ParseRes
   if (e.event_type === 'review' && e.rating == null) {
     return reject('missing_rating', 'review requires rating 1-5', raw);
   }
+  if (e.event_type === 'recommendation_impression') {
+    const r = impressionAttributes(e.rec_id ?? null, raw, split.attributes);
+    if (r) return r;
+  }
 
   const event: ShopEvent = {
     schema_version: SCHEMA_VERSION,
@@ -402,6 +419,71 @@ export function parseEvent(input: unknown, options: ParseOptions = {}): ParseRes
     attributes: split.attributes,
   };
   return { ok: true, event };
+}
+
+/**
+ * Validates an impression's `rec_id`, `rec_items` and `model_version` and rewrites the two
+ * attributes canonically (see `IMPRESSION_ATTRIBUTES`); a re-sent normalised event (canonical
+ * attributes) validates the same way.
+ */
+function impressionAttributes(
+  recId: string | null,
+  raw: Record<string, unknown>,
+  attributes: Record<string, string>,
+): ParseResult | undefined {
+  if (!recId) return reject('missing_field', 'recommendation_impression requires rec_id', raw);
+  // Wire values arrive JSON-encoded; a re-sent normalised event carries the canonical text
+  // (never starting with '[', '"', '{').
+  const decode = (key: string): unknown => {
+    const v = attributes[key];
+    if (v === undefined) return undefined;
+    if (/^["[{]/.test(v) || v === 'null') {
+      try {
+        return JSON.parse(v) as unknown;
+      } catch {
+        return undefined;
+      }
+    }
+    return { canonical: v };
+  };
+  const rawItems = decode(IMPRESSION_ATTRIBUTES.items);
+  const items = isPlainObject(rawItems) ? String(rawItems.canonical).split(',') : rawItems;
+  if (!Array.isArray(items) || items.length === 0) {
+    return reject(
+      'missing_field',
+      'recommendation_impression requires rec_items (the item ids shown, in order)',
+      raw,
+    );
+  }
+  if (items.length > LIMITS.maxImpressionItems) {
+    return reject('invalid_field', `rec_items: at most ${LIMITS.maxImpressionItems} items`, raw);
+  }
+  for (const it of items) {
+    if (typeof it !== 'string' || !ID_PATTERN.test(it)) {
+      return reject('invalid_field', 'rec_items: every item must be 1-64 characters of A-Za-z0-9._:-', raw);
+    }
+  }
+  if (new Set(items).size !== items.length) {
+    return reject('invalid_field', 'rec_items: an item appears twice (positions must be distinct)', raw);
+  }
+  const fromRecId = modelVersionOf(recId);
+  const rawVersion = decode(IMPRESSION_ATTRIBUTES.modelVersion);
+  const version = isPlainObject(rawVersion) ? rawVersion.canonical : (rawVersion ?? fromRecId);
+  if (typeof version !== 'string' || !ID_PATTERN.test(version)) {
+    return reject('invalid_field', 'model_version must be 1-64 characters of A-Za-z0-9._:-', raw);
+  }
+  if (fromRecId !== undefined && version !== fromRecId) {
+    return reject('invalid_field', `model_version ${version} does not match rec_id ${recId}`, raw);
+  }
+  attributes[IMPRESSION_ATTRIBUTES.items] = items.join(',');
+  attributes[IMPRESSION_ATTRIBUTES.modelVersion] = version;
+  return undefined;
+}
+
+/** Model version inside a recommendation id (`<version>:<12 hex>`), when it has that shape. */
+function modelVersionOf(recId: string): string | undefined {
+  const m = /^(.+):[0-9a-f]{12}$/.exec(recId);
+  return m?.[1];
 }
 
 function stripUndefined(line: PurchaseLine): PurchaseLine {

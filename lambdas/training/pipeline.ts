@@ -276,8 +276,11 @@ export function trainCandidate(
       factory = f;
     }
   }
+  const names = new Set(candidates.map((f) => f.name));
   const selection = Object.fromEntries(
-    report.results.filter((r) => r.validation !== undefined).map((r) => [r.model, r.validation as number]),
+    report.results
+      .filter((r) => candidates.length > 1 && names.has(r.model) && r.validation !== undefined)
+      .map((r) => [r.model, r.validation as number]),
   );
   const tuned = report.results.find((r) => r.model === factory.name);
   const params: Record<string, number> = {};

@@ -222,9 +222,9 @@ describe('shoplake train (train.asl.json on the local runtime)', () => {
     expect((await store.getActive(true))?.version).toBe('v-local-auto');
     const user = (
       await engine.query(
-        "SELECT user_id FROM ml.interactions WHERE model_version = 'v-local-auto' AND user_id NOT LIKE 'session:%' LIMIT 1",
+        "SELECT shopper FROM ml.interactions WHERE model_version = 'v-local-auto' AND shopper NOT LIKE 'session:%' LIMIT 1",
       )
     )[0];
-    expect((await store.getUserList('v-local-auto', String(user?.user_id)))?.ids.length).toBeGreaterThan(0);
+    expect((await store.getUserList('v-local-auto', String(user?.shopper)))?.ids.length).toBeGreaterThan(0);
   });
 });

@@ -39,7 +39,13 @@ describe('event contract v1: required fields', () => {
       const e =
         type === 'purchase'
           ? purchaseEvent()
-          : wireEvent({ event_type: type, ...(type === 'review' ? { rating: 4, text: 'good\nvery' } : {}) });
+          : wireEvent({
+              event_type: type,
+              ...(type === 'review' ? { rating: 4, text: 'good\nvery' } : {}),
+              ...(type === 'recommendation_impression'
+                ? { rec_id: 'v1:0123456789ab', rec_items: ['p-1', 'p-2'] }
+                : {}),
+            });
       expect(reasonOf(parse(e)), type).toBe('ok');
     }
   });

@@ -570,6 +570,28 @@ export const GOLD_REC_CLICK_THROUGH = table(
   { partition: [month('event_date')], key: ['event_date', 'model_version'] },
 );
 
+export const GOLD_REC_IMPRESSION_CTR = table(
+  'gold',
+  'rec_impression_ctr',
+  'True recommendation click-through per day, model version and position: impressions (recommendation_impression events) and the clicks on the items they showed',
+  columns([
+    [1, 'event_date', 'date', true, 'Day of the impression'],
+    [2, 'model_version', 'string', true, 'Model version that served the impression'],
+    [3, 'position', 'int', true, 'Position of the item in the response (1 = first)'],
+    [4, 'impressions', 'long', true, 'Distinct impressions (rec_id) showing an item at this position'],
+    [
+      5,
+      'clicks',
+      'long',
+      true,
+      'Of those, impressions whose item at this position was clicked (a product view carrying the rec_id)',
+    ],
+    [6, 'ctr', 'double', false, 'clicks / impressions'],
+    RUN,
+  ]),
+  { partition: [month('event_date')], key: ['event_date', 'model_version', 'position'] },
+);
+
 // ---------------------------------------------------------------------------------------------
 // ops
 // ---------------------------------------------------------------------------------------------
@@ -646,6 +668,7 @@ export const TABLES: readonly TableSpec[] = [
   GOLD_REVIEW_RATINGS,
   GOLD_CAMPAIGN_ATTRIBUTION,
   GOLD_REC_CLICK_THROUGH,
+  GOLD_REC_IMPRESSION_CTR,
   OPS_DATA_QUALITY_RESULTS,
   OPS_REJECTED_EVENTS,
   OPS_ETL_PENDING,
