@@ -247,7 +247,10 @@ describe('athena/*.sql on Trino over shoplake tables', () => {
     expect(keys.length).toBeGreaterThan(10);
     for (const key of keys) ran.add(sqlFileOfKey(key));
     const sqlStates = (steps: readonly { state: string }[]) =>
-      steps.map((s) => s.state).filter((s) => s !== 'Optimize' && s !== 'Vacuum');
+      steps
+        .map((s) => s.state)
+        .filter((s) => s !== 'Optimize' && s !== 'Vacuum')
+        .sort(); // gold steps may run in parallel branches: compare the set of states
     expect(sqlStates(trinoRun.steps)).toEqual(sqlStates(duckRun.steps));
   });
 
