@@ -1,7 +1,7 @@
--- bronze → ops.rejected_events: events of the run window that fail silver validation, with the
--- reason. Each (event_id, reason, source_file) is recorded once, so re-runs add nothing.
--- The same rules (keep in sync) admit rows in etl_11_silver_events.sql.
--- Params: :run_id, :date_from, :date_to.
+-- bronze → ops.rejected_events: events of the pending runs' windows (ops.etl_pending) that fail
+-- silver validation, with the reason. Each (event_id, reason, source_file) is recorded once, so
+-- re-runs add nothing. The same rules (keep in sync) admit rows in etl_11_silver_events.sql.
+-- Params: :run_id.
 INSERT INTO ops.rejected_events (run_id, event_id, event_type, event_time, reason, ingested_at, source_file)
 SELECT :run_id, v.event_id, v.event_type, v.event_time, v.reason, v.ingested_at, v.source_file
 FROM (
@@ -19,7 +19,8 @@ FROM (
       WHEN b.ingested_at IS NOT NULL AND b.event_time > b.ingested_at + INTERVAL '1' DAY THEN 'future_event_time'
     END AS reason
   FROM bronze.events b
-  WHERE CAST(b.event_time AS date) BETWEEN CAST(:date_from AS date) AND CAST(:date_to AS date)
+  WHERE CAST(b.event_time AS date) BETWEEN (SELECT min(w.date_from) FROM ops.etl_pending w)
+                                        AND (SELECT max(w.date_to) FROM ops.etl_pending w)
 ) v
 WHERE v.reason IS NOT NULL
   AND NOT EXISTS (

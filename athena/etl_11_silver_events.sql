@@ -1,8 +1,9 @@
--- bronze → silver.events: valid events of the run window, deduplicated by event_id (the first
--- arrival wins), inserted only if silver does not hold the event_id yet. Late and out-of-order
--- events land in the partition of their own event_time. The rows inserted here carry
--- etl_run_id = :run_id, which is how every later step finds what changed.
--- Params: :run_id, :date_from, :date_to.
+-- bronze → silver.events: valid events of the pending runs' windows (this run's and those of
+-- earlier runs that did not complete, ops.etl_pending), deduplicated by event_id (the first
+-- arrival wins), inserted only if silver does not hold the event_id yet, so a rerun after a
+-- crash inserts exactly the missing rows. Late and out-of-order events land in the partition of
+-- their own event_time. The rows inserted here carry etl_run_id = :run_id; every later step
+-- consumes the rows of all pending runs. Params: :run_id.
 INSERT INTO silver.events (
   schema_version, event_id, event_type, event_time, session_id, user_id, product_id, category, price,
   quantity, currency, order_id, order_status, items, rating, text, query, page_type, referrer,
@@ -12,7 +13,8 @@ INSERT INTO silver.events (
 WITH candidates AS (
   SELECT b.*
   FROM bronze.events b
-  WHERE CAST(b.event_time AS date) BETWEEN CAST(:date_from AS date) AND CAST(:date_to AS date)
+  WHERE CAST(b.event_time AS date) BETWEEN (SELECT min(w.date_from) FROM ops.etl_pending w)
+                                        AND (SELECT max(w.date_to) FROM ops.etl_pending w)
     AND b.event_type IN ('page_view', 'product_view', 'search', 'add_to_cart', 'remove_from_cart',
                          'begin_checkout', 'purchase', 'review')
     AND NOT (b.event_type IN ('product_view', 'add_to_cart', 'remove_from_cart', 'review') AND b.product_id IS NULL)
@@ -29,7 +31,7 @@ repeated AS (
 valid AS (
   SELECT c.*, 1 AS arrival
   FROM candidates c
-  WHERE c.event_id NOT IN (SELECT event_id FROM repeated)
+  WHERE NOT EXISTS (SELECT 1 FROM repeated x WHERE x.event_id = c.event_id)
   UNION ALL
   SELECT r.*
   FROM (
@@ -40,7 +42,7 @@ valid AS (
         ORDER BY coalesce(c.ingested_at, c.event_time), c.source_file, c.event_time
       ) AS arrival
     FROM candidates c
-    WHERE c.event_id IN (SELECT event_id FROM repeated)
+    JOIN repeated x ON x.event_id = c.event_id
   ) r
   WHERE r.arrival = 1
 ),

@@ -8,7 +8,7 @@ INSERT INTO silver.sessions (
   rec_clicks, etl_run_id
 )
 WITH affected AS (
-  SELECT DISTINCT e.session_id FROM silver.events e WHERE e.etl_run_id = :run_id
+  SELECT DISTINCT e.session_id FROM silver.events e WHERE e.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
 ),
 ev AS (
   SELECT

@@ -1,5 +1,5 @@
 -- silver.orders: orders reconciled from purchase events and the latest OLTP orders snapshot.
--- Affected orders: those with new purchase events in this run, and those whose OLTP row is new
+-- Affected orders: those with new purchase events in the pending runs, and those whose OLTP row is new
 -- or changed (status or total). Purchase events of one order (an order split over several
 -- events) are aggregated; OLTP is the system of record for status and customer, events give
 -- the lines when present. Cancellations keep status 'cancelled'. Touched rows get etl_run_id.
@@ -18,7 +18,7 @@ USING (
        OR s.oltp_amount <> CAST(o.total_amount AS decimal(38,2))
   ),
   affected AS (
-    SELECT DISTINCT e.order_id FROM silver.events e WHERE e.etl_run_id = :run_id AND e.event_type = 'purchase'
+    SELECT DISTINCT e.order_id FROM silver.events e WHERE e.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend) AND e.event_type = 'purchase'
     UNION
     SELECT order_id FROM oltp_changed
   ),

@@ -1,4 +1,4 @@
--- silver.order_lines, step 2 of 2: lines of the orders touched in this run, from the purchase
+-- silver.order_lines, step 2 of 2: lines of the orders touched in the pending runs, from the purchase
 -- events when the order has any (numbered in event order), otherwise from the latest OLTP
 -- snapshot. Category: the line's own, else the product's current category.
 -- Params: :run_id.
@@ -9,7 +9,7 @@ INSERT INTO silver.order_lines (
 WITH touched AS (
   SELECT o.order_id, o.customer_id, o.order_time, o.order_date, o.status, o.source
   FROM silver.orders o
-  WHERE o.etl_run_id = :run_id
+  WHERE o.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
 ),
 ev_lines AS (
   SELECT e.order_id, l.product_id, l.category, l.quantity, l.price AS unit_price, e.event_time, e.event_id

@@ -3,13 +3,13 @@
 -- Each check: observed value, threshold, passed. Params: :run_id.
 INSERT INTO ops.data_quality_results (run_id, checked_at, check_name, table_name, severity, passed, observed, threshold, detail)
 WITH run_events AS (
-  SELECT * FROM silver.events WHERE etl_run_id = :run_id
+  SELECT * FROM silver.events WHERE etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
 ),
 run_orders AS (
-  SELECT * FROM silver.orders WHERE etl_run_id = :run_id
+  SELECT * FROM silver.orders WHERE etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
 ),
 run_lines AS (
-  SELECT * FROM silver.order_lines WHERE etl_run_id = :run_id
+  SELECT * FROM silver.order_lines WHERE etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
 ),
 checks AS (
   SELECT 'silver_events_new_rows' AS check_name, 'silver.events' AS table_name, 'warning' AS severity,
@@ -38,7 +38,7 @@ checks AS (
          CAST(r.n AS double) / CAST(greatest(r.n + a.n, 1) AS double), 0.05E0,
          CAST(r.n AS double) / CAST(greatest(r.n + a.n, 1) AS double) <= 0.05,
          'share of this run''s bronze rows rejected by validation'
-  FROM (SELECT count(*) AS n FROM ops.rejected_events WHERE run_id = :run_id) r
+  FROM (SELECT count(*) AS n FROM ops.rejected_events WHERE run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)) r
   CROSS JOIN (SELECT count(*) AS n FROM run_events) a
   UNION ALL
   SELECT 'silver_orders_amount_range', 'silver.orders', 'blocking',
@@ -75,7 +75,7 @@ checks AS (
   SELECT 'silver_sessions_duration_range', 'silver.sessions', 'blocking',
          CAST(count_if(duration_seconds < 0 OR event_count < 1) AS double), 0.0E0,
          count_if(duration_seconds < 0 OR event_count < 1) = 0, 'sessions with negative duration or no events'
-  FROM silver.sessions WHERE etl_run_id = :run_id
+  FROM silver.sessions WHERE etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
   UNION ALL
   SELECT 'silver_dim_customer_one_current', 'silver.dim_customer', 'blocking',
          CAST(count(*) AS double), 0.0E0, count(*) = 0, 'customers without exactly one current version'

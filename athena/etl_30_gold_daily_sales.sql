@@ -3,7 +3,7 @@
 MERGE INTO gold.daily_sales t
 USING (
   WITH affected AS (
-    SELECT DISTINCT o.order_date AS d FROM silver.orders o WHERE o.etl_run_id = :run_id
+    SELECT DISTINCT o.order_date AS d FROM silver.orders o WHERE o.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
   )
   SELECT
     o.order_date AS sale_date,

@@ -1,12 +1,12 @@
 -- gold.conversion_funnel (view → cart → checkout → purchase, per session) for the days whose
--- sessions changed in this run: the days of every event of a client session with new events.
+-- sessions changed in the pending runs: the days of every event of a client session with new events.
 -- Params: :run_id.
 MERGE INTO gold.conversion_funnel t
 USING (
   WITH affected AS (
     SELECT DISTINCT e.event_date AS d
     FROM silver.events e
-    WHERE e.session_id IN (SELECT n.session_id FROM silver.events n WHERE n.etl_run_id = :run_id)
+    WHERE e.session_id IN (SELECT n.session_id FROM silver.events n WHERE n.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend))
   ),
   f AS (
     SELECT

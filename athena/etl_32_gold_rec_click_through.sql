@@ -7,7 +7,7 @@
 MERGE INTO gold.rec_click_through t
 USING (
   WITH affected AS (
-    SELECT DISTINCT e.event_date AS d FROM silver.events e WHERE e.etl_run_id = :run_id
+    SELECT DISTINCT e.event_date AS d FROM silver.events e WHERE e.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
   ),
   day_events AS (
     SELECT * FROM silver.events e WHERE e.event_date IN (SELECT d FROM affected)

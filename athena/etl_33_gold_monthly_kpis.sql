@@ -1,12 +1,12 @@
--- gold.monthly_kpis for the months whose orders or sessions changed in this run.
+-- gold.monthly_kpis for the months whose orders or sessions changed in the pending runs.
 -- revenue: placed orders; net_revenue: minus cancellations; new customers: first placed order
 -- in the month; returning: active - new. Params: :run_id.
 MERGE INTO gold.monthly_kpis t
 USING (
   WITH affected AS (
-    SELECT DISTINCT CAST(date_trunc('month', o.order_date) AS date) AS m FROM silver.orders o WHERE o.etl_run_id = :run_id
+    SELECT DISTINCT CAST(date_trunc('month', o.order_date) AS date) AS m FROM silver.orders o WHERE o.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
     UNION
-    SELECT DISTINCT CAST(date_trunc('month', s.session_date) AS date) FROM silver.sessions s WHERE s.etl_run_id = :run_id
+    SELECT DISTINCT CAST(date_trunc('month', s.session_date) AS date) FROM silver.sessions s WHERE s.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
   ),
   first_order AS (
     SELECT o.customer_id, min(CAST(date_trunc('month', o.order_date) AS date)) AS first_m

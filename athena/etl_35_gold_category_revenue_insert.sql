@@ -2,7 +2,7 @@
 -- with month-over-month growth against the month before. Params: :run_id.
 INSERT INTO gold.category_revenue (month, category, revenue, units, orders, prev_month_revenue, mom_growth, etl_run_id)
 WITH touched AS (
-  SELECT DISTINCT CAST(date_trunc('month', o.order_date) AS date) AS m FROM silver.orders o WHERE o.etl_run_id = :run_id
+  SELECT DISTINCT CAST(date_trunc('month', o.order_date) AS date) AS m FROM silver.orders o WHERE o.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
 ),
 affected AS (
   SELECT m FROM touched

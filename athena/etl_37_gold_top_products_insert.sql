@@ -2,7 +2,7 @@
 -- affected month (ties broken by product_id). Params: :run_id.
 INSERT INTO gold.top_products (month, rank, product_id, category, revenue, units, orders, etl_run_id)
 WITH affected AS (
-  SELECT DISTINCT CAST(date_trunc('month', o.order_date) AS date) AS m FROM silver.orders o WHERE o.etl_run_id = :run_id
+  SELECT DISTINCT CAST(date_trunc('month', o.order_date) AS date) AS m FROM silver.orders o WHERE o.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
 ),
 p AS (
   SELECT

@@ -1,9 +1,9 @@
--- gold.customer_ltv for the customers whose orders changed in this run: lifetime placed
+-- gold.customer_ltv for the customers whose orders changed in the pending runs: lifetime placed
 -- revenue net of cancellation documents, with the customer's current country. Params: :run_id.
 MERGE INTO gold.customer_ltv t
 USING (
   WITH affected AS (
-    SELECT DISTINCT o.customer_id FROM silver.orders o WHERE o.etl_run_id = :run_id AND o.customer_id IS NOT NULL
+    SELECT DISTINCT o.customer_id FROM silver.orders o WHERE o.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend) AND o.customer_id IS NOT NULL
   ),
   agg AS (
     SELECT

@@ -1,10 +1,10 @@
--- gold.repeat_purchase for the months whose orders changed in this run: customers with a placed
+-- gold.repeat_purchase for the months whose orders changed in the pending runs: customers with a placed
 -- order in the month, how many had ordered before the month (returning), how many ordered
 -- twice or more within it. Params: :run_id.
 MERGE INTO gold.repeat_purchase t
 USING (
   WITH affected AS (
-    SELECT DISTINCT CAST(date_trunc('month', o.order_date) AS date) AS m FROM silver.orders o WHERE o.etl_run_id = :run_id
+    SELECT DISTINCT CAST(date_trunc('month', o.order_date) AS date) AS m FROM silver.orders o WHERE o.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
   ),
   first_order AS (
     SELECT o.customer_id, min(CAST(date_trunc('month', o.order_date) AS date)) AS first_m

@@ -1,8 +1,8 @@
--- gold.cancellations for the months whose orders changed in this run. Params: :run_id.
+-- gold.cancellations for the months whose orders changed in the pending runs. Params: :run_id.
 MERGE INTO gold.cancellations t
 USING (
   WITH affected AS (
-    SELECT DISTINCT CAST(date_trunc('month', o.order_date) AS date) AS m FROM silver.orders o WHERE o.etl_run_id = :run_id
+    SELECT DISTINCT CAST(date_trunc('month', o.order_date) AS date) AS m FROM silver.orders o WHERE o.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
   )
   SELECT
     CAST(date_trunc('month', o.order_date) AS date) AS month,

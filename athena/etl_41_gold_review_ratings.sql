@@ -8,7 +8,7 @@ USING (
   WITH affected AS (
     SELECT DISTINCT CAST(date_trunc('month', e.event_date) AS date) AS m
     FROM silver.events e
-    WHERE e.etl_run_id = :run_id AND e.event_type = 'review'
+    WHERE e.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend) AND e.event_type = 'review'
   ),
   reviewed AS (
     SELECT DISTINCT e.product_id

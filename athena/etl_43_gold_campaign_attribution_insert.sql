@@ -5,7 +5,7 @@ INSERT INTO gold.campaign_attribution (month, utm_source, utm_campaign, sessions
 WITH affected AS (
   SELECT DISTINCT CAST(date_trunc('month', e.event_date) AS date) AS m
   FROM silver.events e
-  WHERE e.session_id IN (SELECT n.session_id FROM silver.events n WHERE n.etl_run_id = :run_id)
+  WHERE e.session_id IN (SELECT n.session_id FROM silver.events n WHERE n.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend))
 )
 SELECT
   CAST(date_trunc('month', s.session_date) AS date),

@@ -7,7 +7,7 @@
  * see; a machine without one also for FAILED. Each failure notifies exactly once.
  */
 import { Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -20,7 +20,7 @@ import type { Construct } from 'constructs';
 import { athenaStatementOfFile, sqlFileOfKey } from '../../lambdas/etl/definition.ts';
 import { DEFAULT_DATABASE_PREFIX, NAMESPACES } from '../../lambdas/shared/catalog/index.ts';
 import type { StageConfig } from '../config/stage-config.ts';
-import { serviceNotificationTopic, stageLogGroup } from '../constructs/secure-defaults.ts';
+import { dataRemovalPolicy, serviceNotificationTopic, stageLogGroup } from '../constructs/secure-defaults.ts';
 import { ShoplakeFunction } from '../constructs/shoplake-function.ts';
 import { pascalCase, type StateMachineFile, stateMachineFiles } from '../constructs/state-machine-files.ts';
 import { LAKE_PREFIXES } from '../definitions/resources.ts';
@@ -196,6 +196,8 @@ function taskSizing(entry: string): TaskSizing {
 export class ProcessingStack extends Stack {
   readonly notificationKey: kms.Key;
   readonly failureTopic: sns.Topic;
+  /** The ETL run lease (one run at a time; `lambdas/etl/prepare-run.ts`). */
+  readonly etlLeaseTable: dynamodb.Table;
   readonly stateMachines: Readonly<Record<string, sfn.StateMachine>>;
   readonly taskFunctions: Readonly<Record<string, ShoplakeFunction>>;
   /** Substitution values every state machine may use (besides `<Task>FunctionArn`). */
@@ -215,6 +217,16 @@ export class ProcessingStack extends Stack {
     this.notificationKey = notifications.key;
     this.failureTopic = notifications.topic;
 
+    // One ETL run at a time: the state machine's AcquireLease puts the lock item conditionally.
+    this.etlLeaseTable = new dynamodb.Table(this, 'EtlLeaseTable', {
+      partitionKey: { name: 'lock_id', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.notificationKey,
+      removalPolicy: dataRemovalPolicy(config),
+    });
+
     const lakeRoot = storage.lakeRootUri;
     const base: Record<string, string> = {
       AthenaWorkGroup: storage.workGroupName,
@@ -226,6 +238,7 @@ export class ProcessingStack extends Stack {
       RecommendationsTable: props.recommendationsTable.tableName,
       FeaturesTable: props.featuresTable.tableName,
       FailureTopicArn: this.failureTopic.topicArn,
+      EtlLeaseTable: this.etlLeaseTable.tableName,
       GlueDatabasePrefix: DEFAULT_DATABASE_PREFIX,
     };
     for (const ns of NAMESPACES) base[`${pascalCase(ns)}Database`] = storage.catalog.databaseNames[ns];
@@ -297,6 +310,31 @@ export class ProcessingStack extends Stack {
         targets: [new eventTargets.SnsTopic(this.failureTopic)],
       });
     }
+    const etlMachine = machines[SCHEDULED_STATE_MACHINES.etl];
+    if (etlMachine) {
+      // Executions that end without their own release states (timeout, abort) free the lease.
+      const release = new ShoplakeFunction(this, 'EtlReleaseLeaseFunction', {
+        entry: 'etl/release-lease.ts',
+        serviceName: 'etl-release-lease',
+        description: 'Releases the ETL run lease of a timed-out, aborted or failed execution',
+        config,
+        environment: { ETL_LEASE_TABLE_NAME: this.etlLeaseTable.tableName },
+      });
+      this.etlLeaseTable.grant(release.function, 'dynamodb:DeleteItem');
+      new events.Rule(this, 'EtlLeaseReleaseRule', {
+        description: 'ETL executions that ended without releasing their run lease',
+        eventPattern: {
+          source: ['aws.states'],
+          detailType: ['Step Functions Execution Status Change'],
+          detail: {
+            status: ['FAILED', ...UNCATCHABLE_FAILURE_STATUSES],
+            stateMachineArn: [etlMachine.stateMachineArn],
+          },
+        },
+        targets: [new eventTargets.LambdaFunction(release.function, { retryAttempts: 8 })],
+      });
+    }
+
     const failedArns = Object.entries(machines)
       .filter(([name]) => !selfNotifying.has(name))
       .map(([, m]) => m.stateMachineArn);
@@ -466,6 +504,9 @@ export class ProcessingStack extends Stack {
     // Iceberg maintenance (VACUUM) run by the ETL deletes expired files in the warehouse.
     props.storage.lakeBucket.grantDelete(machine, `${LAKE_PREFIXES.warehouse}*`);
     this.failureTopic.grantPublish(machine);
+    if (file.substitutions.includes('EtlLeaseTable')) {
+      this.etlLeaseTable.grant(machine, 'dynamodb:PutItem', 'dynamodb:DeleteItem');
+    }
     return machine;
   }
 }

@@ -10,6 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ETL_DEFINITION_PATH, sqlStatementParameters } from './definition.ts';
+import { ETL_LEASE_ID } from './prepare-run.ts';
 import { ETL_STEPS, type EtlStep, type LambdaStep, type SqlStep } from './steps.ts';
 
 type Json = Record<string, unknown>;
@@ -18,6 +19,29 @@ const ATHENA_SYNC = 'arn:aws:states:::athena:startQueryExecution.sync';
 const ATHENA_RESULTS = 'arn:aws:states:::athena:getQueryResults';
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 const SNS_PUBLISH = 'arn:aws:states:::sns:publish';
+const DYNAMODB_PUT = 'arn:aws:states:::dynamodb:putItem';
+const DYNAMODB_DELETE = 'arn:aws:states:::dynamodb:deleteItem';
+
+/** Substitution key of the lease table's name. */
+export const LEASE_TABLE_KEY = 'EtlLeaseTable';
+/** Error of the lease put when another run holds an unexpired lease. */
+export const LEASE_HELD_ERROR = 'DynamoDB.ConditionalCheckFailedException';
+
+/** Retry policy of the lease calls (throttling and transient DynamoDB errors only). */
+export const DYNAMODB_RETRY: readonly Json[] = [
+  {
+    ErrorEquals: [
+      'DynamoDB.ProvisionedThroughputExceededException',
+      'DynamoDB.RequestLimitExceeded',
+      'DynamoDB.ThrottlingException',
+      'DynamoDB.InternalServerErrorException',
+    ],
+    IntervalSeconds: 1,
+    MaxAttempts: 5,
+    BackoffRate: 2,
+    JitterStrategy: 'FULL',
+  },
+];
 
 /** The one retry policy of every Athena task. */
 export const ATHENA_RETRY: readonly Json[] = [
@@ -173,6 +197,43 @@ function emitStep(step: EtlStep, next: string | null, states: Json, topLevel: bo
   const tail = (state: Json, to: string | null): Json =>
     to === null ? { ...state, End: true } : { ...state, Next: to };
   const catching = topLevel ? { Catch: CATCH_ALL } : {};
+  if (step.kind === 'lease') {
+    states[step.name] = tail(
+      {
+        Type: 'Task',
+        ...(step.comment ? { Comment: step.comment } : {}),
+        Resource: DYNAMODB_PUT,
+        Parameters: {
+          TableName: placeholder(LEASE_TABLE_KEY),
+          Item: {
+            lock_id: { S: ETL_LEASE_ID },
+            run_id: { 'S.$': '$.run.lease.owner' },
+            execution_id: { 'S.$': '$$.Execution.Id' },
+            acquired_at: { 'S.$': '$.run.lease.acquired_at' },
+            expires_at: { 'S.$': '$.run.lease.expires_at' },
+          },
+          ConditionExpression: 'attribute_not_exists(lock_id) OR expires_at < :now',
+          ExpressionAttributeValues: { ':now': { 'S.$': '$.run.lease.acquired_at' } },
+        },
+        ResultPath: null,
+        Retry: DYNAMODB_RETRY,
+        Catch: [
+          { ErrorEquals: [LEASE_HELD_ERROR], ResultPath: '$.lease_error', Next: 'LeaseHeld' },
+          ...CATCH_ALL,
+        ],
+      },
+      next,
+    );
+    states.LeaseHeld = {
+      Type: 'Pass',
+      Comment: 'Another run holds an unexpired lease: this execution ends cleanly, having written nothing',
+      Parameters: { status: 'skipped', reason: 'skipped: another run holds the lease' },
+      ResultPath: '$.skipped',
+      Next: 'Skipped',
+    };
+    states.Skipped = { Type: 'Succeed' };
+    return step.name;
+  }
   if (step.kind === 'lambda') {
     const s: LambdaStep = step;
     states[s.name] = tail(
@@ -294,12 +355,31 @@ function stateOrder(blocks: readonly Block[]): string[] {
     }
     order.push(b.step.name);
     const s = b.step;
+    if (s.kind === 'lease') order.push('LeaseHeld', 'Skipped');
     if (s.kind === 'sql' && s.results) {
       order.push(s.results.state);
       if (s.gate) order.push(`${s.name}Choice`, `${s.name}Failed`);
     }
   }
   return order;
+}
+
+/** Deletes the lock item, only if this execution holds it. */
+function releaseState(extra: Json): Json {
+  return {
+    Type: 'Task',
+    Resource: DYNAMODB_DELETE,
+    Parameters: {
+      TableName: placeholder(LEASE_TABLE_KEY),
+      // a constant key: the release works even when the run failed before PrepareRun's output
+      Key: { lock_id: { S: ETL_LEASE_ID } },
+      ConditionExpression: 'execution_id = :execution',
+      ExpressionAttributeValues: { ':execution': { 'S.$': '$$.Execution.Id' } },
+    },
+    ResultPath: null,
+    Retry: DYNAMODB_RETRY,
+    ...extra,
+  };
 }
 
 /** Reorders an object's keys as `first`, then the rest in insertion order. */
@@ -316,6 +396,8 @@ export function generateEtlDefinition(steps: readonly EtlStep[] = ETL_STEPS): Js
   const blocks = plan(steps);
   const generated: Json = {};
   const startAt = emitBlocks(blocks, 'MaintenanceChoice', generated, true);
+  const leased = steps.some((s) => s.kind === 'lease');
+  const release = leased ? 'ReleaseLease' : 'Succeeded';
   const states: Json = {
     ...ordered(generated, stateOrder(blocks)),
     MaintenanceChoice: {
@@ -337,7 +419,7 @@ export function generateEtlDefinition(steps: readonly EtlStep[] = ETL_STEPS): Js
       Type: 'Pass',
       Comment:
         'Glue table optimizers (compaction, snapshot retention, orphan-file deletion) maintain the tables',
-      Next: 'Succeeded',
+      Next: release,
     },
     Maintenance: {
       Type: 'Map',
@@ -379,7 +461,7 @@ export function generateEtlDefinition(steps: readonly EtlStep[] = ETL_STEPS): Js
       Catch: [
         { ErrorEquals: ['States.ALL'], ResultPath: '$.maintenance_error', Next: 'NotifyMaintenanceSkipped' },
       ],
-      Next: 'Succeeded',
+      Next: release,
     },
     NotifyMaintenanceSkipped: {
       Type: 'Task',
@@ -390,8 +472,13 @@ export function generateEtlDefinition(steps: readonly EtlStep[] = ETL_STEPS): Js
         'Message.$': 'States.JsonToString($.maintenance_error)',
       },
       ResultPath: null,
-      Next: 'Succeeded',
+      Next: release,
     },
+    ...(leased
+      ? {
+          ReleaseLease: releaseState({ Catch: CATCH_ALL, Next: 'Succeeded' }),
+        }
+      : {}),
     Succeeded: { Type: 'Succeed' },
     [NOTIFY_FAILURE]: {
       Type: 'Task',
@@ -402,8 +489,18 @@ export function generateEtlDefinition(steps: readonly EtlStep[] = ETL_STEPS): Js
         'Message.$': 'States.JsonToString($.error)',
       },
       ResultPath: null,
-      Next: 'EtlFailed',
+      Next: leased ? 'ReleaseLeaseAfterFailure' : 'EtlFailed',
     },
+    ...(leased
+      ? {
+          ReleaseLeaseAfterFailure: releaseState({
+            Comment:
+              'Releases the lease if this run holds it (a run that failed before acquiring it does not: the condition fails and is ignored)',
+            Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.release_error', Next: 'EtlFailed' }],
+            Next: 'EtlFailed',
+          }),
+        }
+      : {}),
     EtlFailed: {
       Type: 'Fail',
       Error: 'EtlFailed',

@@ -29,6 +29,8 @@ export interface EtlResourceSubstitutions {
   readonly PrepareRunFunctionArn: string;
   /** SNS topic notified when a run fails or maintenance is skipped. */
   readonly FailureTopicArn: string;
+  /** DynamoDB table holding the run lease (one ETL run at a time). */
+  readonly EtlLeaseTable: string;
 }
 
 const SQL_KEY = /\$\{(Sql_[A-Za-z0-9_]+)\}/g;

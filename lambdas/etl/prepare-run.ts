@@ -35,7 +35,29 @@ export interface EtlRunContext {
   readonly sql: { readonly run_id: string; readonly date_from: string; readonly date_to: string };
   /** Physical names of the bronze/silver/gold tables compacted and vacuumed after gold. */
   readonly maintenance_tables: string[];
+  /** The run lease's item values (AWS: the AcquireLease conditional put). */
+  readonly lease: EtlLease;
 }
+
+/**
+ * One ETL run at a time: the state machine puts the lock item `{ lock_id: 'etl' }` only if it is
+ * absent or expired (`expires_at < now`, ISO-8601 UTC strings compare in time order), and
+ * deletes it (only if it still owns it) on every exit path.
+ */
+export interface EtlLease {
+  readonly lock_id: string;
+  readonly owner: string;
+  readonly acquired_at: string;
+  readonly expires_at: string;
+}
+
+/** Lock item id of the ETL lease. */
+export const ETL_LEASE_ID = 'etl';
+/**
+ * Lease lifetime: the execution timeout (6 h) plus a margin, so a lease outlives its run even
+ * when nothing released it (the EventBridge rule on TIMED_OUT/ABORTED normally does).
+ */
+export const ETL_LEASE_SECONDS = 6 * 3600 + 600;
 
 export class InvalidRunInputError extends Error {
   constructor(message: string) {
@@ -104,6 +126,12 @@ export function prepareRun(
     date_from: from,
     date_to: to,
     sql: { run_id: athenaLiteral(runId), date_from: athenaLiteral(from), date_to: athenaLiteral(to) },
+    lease: {
+      lock_id: ETL_LEASE_ID,
+      owner: runId,
+      acquired_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + ETL_LEASE_SECONDS * 1000).toISOString(),
+    },
     maintenance_tables: TABLES.filter(
       (t) => t.namespace === 'silver' || t.namespace === 'gold' || t.namespace === 'bronze',
     ).map((t) => (prefix ? `${databaseName(t.namespace, prefix)}.${t.name}` : qualifiedName(t))),

@@ -61,7 +61,17 @@ export interface LambdaStep extends StepBase {
   readonly resultPath: string;
 }
 
-export type EtlStep = SqlStep | LambdaStep;
+/**
+ * Acquires the run lease (one run at a time): a conditional put of the lock item; when another
+ * unexpired run holds it the execution ends as skipped. The generator releases the lease on
+ * every exit path (success, failure); the processing stack's EventBridge rule releases it when
+ * an execution times out or is aborted.
+ */
+export interface LeaseStep extends StepBase {
+  readonly kind: 'lease';
+}
+
+export type EtlStep = SqlStep | LambdaStep | LeaseStep;
 
 /** The ETL's PrepareRun task Lambda. */
 export const PREPARE_RUN_LAMBDA: TaskLambda = {
@@ -79,14 +89,48 @@ const sql = (
   extra: Partial<Pick<SqlStep, 'results' | 'gate' | 'comment'>> = {},
 ): SqlStep => ({ kind: 'sql', name, sql: file, params, dependsOn, ...extra });
 
-/** Every silver step: gold waits for all of them (through the quality gate). */
-const SILVER = [
-  'SilverRejectedEvents',
-  'SilverEvents',
-  'SilverDimCustomer',
-  'SilverDimProduct',
-  'SilverSessionsInsert',
-  'SilverOrderLinesInsert',
+/** Every silver step: the quality checks wait for all of them. */
+const SILVER: readonly EtlStep[] = [
+  sql('SilverRejectedEvents', 'etl_10_silver_rejected_events', ['run_id'], ['Extract']),
+  sql('SilverEvents', 'etl_11_silver_events', ['run_id'], ['SilverRejectedEvents']),
+  sql('SilverDimCustomer', 'etl_12_silver_dim_customer', [], ['SilverEvents']),
+  sql('SilverDimProduct', 'etl_13_silver_dim_product', [], ['SilverDimCustomer']),
+  sql('SilverSessionsDelete', 'etl_14_silver_sessions_delete', [], ['SilverDimProduct']),
+  sql('SilverSessionsInsert', 'etl_15_silver_sessions_insert', ['run_id'], ['SilverSessionsDelete']),
+  sql('SilverOrders', 'etl_16_silver_orders', ['run_id'], ['SilverSessionsInsert']),
+  sql('SilverOrderLinesDelete', 'etl_17_silver_order_lines_delete', [], ['SilverOrders']),
+  sql('SilverOrderLinesInsert', 'etl_18_silver_order_lines_insert', ['run_id'], ['SilverOrderLinesDelete']),
+];
+
+/**
+ * Gold steps: each recomputes the keys (days, months, customers) touched by the pending runs'
+ * silver changes. Independent ones run in parallel; the run completes when all have committed.
+ */
+const GOLD: readonly EtlStep[] = [
+  sql('GoldDailySales', 'etl_30_gold_daily_sales', ['run_id'], ['QualityGate']),
+  sql('GoldConversionFunnel', 'etl_31_gold_conversion_funnel', ['run_id'], ['QualityGate']),
+  sql('GoldRecClickThrough', 'etl_32_gold_rec_click_through', ['run_id'], ['QualityGate']),
+  sql('GoldMonthlyKpis', 'etl_33_gold_monthly_kpis', ['run_id'], ['QualityGate']),
+  sql('GoldCategoryRevenueDelete', 'etl_34_gold_category_revenue_delete', [], ['QualityGate']),
+  sql(
+    'GoldCategoryRevenueInsert',
+    'etl_35_gold_category_revenue_insert',
+    ['run_id'],
+    ['GoldCategoryRevenueDelete'],
+  ),
+  sql('GoldTopProductsDelete', 'etl_36_gold_top_products_delete', [], ['QualityGate']),
+  sql('GoldTopProductsInsert', 'etl_37_gold_top_products_insert', ['run_id'], ['GoldTopProductsDelete']),
+  sql('GoldCustomerLtv', 'etl_38_gold_customer_ltv', ['run_id'], ['QualityGate']),
+  sql('GoldRepeatPurchase', 'etl_39_gold_repeat_purchase', ['run_id'], ['QualityGate']),
+  sql('GoldCancellations', 'etl_40_gold_cancellations', ['run_id'], ['QualityGate']),
+  sql('GoldReviewRatings', 'etl_41_gold_review_ratings', ['run_id'], ['QualityGate']),
+  sql('GoldCampaignAttributionDelete', 'etl_42_gold_campaign_attribution_delete', [], ['QualityGate']),
+  sql(
+    'GoldCampaignAttributionInsert',
+    'etl_43_gold_campaign_attribution_insert',
+    ['run_id'],
+    ['GoldCampaignAttributionDelete'],
+  ),
 ];
 
 /** The ETL pipeline, in the order the states are written. */
@@ -97,29 +141,30 @@ export const ETL_STEPS: readonly EtlStep[] = [
     comment: 'lambdas/etl/handler.ts: run id, date window, execution-parameter literals',
     lambda: PREPARE_RUN_LAMBDA,
     payload: { 'input.$': '$', 'executionName.$': '$$.Execution.Name' },
-    resultFields: ['run_id', 'run_date', 'date_from', 'date_to', 'sql', 'maintenance_tables'],
+    resultFields: ['run_id', 'run_date', 'date_from', 'date_to', 'sql', 'maintenance_tables', 'lease'],
     resultPath: '$.run',
     dependsOn: [],
   },
-  sql('Extract', 'etl_00_extract_summary', ['date_from', 'date_to'], ['PrepareRun'], {
+  {
+    kind: 'lease',
+    name: 'AcquireLease',
+    comment: 'one run at a time: conditional put of the lock item (absent or expired), before any write',
+    dependsOn: ['PrepareRun'],
+  },
+  sql('RegisterRun', 'etl_01_register_run', ['run_id', 'date_from', 'date_to'], ['AcquireLease'], {
+    comment: 'athena/etl_01_register_run.sql: the run joins ops.etl_pending before its first data write',
+  }),
+  sql('Extract', 'etl_00_extract_summary', [], ['RegisterRun'], {
     comment: 'athena/etl_00_extract_summary.sql (locally preceded by landing → bronze and the OLTP snapshot)',
     results: { state: 'ExtractSummary', queryPath: '$.extract', path: '$.extract_summary' },
   }),
+  ...SILVER,
   sql(
-    'SilverRejectedEvents',
-    'etl_10_silver_rejected_events',
-    ['run_id', 'date_from', 'date_to'],
-    ['Extract'],
+    'QualityChecks',
+    'etl_20_quality_checks',
+    ['run_id'],
+    SILVER.map((s) => s.name),
   ),
-  sql('SilverEvents', 'etl_11_silver_events', ['run_id', 'date_from', 'date_to'], ['SilverRejectedEvents']),
-  sql('SilverDimCustomer', 'etl_12_silver_dim_customer', [], ['SilverEvents']),
-  sql('SilverDimProduct', 'etl_13_silver_dim_product', [], ['SilverDimCustomer']),
-  sql('SilverSessionsDelete', 'etl_14_silver_sessions_delete', ['run_id'], ['SilverDimProduct']),
-  sql('SilverSessionsInsert', 'etl_15_silver_sessions_insert', ['run_id'], ['SilverSessionsDelete']),
-  sql('SilverOrders', 'etl_16_silver_orders', ['run_id'], ['SilverSessionsInsert']),
-  sql('SilverOrderLinesDelete', 'etl_17_silver_order_lines_delete', ['run_id'], ['SilverOrders']),
-  sql('SilverOrderLinesInsert', 'etl_18_silver_order_lines_insert', ['run_id'], ['SilverOrderLinesDelete']),
-  sql('QualityChecks', 'etl_20_quality_checks', ['run_id'], SILVER),
   sql('QualityGate', 'etl_21_quality_gate', ['run_id'], ['QualityChecks'], {
     results: { state: 'QualityGateResults', queryPath: '$.gate_query', path: '$.gate' },
     gate: {
@@ -127,34 +172,16 @@ export const ETL_STEPS: readonly EtlStep[] = [
       cause: 'blocking data-quality checks failed; gold was not updated',
     },
   }),
-  sql('GoldDailySales', 'etl_30_gold_daily_sales', ['run_id'], ['QualityGate']),
-  sql('GoldConversionFunnel', 'etl_31_gold_conversion_funnel', ['run_id'], ['QualityGate']),
-  sql('GoldRecClickThrough', 'etl_32_gold_rec_click_through', ['run_id'], ['QualityGate']),
-  sql('GoldMonthlyKpis', 'etl_33_gold_monthly_kpis', ['run_id'], ['QualityGate']),
-  sql('GoldCategoryRevenueDelete', 'etl_34_gold_category_revenue_delete', ['run_id'], ['QualityGate']),
+  ...GOLD,
   sql(
-    'GoldCategoryRevenueInsert',
-    'etl_35_gold_category_revenue_insert',
+    'CompleteRun',
+    'etl_50_complete_run',
     ['run_id'],
-    ['GoldCategoryRevenueDelete'],
-  ),
-  sql('GoldTopProductsDelete', 'etl_36_gold_top_products_delete', ['run_id'], ['QualityGate']),
-  sql('GoldTopProductsInsert', 'etl_37_gold_top_products_insert', ['run_id'], ['GoldTopProductsDelete']),
-  sql('GoldCustomerLtv', 'etl_38_gold_customer_ltv', ['run_id'], ['QualityGate']),
-  sql('GoldRepeatPurchase', 'etl_39_gold_repeat_purchase', ['run_id'], ['QualityGate']),
-  sql('GoldCancellations', 'etl_40_gold_cancellations', ['run_id'], ['QualityGate']),
-  sql('GoldReviewRatings', 'etl_41_gold_review_ratings', ['run_id'], ['QualityGate']),
-  sql(
-    'GoldCampaignAttributionDelete',
-    'etl_42_gold_campaign_attribution_delete',
-    ['run_id'],
-    ['QualityGate'],
-  ),
-  sql(
-    'GoldCampaignAttributionInsert',
-    'etl_43_gold_campaign_attribution_insert',
-    ['run_id'],
-    ['GoldCampaignAttributionDelete'],
+    GOLD.map((s) => s.name),
+    {
+      comment:
+        'athena/etl_50_complete_run.sql: gold has consumed the pending runs; they leave ops.etl_pending',
+    },
   ),
 ];
 

@@ -26,6 +26,7 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { faultPoint } from '../fault-points.ts';
 import {
   type DataFile,
   decodeAvroFile,
@@ -1000,9 +1001,11 @@ export class IcebergTable {
       const tmp = path.join(this.metadataDir, `.tmp-${randomUUID()}.metadata.json`);
       await writeFile(tmp, serializeTableMetadata(next));
       let won = false;
+      faultPoint(`iceberg:before-link:${this.ident}`);
       try {
         await link(tmp, target);
         won = true;
+        faultPoint(`iceberg:after-link:${this.ident}`);
       } catch (err: unknown) {
         if (!isErrno(err, 'EEXIST')) {
           await unlink(tmp).catch(() => undefined);

@@ -10,6 +10,14 @@
  */
 import '../polyfills.ts';
 import { readFileSync } from 'node:fs';
+import {
+  CreateTableCommand,
+  DeleteItemCommand,
+  type DeleteItemCommandInput,
+  DynamoDBClient,
+  PutItemCommand,
+  type PutItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import {
   ETL_DEFINITION_PATH,
@@ -32,7 +40,57 @@ export const LOCAL_ETL_RESOURCES = {
   AthenaWorkGroup: 'shoplake-local',
   PrepareRunFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:shoplake-etl-prepare-run',
   FailureTopicArn: 'arn:aws:sns:us-east-1:000000000000:shoplake-alarms',
+  EtlLeaseTable: 'shoplake-etl-lease',
 } as const;
+
+/** Where the run lease lives: a DynamoDB endpoint (the emulator locally) and its table. */
+export interface EtlLeaseStore {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+}
+
+/** Creates the lease table (key `lock_id`) as the processing stack defines it. */
+export async function createLeaseTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      KeySchema: [{ AttributeName: 'lock_id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'lock_id', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+}
+
+/**
+ * The lease store of a run without one: an in-memory DynamoDB emulator (dynalite) for this run
+ * only. Locally the state-directory claim keeps runs apart; the lease states still run.
+ */
+async function ephemeralLeaseStore(): Promise<EtlLeaseStore & { close(): Promise<void> }> {
+  const { startDynamoDbEmulator } = await import('../runtime/emulators.ts');
+  const emulator = await startDynamoDbEmulator();
+  const client = new DynamoDBClient({
+    endpoint: emulator.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  await createLeaseTable(client, LOCAL_ETL_RESOURCES.EtlLeaseTable);
+  return {
+    client,
+    tableName: LOCAL_ETL_RESOURCES.EtlLeaseTable,
+    close: async () => {
+      client.destroy();
+      await emulator.close();
+    },
+  };
+}
+
+/** A DynamoDB error as Step Functions' integration names it (`DynamoDB.<Exception>`). */
+function dynamoDbError(error: unknown): Error {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const named = new Error(e.message);
+  named.name = `DynamoDB.${e.name}`;
+  return named;
+}
 
 export interface OltpExtractResult {
   readonly snapshotAt: string;
@@ -47,6 +105,13 @@ export interface LocalEtlOptions {
   readonly extractOltp?: (engine: DuckdbEngine, runId: string) => Promise<OltpExtractResult>;
   readonly now?: () => Date;
   readonly onProgress?: (message: string) => void;
+  /**
+   * Called before every task state runs (test hook: crash or fail a given state). A throw
+   * fails that task attempt like a failed AWS call would.
+   */
+  readonly beforeTask?: (state: string) => void | Promise<void>;
+  /** The run lease's table; without it the run uses a private in-memory emulator. */
+  readonly lease?: EtlLeaseStore;
 }
 
 export interface EtlStepResult {
@@ -58,7 +123,8 @@ export interface EtlStepResult {
 }
 
 export interface LocalEtlResult {
-  readonly status: 'SUCCEEDED' | 'FAILED';
+  /** SKIPPED: another run held the lease, nothing was written. */
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
   readonly run?: EtlRunContext;
   readonly landing?: LandingLoadResult;
   readonly oltp?: OltpExtractResult;
@@ -116,11 +182,13 @@ function cellText(v: unknown): string | undefined {
 }
 
 /** The substituted definition the local interpreter runs (what CloudFormation deploys). */
-export function localEtlDefinition(): Record<string, unknown> {
+export function localEtlDefinition(
+  leaseTable: string = LOCAL_ETL_RESOURCES.EtlLeaseTable,
+): Record<string, unknown> {
   const text = readFileSync(ETL_DEFINITION_PATH, 'utf8');
   const substituted = substituteDefinition(
     text,
-    etlDefinitionSubstitutions(LOCAL_ETL_RESOURCES, { databasePrefix: '' }),
+    etlDefinitionSubstitutions({ ...LOCAL_ETL_RESOURCES, EtlLeaseTable: leaseTable }, { databasePrefix: '' }),
   );
   const parsed: unknown = JSON.parse(substituted);
   if (!isObject(parsed)) throw new Error('ETL definition is not a JSON object');
@@ -133,11 +201,21 @@ export function localEtlDefinition(): Record<string, unknown> {
  * notification) when it fails.
  */
 export async function runLocalEtl(options: LocalEtlOptions): Promise<LocalEtlResult> {
+  if (options.lease) return runWithLease(options, options.lease);
+  const store = await ephemeralLeaseStore();
+  try {
+    return await runWithLease(options, store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function runWithLease(options: LocalEtlOptions, lease: EtlLeaseStore): Promise<LocalEtlResult> {
   const started = performance.now();
   const { engine } = options;
   const now = options.now ?? (() => new Date());
   const progress = options.onProgress ?? (() => undefined);
-  const definition = localEtlDefinition();
+  const definition = localEtlDefinition(lease.tableName);
   const states = collectStates((definition.States ?? {}) as Record<string, StateDef>);
   const results = new Map<string, { columns: string[]; rows: Row[] }>();
   const steps: EtlStepResult[] = [];
@@ -152,8 +230,12 @@ export async function runLocalEtl(options: LocalEtlOptions): Promise<LocalEtlRes
   for (const [name, s] of states) {
     if (s.Retry) retryOverrides[name] = 0;
     if (s.Type !== 'Task' || !s.Resource) continue;
+    const task = (fn: (input: unknown) => Promise<unknown>) => async (input: unknown) => {
+      await options.beforeTask?.(name);
+      return fn(input);
+    };
     if (s.Resource === 'arn:aws:states:::lambda:invoke') {
-      handlers[name] = async (input) => {
+      handlers[name] = task(async (input) => {
         const payload = isObject(input) && isObject(input.Payload) ? input.Payload : {};
         const parsed = parseRunInput(payload.input);
         const executionName = typeof payload.executionName === 'string' ? payload.executionName : undefined;
@@ -164,9 +246,9 @@ export async function runLocalEtl(options: LocalEtlOptions): Promise<LocalEtlRes
         run = ctx;
         progress(`etl ${ctx.run_id}: window ${ctx.date_from} .. ${ctx.date_to}`);
         return { StatusCode: 200, Payload: ctx };
-      };
+      });
     } else if (s.Resource === 'arn:aws:states:::athena:startQueryExecution.sync') {
-      handlers[name] = async (input) => {
+      handlers[name] = task(async (input) => {
         if (!isObject(input) || typeof input.QueryString !== 'string') {
           throw new Error(`${name}: task input has no QueryString`);
         }
@@ -211,9 +293,9 @@ export async function runLocalEtl(options: LocalEtlOptions): Promise<LocalEtlRes
             Statistics: { TotalExecutionTimeInMillis: step.ms },
           },
         };
-      };
+      });
     } else if (s.Resource === 'arn:aws:states:::athena:getQueryResults') {
-      handlers[name] = async (input) => {
+      handlers[name] = task(async (input) => {
         const id = isObject(input) ? String(input.QueryExecutionId ?? '') : '';
         const r = results.get(id);
         if (!r) throw new Error(`${name}: no local query result ${id}`);
@@ -230,15 +312,33 @@ export async function runLocalEtl(options: LocalEtlOptions): Promise<LocalEtlRes
             ResultSetMetadata: { ColumnInfo: r.columns.map((c) => ({ Name: c, Type: 'varchar' })) },
           },
         };
-      };
+      });
     } else if (s.Resource === 'arn:aws:states:::sns:publish') {
-      handlers[name] = async (input) => {
+      handlers[name] = task(async (input) => {
         const subject = isObject(input) ? String(input.Subject ?? '') : '';
         const message = isObject(input) ? String(input.Message ?? '') : '';
         notifications.push({ subject, message });
         progress(`  notify: ${subject}: ${message.slice(0, 500)}`);
         return { MessageId: `local-${notifications.length}` };
-      };
+      });
+    } else if (s.Resource === 'arn:aws:states:::dynamodb:putItem') {
+      handlers[name] = task(async (input) => {
+        try {
+          await lease.client.send(new PutItemCommand(input as PutItemCommandInput));
+          return {};
+        } catch (error: unknown) {
+          throw dynamoDbError(error);
+        }
+      });
+    } else if (s.Resource === 'arn:aws:states:::dynamodb:deleteItem') {
+      handlers[name] = task(async (input) => {
+        try {
+          await lease.client.send(new DeleteItemCommand(input as DeleteItemCommandInput));
+          return {};
+        } catch (error: unknown) {
+          throw dynamoDbError(error);
+        }
+      });
     } else {
       throw new Error(`no local handler for task resource ${s.Resource} (state ${name})`);
     }
@@ -260,7 +360,7 @@ export async function runLocalEtl(options: LocalEtlOptions): Promise<LocalEtlRes
   });
 
   const summaryOf = (
-    status: 'SUCCEEDED' | 'FAILED',
+    status: LocalEtlResult['status'],
     output: unknown,
     error?: { error: string; cause: string },
   ) => {
@@ -287,6 +387,10 @@ export async function runLocalEtl(options: LocalEtlOptions): Promise<LocalEtlRes
 
   try {
     const output = await execution.result;
+    if (isObject(output) && isObject(output.skipped)) {
+      progress(`etl ${run?.run_id ?? ''}: ${String(output.skipped.reason ?? 'skipped')}`);
+      return summaryOf('SKIPPED', output);
+    }
     return summaryOf('SUCCEEDED', output);
   } catch (error: unknown) {
     const note = notifications[notifications.length - 1];

@@ -35,6 +35,7 @@ import { BRONZE_EVENTS } from '../../lambdas/shared/catalog/index.ts';
 import { LIMITS } from '../../lambdas/shared/event-schema.ts';
 import { recordExcerpt, validateLakeRecord } from '../../lambdas/shared/lake-record.ts';
 import type { DuckdbEngine } from '../engine/duckdb.ts';
+import { faultPoint } from '../fault-points.ts';
 import { CommitConflictError, type CommitResult } from '../iceberg/index.ts';
 import { duckdbType, quoteLiteral } from '../iceberg/schema.ts';
 
@@ -75,12 +76,34 @@ function listFilesRecursive(root: string): string[] {
 }
 
 function moveTree(files: string[], fromRoot: string, toRoot: string): string[] {
-  return files.map((f) => {
+  const moved: string[] = [];
+  for (const f of files) {
     const target = join(toRoot, relative(fromRoot, f));
     mkdirSync(dirname(target), { recursive: true });
-    renameSync(f, target);
-    return target;
-  });
+    try {
+      renameSync(f, target);
+    } catch (error: unknown) {
+      // Another loader took the file first (the rename is the claim): it is not ours to load.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    moved.push(target);
+  }
+  return moved;
+}
+
+/** `source_file`s of one load already in a table (`<loadId>/event_date=…/part….jsonl`). */
+async function sourceFilesOf(engine: DuckdbEngine, table: string, loadId: string): Promise<Set<string>> {
+  const rows = await engine.query<{ f: string }>(
+    `SELECT DISTINCT source_file AS f FROM ${table} WHERE starts_with(source_file, :prefix)`,
+    { prefix: `${loadId}/` },
+  );
+  return new Set(rows.map((r) => r.f));
+}
+
+function notIn(files: ReadonlySet<string> | undefined): string {
+  if (!files || files.size === 0) return '';
+  return ` AND source_file NOT IN (${[...files].map((f) => quoteLiteral(f)).join(', ')})`;
 }
 
 /**
@@ -107,16 +130,16 @@ export async function loadLandingEvents(
       const dir = join(processingRoot, loadId);
       const pending = listFilesRecursive(dir);
       if (pending.length === 0) continue;
-      const already = await engine.query<{ n: number }>(
-        'SELECT count(*) AS n FROM bronze.events WHERE starts_with(source_file, :prefix)',
-        { prefix: `${loadId}/` },
-      );
-      if (Number(already[0]?.n ?? 0) === 0) {
-        const r = await appendFiles(engine, pending, processingRoot, options.runId, now);
-        rows += r.rows;
-        rejected += r.rejected;
-        files += pending.length;
-      }
+      // Per file and per table: a crash may have come after the bronze commit and before the
+      // rejected-records commit, so each table gets exactly the files it does not hold yet.
+      const skip = {
+        bronze: await sourceFilesOf(engine, 'bronze.events', loadId),
+        rejected: await sourceFilesOf(engine, 'ops.rejected_events', loadId),
+      };
+      const r = await appendFiles(engine, pending, processingRoot, options.runId, now, skip);
+      rows += r.rows;
+      rejected += r.rejected;
+      files += pending.length;
       moveTree(pending, processingRoot, loadedRoot);
       recoveredLoads++;
     }
@@ -126,6 +149,7 @@ export async function loadLandingEvents(
   const landed = listPartFiles(landingRoot);
   if (landed.length === 0) return { loadId, files, rows, rejected, recoveredLoads };
   const moved = moveTree(landed, landingRoot, join(processingRoot, loadId));
+  faultPoint('landing:moved');
   const r = await appendFiles(engine, moved, processingRoot, options.runId, now);
   moveTree(moved, processingRoot, loadedRoot);
   return {
@@ -266,6 +290,7 @@ async function appendFiles(
   processingRoot: string,
   runId: string,
   now: Date,
+  skip: { bronze?: ReadonlySet<string>; rejected?: ReadonlySet<string> } = {},
 ): Promise<{ rows: number; rejected: number }> {
   const conn = engine.connection;
   const ingestedAt = `TIMESTAMPTZ ${quoteLiteral(now.toISOString())}`;
@@ -288,22 +313,29 @@ async function appendFiles(
       for (const p of paths) {
         if (await hasLineLongerThan(p, LIMITS.maxEventBytes)) throw new OversizedLineError(p);
       }
-      good = await bronze.appendQuery(conn, `SELECT ${select} FROM ${from} WHERE reason IS NULL`);
+      good = await bronze.appendQuery(
+        conn,
+        `SELECT ${select} FROM ${from} WHERE reason IS NULL${notIn(skip.bronze)}`,
+      );
     } catch (error: unknown) {
       if (error instanceof CommitConflictError) throw error;
       // A line DuckDB cannot read or too long (poison): validate each line, load the valid ones.
       const checked = await validateLines(paths, processingRoot, cleanRoot, now.getTime());
       lineRejects = checked.rejected;
       from = typedRecords(checked.clean, cleanRoot);
-      good = await bronze.appendQuery(conn, `SELECT ${select} FROM ${from} WHERE reason IS NULL`);
+      good = await bronze.appendQuery(
+        conn,
+        `SELECT ${select} FROM ${from} WHERE reason IS NULL${notIn(skip.bronze)}`,
+      );
     }
+    faultPoint('landing:bronze-committed');
     let rejected = 0;
     const typedBad = await rejectedOps.appendQuery(
       conn,
       `SELECT ${quoteLiteral(runId)} AS run_id, event_id, event_type, event_time,
               reason || coalesce(': ' || left(raw, 500), '') AS reason, ${ingestedAt} AS ingested_at, source_file,
               source_line
-       FROM ${from} WHERE reason IS NOT NULL`,
+       FROM ${from} WHERE reason IS NOT NULL${notIn(skip.rejected)}`,
     );
     rejected += typedBad.addedRecords;
     if (lineRejects.length > 0) {
@@ -316,7 +348,8 @@ async function appendFiles(
                 CAST(NULL AS TIMESTAMPTZ) AS event_time, reason, ${ingestedAt} AS ingested_at, source_file,
                 source_line
          FROM read_json(${quoteLiteral(file)}, format = 'newline_delimited',
-                        columns = {event_id: 'VARCHAR', reason: 'VARCHAR', source_file: 'VARCHAR', source_line: 'BIGINT'})`,
+                        columns = {event_id: 'VARCHAR', reason: 'VARCHAR', source_file: 'VARCHAR', source_line: 'BIGINT'})
+         WHERE TRUE${notIn(skip.rejected)}`,
       );
       rejected += lineBad.addedRecords;
     }

@@ -55,8 +55,8 @@ describe('routes', () => {
     expect(post?.properties.RequestModels).toEqual({
       'application/json': { Ref: expect.stringMatching(/^IngestRequestModel/) },
     });
-    const model = resourcesOfType(dev, 'AWS::ApiGateway::Model').find((m) =>
-      m.logicalId.startsWith('IngestRequestModel'),
+    const model = resourcesOfType(dev, 'AWS::ApiGateway::Model').find(
+      (m) => (m.properties.Schema as { title?: string } | undefined)?.title === 'IngestRequest',
     );
     expect(model?.properties.Schema).toEqual({
       $schema: API_MODEL_SCHEMA,

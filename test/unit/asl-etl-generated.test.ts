@@ -60,11 +60,11 @@ describe('generated ETL definition', () => {
   });
 
   it('rejects unknown dependencies, duplicate names and parameters the SQL file does not use', () => {
-    const base = ETL_STEPS.slice(0, 3);
+    const base = ETL_STEPS.slice(0, 4);
     expect(() =>
-      generateEtlDefinition([...base, { ...(base[2] as EtlStep), name: 'X', dependsOn: ['Nope'] }]),
+      generateEtlDefinition([...base, { ...(base[3] as EtlStep), name: 'X', dependsOn: ['Nope'] }]),
     ).toThrow(EtlStepListError);
-    expect(() => generateEtlDefinition([...base, base[2] as EtlStep])).toThrow(/appears twice/);
+    expect(() => generateEtlDefinition([...base, base[3] as EtlStep])).toThrow(/appears twice/);
     expect(() =>
       generateEtlDefinition([
         ...base,

@@ -3,8 +3,8 @@
  * in the execution input (the deployed schedule passes it when the stage enables Glue table
  * optimizers) the Athena OPTIMIZE/VACUUM Map is skipped; any other input (local runs, manual
  * runs, stages without optimizers) runs it. The real Choice and Pass states of
- * `step-functions/etl.asl.json` run on aws-local-stepfunctions, with the Map and the final
- * Succeed replaced by markers.
+ * `step-functions/etl.asl.json` run on aws-local-stepfunctions, with the Map and the lease
+ * release replaced by markers.
  */
 import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
@@ -31,7 +31,7 @@ async function pathFor(input: Record<string, unknown>): Promise<unknown> {
         MaintenanceChoice: state('MaintenanceChoice'),
         MaintenanceByGlueOptimizers: state('MaintenanceByGlueOptimizers'),
         Maintenance: { Type: 'Pass', Result: 'athena-optimize-vacuum', End: true },
-        Succeeded: { Type: 'Pass', Result: 'glue-optimizers', End: true },
+        ReleaseLease: { Type: 'Pass', Result: 'glue-optimizers', End: true },
       },
     } as never,
     { validationOptions: { checkArn: true, checkPaths: true } },
@@ -44,7 +44,9 @@ describe('ETL maintenance choice (Glue optimizers vs. Athena OPTIMIZE/VACUUM)', 
     expect(Object.values(definition.States).filter((s) => s.Next === 'MaintenanceChoice')).toHaveLength(1);
     expect(state('MaintenanceChoice').Default).toBe('Maintenance');
     expect(state('Maintenance').Type).toBe('Map');
-    expect(state('MaintenanceByGlueOptimizers').Next).toBe('Succeeded');
+    expect(state('MaintenanceByGlueOptimizers').Next).toBe('ReleaseLease');
+    expect(state('Maintenance').Next).toBe('ReleaseLease');
+    expect(state('ReleaseLease').Next).toBe('Succeeded');
     expect(state('Succeeded').Type).toBe('Succeed');
   });
 

@@ -609,6 +609,19 @@ export const OPS_REJECTED_EVENTS = table(
   { key: ['event_id'] },
 );
 
+export const OPS_ETL_PENDING = table(
+  'ops',
+  'etl_pending',
+  'ETL runs whose silver changes gold has not consumed yet: a run registers itself (with its window) before its first data write, and the row is deleted only when every gold step has committed (docs/lakehouse.md, "Incremental contract")',
+  columns([
+    [1, 'run_id', 'string', true],
+    [2, 'date_from', 'date', true, 'First event date of the run window'],
+    [3, 'date_to', 'date', true, 'Last event date of the run window'],
+    [4, 'registered_at', 'timestamptz', true],
+  ]),
+  { key: ['run_id'] },
+);
+
 /** Every table of the catalog, bronze → ml. */
 export const TABLES: readonly TableSpec[] = [
   BRONZE_EVENTS,
@@ -635,6 +648,7 @@ export const TABLES: readonly TableSpec[] = [
   GOLD_REC_CLICK_THROUGH,
   OPS_DATA_QUALITY_RESULTS,
   OPS_REJECTED_EVENTS,
+  OPS_ETL_PENDING,
   ...ML_TABLES,
 ];
 
