@@ -114,6 +114,28 @@ export const MEASURED_RUNS: readonly MeasuredRun[] = [
     readUnits: 29699,
     eventBytes: 490,
   },
+  {
+    eventsPerSecond: 1,
+    minutes: 20,
+    shards: 4,
+    batchingWindowSeconds: 1,
+    events: 1200,
+    invocations: 935,
+    writeUnits: 3220,
+    readUnits: 5031,
+    eventBytes: 490,
+  },
+  {
+    eventsPerSecond: 100,
+    minutes: 2,
+    shards: 4,
+    batchingWindowSeconds: 1,
+    events: 12000,
+    invocations: 440,
+    writeUnits: 22085,
+    readUnits: 32846,
+    eventBytes: 486,
+  },
 ];
 
 /** Mean stored size of the feature items in the 4-shard, 1 s run (bytes as DynamoDB counts them). */
@@ -132,15 +154,22 @@ export interface MeasuredCapacity {
 }
 
 /**
- * Consumed capacity per event at a given batch size (records per consumer invocation),
- * interpolated linearly in log(batch size) between the measured runs and clamped at their
- * ends. The batch size is what moves it: the window counters are written once per batch, and
+ * Consumed capacity per event at a given batch size (records per consumer invocation) and
+ * rate: among the runs at the nearest measured rate, interpolated linearly in log(batch size)
+ * and clamped at their ends. The batch size is what moves it: the window counters are written once per batch, and
  * the events of one shopper within a batch merge into one recent-items write.
  */
 export function measuredCapacityAt(
   recordsPerInvocation: number,
-  runs: readonly MeasuredRun[] = MEASURED_RUNS,
+  eventsPerSecond = 10,
+  allRuns: readonly MeasuredRun[] = MEASURED_RUNS,
 ): MeasuredCapacity {
+  // The runs measured at the rate nearest to this one (log scale): the rate changes how many
+  // events of one shopper a batch of a given size holds.
+  const rateOf = (r: MeasuredRun) =>
+    Math.abs(Math.log(r.eventsPerSecond) - Math.log(Math.max(0.01, eventsPerSecond)));
+  const nearest = Math.min(...allRuns.map(rateOf));
+  const runs = allRuns.filter((r) => rateOf(r) === nearest);
   const points = runs
     .map((r) => ({
       x: Math.log(r.events / r.invocations),

@@ -294,7 +294,10 @@ export function estimateMonthlyCost(
           Math.min(eventsPerSecond, a.streamShards / Math.max(1, a.consumerBatchingWindowSeconds)),
         );
   const consumerInvocations = batchesPerSecond * SECONDS_PER_MONTH;
-  const measured = measuredCapacityAt(batchesPerSecond > 0 ? eventsPerSecond / batchesPerSecond : 1);
+  const measured = measuredCapacityAt(
+    batchesPerSecond > 0 ? eventsPerSecond / batchesPerSecond : 1,
+    eventsPerSecond,
+  );
   a = {
     ...a,
     writeUnitsPerEvent: a.writeUnitsPerEvent ?? measured.writeUnitsPerEvent,

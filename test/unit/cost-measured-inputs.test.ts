@@ -15,7 +15,7 @@ import { measureFeatureWrites } from '../../local/cost/measure.ts';
 describe('measured cost inputs', () => {
   it('interpolates capacity per event between the measured runs by batch size, clamped at the ends', () => {
     for (const run of MEASURED_RUNS) {
-      const at = measuredCapacityAt(run.events / run.invocations);
+      const at = measuredCapacityAt(run.events / run.invocations, run.eventsPerSecond);
       // runs at different rates share a batch size only approximately: within 15%
       expect(at.writeUnitsPerEvent / (run.writeUnits / run.events)).toBeGreaterThan(0.85);
       expect(at.writeUnitsPerEvent / (run.writeUnits / run.events)).toBeLessThan(1.15);
@@ -38,7 +38,7 @@ describe('measured cost inputs', () => {
     // every record in exactly one batch, at most one batch per shard and window
     expect(m.invocations).toBeLessThanOrEqual(3 * 6 + 1);
     expect(m.invocations).toBeGreaterThan(5);
-    const expected = measuredCapacityAt(m.events / m.invocations);
+    const expected = measuredCapacityAt(m.events / m.invocations, 10);
     expect(m.writeUnitsPerEvent).toBeGreaterThan(expected.writeUnitsPerEvent * 0.8);
     expect(m.writeUnitsPerEvent).toBeLessThan(expected.writeUnitsPerEvent * 1.2);
     expect(m.readUnitsPerEvent).toBeGreaterThan(expected.readUnitsPerEvent * 0.8);

@@ -77,7 +77,7 @@ describe('estimateMonthlyCost', () => {
   it('uses the measured consumer capacity at the batch size the stage produces', () => {
     const e = estimateMonthlyCost(10);
     // dev: 1 shard, 30 s window → 300 records per invocation
-    const expected = measuredCapacityAt(10 * DEFAULT_ASSUMPTIONS.consumerBatchingWindowSeconds);
+    const expected = measuredCapacityAt(10 * DEFAULT_ASSUMPTIONS.consumerBatchingWindowSeconds, 10);
     expect(e.assumptions.writeUnitsPerEvent).toBeCloseTo(expected.writeUnitsPerEvent, 9);
     expect(e.assumptions.consumerReadUnitsPerEvent).toBeCloseTo(expected.readUnitsPerEvent, 9);
     // prod's 4 shards × 1 s windows give small batches: more units per event
