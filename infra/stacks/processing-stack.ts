@@ -224,6 +224,7 @@ export class ProcessingStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.notificationKey,
+      deletionProtection: !config.destroyOnRemoval,
       removalPolicy: dataRemovalPolicy(config),
     });
 
@@ -318,6 +319,7 @@ export class ProcessingStack extends Stack {
         serviceName: 'etl-release-lease',
         description: 'Releases the ETL run lease of a timed-out, aborted or failed execution',
         config,
+        memorySize: DEFAULT_TASK_SIZING.memorySize,
         environment: { ETL_LEASE_TABLE_NAME: this.etlLeaseTable.tableName },
       });
       this.etlLeaseTable.grant(release.function, 'dynamodb:DeleteItem');
