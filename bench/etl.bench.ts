@@ -127,7 +127,7 @@ export async function run(): Promise<Record<string, unknown>> {
       etl_wall_s: Math.round(etlMs / 100) / 10,
       events_per_s: Math.round(landed.records / (etlMs / 1000)),
       peak_rss_mb: Math.round(peakRss / 1024 / 1024),
-      commits: engine.commits.length,
+      commits: fullCommits,
       commit_ms_p50: Math.round(percentile(commitMs, 50)),
       commit_ms_p95: Math.round(percentile(commitMs, 95)),
       monthly_kpi_query_ms_p50: Math.round(percentile(latencies, 50) * 10) / 10,
