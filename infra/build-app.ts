@@ -94,7 +94,6 @@ export function buildShoplake(
         ...common('Bi', 'QuickSight data source, data sets and monthly dashboard'),
         quicksightPrincipalArn: config.quicksightPrincipalArn,
         workGroupName: storage.workGroupName,
-        catalog: storage.catalog,
       })
     : undefined;
   if (bi) bi.addStackDependency(storage);

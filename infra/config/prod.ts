@@ -22,6 +22,10 @@ export const prod: StageConfig = {
     numberOfSnapshotsToRetain: 10,
     orphanFileRetentionDays: 7,
   },
+  stream: { mode: 'on-demand' },
+  consumer: { maxBatchingWindowSeconds: 1 },
+  featuresTable: { billing: 'on-demand' },
+  tracing: { apiReservoirPerSecond: 1, apiFixedRate: 0.05 },
   firehose: { bufferIntervalSeconds: 300, bufferSizeMiB: 128 },
   api: {
     throttleRateLimit: 500,

@@ -5,6 +5,7 @@
  * Chosen with `-c stage=<name>`; CloudFormation parameters are deliberately not used.
  */
 import { z } from 'zod';
+import { parseCorsOrigins } from '../../lambdas/shared/cors.ts';
 
 /** Log retention values CloudWatch Logs accepts (days). */
 export const LOG_RETENTION_DAYS = [
@@ -68,6 +69,50 @@ export const StageConfigSchema = z.strictObject({
     /** Files unreferenced for this long are deleted by the orphan-file optimizer. */
     orphanFileRetentionDays: positiveInt,
   }),
+  /**
+   * Capacity of the events stream. `on-demand` scales by itself and bills a stream-hour floor
+   * ($0.04/h) plus per-GB ingest and retrieval; `provisioned` bills per shard-hour ($0.015/h)
+   * and per 25 KB PUT payload unit, with retrieval included, so a small shop pays a fraction.
+   * One shard takes 1 MB/s or 1,000 records/s in: at ~500 B per event that is ~1,000 events/s
+   * (about 70% of it, 700 events/s, before scaling up is wise; `docs/cost.md`).
+   */
+  stream: z.discriminatedUnion('mode', [
+    z.strictObject({ mode: z.literal('on-demand') }),
+    z.strictObject({ mode: z.literal('provisioned'), shards: z.number().int().min(1).max(500) }),
+  ]),
+  /**
+   * Capacity mode of the features table (the stream consumer's writes). `on-demand` bills per
+   * request unit; `provisioned` bills per provisioned unit-hour (about 3.5x cheaper per unit
+   * at full use) and scales between `min` and `max` units to keep utilisation near
+   * `targetUtilizationPercent`. A steady small shop is cheaper provisioned; spiky traffic
+   * beyond `max` is throttled and retried by the event-source mapping (iterator age grows).
+   */
+  featuresTable: z.discriminatedUnion('billing', [
+    z.strictObject({ billing: z.literal('on-demand') }),
+    z.strictObject({
+      billing: z.literal('provisioned'),
+      writeUnits: z.strictObject({ min: positiveInt, max: positiveInt }),
+      readUnits: z.strictObject({ min: positiveInt, max: positiveInt }),
+      targetUtilizationPercent: z.number().int().min(20).max(90),
+    }),
+  ]),
+  consumer: z.strictObject({
+    /**
+     * Seconds the event-source mapping gathers records per shard before invoking the stream
+     * consumer (the freshness of trending/recent-items features). Longer windows mean fewer
+     * invocations and fewer window-counter writes per event.
+     */
+    maxBatchingWindowSeconds: z.number().int().min(0).max(300),
+  }),
+  tracing: z.strictObject({
+    /**
+     * X-Ray sampling rule of the API stage (API Gateway and the Lambdas it invokes follow its
+     * decision): traces per second always recorded, then this fraction of the rest. X-Ray's
+     * default rule is 1 per second + 5%; `reservoirPerSecond: 0` records only the fraction.
+     */
+    apiReservoirPerSecond: z.number().int().min(0),
+    apiFixedRate: z.number().min(0).max(1),
+  }),
   firehose: z.strictObject({
     /** Seconds Firehose buffers before committing to the bronze Iceberg table. */
     bufferIntervalSeconds: z.number().int().min(0).max(900),
@@ -89,6 +134,37 @@ export const StageConfigSchema = z.strictObject({
       .strictObject({
         sizeGb: z.enum(['0.5', '1.6', '6.1', '13.5', '28.4', '58.2', '118', '237']),
         ttlSeconds: z.number().int().min(0).max(3600),
+      })
+      .optional(),
+    /**
+     * Opt-in CORS for browser clients (the web tracker, clients/web): origins allowed to call
+     * `POST /events` from a page (`scheme://host[:port]`, or `*` alone). Credentials are never
+     * allowed. Absent: no CORS (server-to-server only).
+     */
+    cors: z
+      .strictObject({
+        allowedOrigins: z
+          .array(z.string())
+          .min(1)
+          .superRefine((origins, ctx) => {
+            try {
+              parseCorsOrigins(origins);
+            } catch (error) {
+              ctx.addIssue({ code: 'custom', message: (error as Error).message });
+            }
+          }),
+      })
+      .optional(),
+    /**
+     * A third, public key for browsers (it is visible in the page): its usage plan allows only
+     * `POST /events` (every GET method is throttled to 0 requests) at these lower limits.
+     * Absent: no browser key.
+     */
+    browserKey: z
+      .strictObject({
+        throttleRateLimit: z.number().positive(),
+        throttleBurstLimit: positiveInt,
+        quotaPerDay: positiveInt,
       })
       .optional(),
   }),

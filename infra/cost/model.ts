@@ -5,7 +5,11 @@
  * can be checked by hand and a wrong assumption is visible.
  */
 import { TABLES } from '../../lambdas/shared/catalog/index.ts';
+import { DEFAULT_DEDUP_TTL_DAYS } from '../../lambdas/shared/features/apply.ts';
+import { dev } from '../config/dev.ts';
+import type { StageConfig } from '../config/stage-config.ts';
 import { CONSUMER_EVENT_SOURCE } from '../definitions/resources.ts';
+import { MEASURED_EVENT_BYTES, MEASURED_ITEM_BYTES, measuredCapacityAt } from './measured.ts';
 import { PRICES, type PriceName } from './prices.ts';
 
 /** Hours and seconds in the average month AWS bills with (730 hours). */
@@ -21,8 +25,22 @@ export interface CostAssumptions {
   readonly eventsPerRequest: number;
   /** Recommendation `GET` calls per ingested event (storefront reads). */
   readonly recommendationReadsPerEvent: number;
-  /** DynamoDB write units per event: dedup marker, recent items, and its share of the per-batch window-counter updates. */
-  readonly writeUnitsPerEvent: number;
+  /**
+   * Features-table write units per event (dedup marker, recent-items lists, share of the
+   * per-batch window counters). `undefined`: measured, at the estimate's batch size
+   * (`measuredCapacityAt` in `measured.ts`).
+   */
+  readonly writeUnitsPerEvent?: number;
+  /** Consumer read units per event (dedup markers, recent lists). `undefined`: measured. */
+  readonly consumerReadUnitsPerEvent?: number;
+  /** Days dedup markers are kept (their storage dominates the features table). */
+  readonly dedupTtlDays: number;
+  /** Capacity mode of the features table (stage `featuresTable.billing`). */
+  readonly featuresTableBilling: 'on-demand' | 'provisioned';
+  /** Provisioned mode: auto scaling keeps consumed/provisioned near this (0-1). */
+  readonly provisionedTargetUtilization: number;
+  /** Provisioned mode: the scaling floor (units, each of read and write). */
+  readonly provisionedMinUnits: number;
   /** DynamoDB read units per recommendation request. */
   readonly readUnitsPerRecommendation: number;
   readonly ingestMsPerRequest: number;
@@ -31,8 +49,12 @@ export interface CostAssumptions {
   readonly recommendationMsPerRequest: number;
   /** Memory of the ingest, consumer and recommendations functions (MB). */
   readonly functionMemoryMb: number;
-  /** Shards an on-demand stream starts with; each is polled by the consumer. */
+  /** Capacity mode of the events stream (stage `stream.mode`). */
+  readonly streamMode: 'on-demand' | 'provisioned';
+  /** Shards of the stream (an on-demand stream starts with 4); each is polled by the consumer. */
   readonly streamShards: number;
+  /** Seconds the event-source mapping gathers records per shard (stage `consumer`). */
+  readonly consumerBatchingWindowSeconds: number;
   /** Parquet (zstd) bytes per JSON byte in the lake. */
   readonly parquetRatio: number;
   /** Lake bytes (bronze + silver + gold + metadata) per bronze byte. */
@@ -55,8 +77,12 @@ export interface CostAssumptions {
   /** Dashboard and ad-hoc Athena queries per month (BI). */
   readonly biQueriesPerMonth: number;
   readonly biBytesPerQuery: number;
-  /** Iceberg tables maintained by Glue optimizers. */
+  /** Iceberg tables of the catalog (each gets Glue optimizers when they are on). */
   readonly icebergTables: number;
+  /** Glue table optimizers maintain the tables; otherwise the ETL runs Athena OPTIMIZE/VACUUM. */
+  readonly glueTableOptimizers: boolean;
+  /** Tables the ETL maintains with OPTIMIZE + VACUUM when Glue optimizers are off. */
+  readonly etlMaintainedTables: number;
   /** DPU-hours per GB compacted. */
   readonly compactionDpuHoursPerGb: number;
   /** Retention and orphan-file runs per table per month (each billed the 1-minute minimum). */
@@ -68,31 +94,74 @@ export interface CostAssumptions {
   readonly alarms: number;
   readonly dashboards: number;
   readonly customMetrics: number;
-  /** X-Ray default sampling: first request each second plus this fraction of the rest. */
+  /** X-Ray default rule (the consumer Lambda): first request each second plus this fraction. */
   readonly xraySampleRate: number;
+  /** X-Ray sampling rule of the API stage: traces per second always kept (stage `tracing`). */
+  readonly xrayApiReservoirPerSecond: number;
+  /** X-Ray sampling rule of the API stage: fraction of the remaining requests traced. */
+  readonly xrayApiFixedRate: number;
   readonly kmsKeys: number;
   readonly kmsRequestsPerMonth: number;
   /** API Gateway response cache (0.5 GB) for the GET routes (the prod stage turns it on). */
   readonly apiCache: boolean;
   readonly quickSightAuthors: number;
   readonly quickSightReaders: number;
-  /** Items and bytes held in DynamoDB (features with TTL, recommendation lists). */
+  /** GB held in DynamoDB besides the dedup markers (recent lists, windows, recommendations). */
   readonly dynamoGb: number;
 }
 
-/** Defaults shared by the CLI, `docs/cost.md` and the tests. */
+/**
+ * The assumptions a stage's configuration decides: stream and table capacity modes, the
+ * batching window, X-Ray sampling, maintenance, API cache, log retention.
+ */
+export function stageAssumptions(
+  config: StageConfig,
+): Pick<
+  CostAssumptions,
+  | 'streamMode'
+  | 'streamShards'
+  | 'consumerBatchingWindowSeconds'
+  | 'featuresTableBilling'
+  | 'provisionedTargetUtilization'
+  | 'provisionedMinUnits'
+  | 'xrayApiReservoirPerSecond'
+  | 'xrayApiFixedRate'
+  | 'glueTableOptimizers'
+  | 'apiCache'
+  | 'logRetentionMonths'
+> {
+  const table = config.featuresTable;
+  return {
+    streamMode: config.stream.mode,
+    streamShards: config.stream.mode === 'provisioned' ? config.stream.shards : ON_DEMAND_INITIAL_SHARDS,
+    consumerBatchingWindowSeconds: config.consumer.maxBatchingWindowSeconds,
+    featuresTableBilling: table.billing,
+    provisionedTargetUtilization:
+      table.billing === 'provisioned' ? table.targetUtilizationPercent / 100 : 0.7,
+    provisionedMinUnits: table.billing === 'provisioned' ? table.writeUnits.min : 5,
+    xrayApiReservoirPerSecond: config.tracing.apiReservoirPerSecond,
+    xrayApiFixedRate: config.tracing.apiFixedRate,
+    glueTableOptimizers: config.icebergMaintenance.glueTableOptimizers,
+    apiCache: config.api.cache !== undefined,
+    logRetentionMonths: Math.round((config.logRetentionDays / 30.4) * 100) / 100,
+  };
+}
+
+/** Shards an on-demand stream starts with (4 MB/s write capacity). */
+export const ON_DEMAND_INITIAL_SHARDS = 4;
+
+/** Defaults shared by the CLI, `docs/cost.md` and the tests: the dev stage, measured inputs. */
 export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
-  eventBytes: 700,
+  eventBytes: MEASURED_EVENT_BYTES,
   eventsPerRequest: 25,
   recommendationReadsPerEvent: 0.05,
-  writeUnitsPerEvent: 3,
+  dedupTtlDays: DEFAULT_DEDUP_TTL_DAYS,
   readUnitsPerRecommendation: 4,
   ingestMsPerRequest: 80,
   consumerMsPerInvocation: 60,
   consumerMsPerRecord: 1.5,
   recommendationMsPerRequest: 40,
   functionMemoryMb: 1024,
-  streamShards: 4,
   parquetRatio: 0.15,
   lakeAmplification: 2.5,
   retainedMonths: 12,
@@ -108,27 +177,32 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
   biQueriesPerMonth: 300,
   biBytesPerQuery: 50 * 1024 ** 2,
   icebergTables: TABLES.length,
+  etlMaintainedTables: TABLES.filter((t) => ['bronze', 'silver', 'gold'].includes(t.namespace)).length,
   compactionDpuHoursPerGb: 0.05,
   maintenanceRunsPerTablePerMonth: 60,
   logBytesPerInvocation: 1_000,
-  logRetentionMonths: 0.5,
   alarms: 12,
   dashboards: 1,
   customMetrics: 10,
   xraySampleRate: 0.05,
   kmsKeys: 5,
   kmsRequestsPerMonth: 300_000,
-  apiCache: false,
   quickSightAuthors: 0,
   quickSightReaders: 0,
-  dynamoGb: 2,
+  dynamoGb: 0.5,
+  ...stageAssumptions(dev),
 };
+
+/** The default assumptions with a stage's own settings (`shoplake cost --stage prod`). */
+export function assumptionsForStage(config: StageConfig): CostAssumptions {
+  return { ...DEFAULT_ASSUMPTIONS, ...stageAssumptions(config) };
+}
 
 export const SERVICES = [
   'API Gateway',
   'Lambda',
-  'Kinesis Data Streams (on-demand)',
-  'DynamoDB (on-demand)',
+  'Kinesis Data Streams',
+  'DynamoDB',
   'Data Firehose',
   'S3',
   'Athena',
@@ -179,7 +253,7 @@ export function estimateMonthlyCost(
   if (!Number.isFinite(eventsPerSecond) || eventsPerSecond < 0) {
     throw new InvalidCostInputError(`events per second must be a finite number >= 0, got ${eventsPerSecond}`);
   }
-  const a: CostAssumptions = { ...DEFAULT_ASSUMPTIONS, ...overrides };
+  let a: CostAssumptions = { ...DEFAULT_ASSUMPTIONS, ...overrides };
   for (const [key, value] of Object.entries(a)) {
     if (typeof value === 'number' && (!Number.isFinite(value) || value < 0)) {
       throw new InvalidCostInputError(`assumption ${key} must be a finite number >= 0, got ${value}`);
@@ -211,14 +285,21 @@ export function estimateMonthlyCost(
 
   // Lambda: ingest per request, consumer per polled batch, recommendations per read.
   const gbPerFn = a.functionMemoryMb / 1024;
+  // Each shard is polled about once per second and invoked at most once per batching window.
   const batchesPerSecond =
     eventsPerSecond === 0
       ? 0
       : Math.max(
           eventsPerSecond / CONSUMER_EVENT_SOURCE.batchSize,
-          Math.min(eventsPerSecond, a.streamShards / CONSUMER_EVENT_SOURCE.maxBatchingWindowSeconds),
+          Math.min(eventsPerSecond, a.streamShards / Math.max(1, a.consumerBatchingWindowSeconds)),
         );
   const consumerInvocations = batchesPerSecond * SECONDS_PER_MONTH;
+  const measured = measuredCapacityAt(batchesPerSecond > 0 ? eventsPerSecond / batchesPerSecond : 1);
+  a = {
+    ...a,
+    writeUnitsPerEvent: a.writeUnitsPerEvent ?? measured.writeUnitsPerEvent,
+    consumerReadUnitsPerEvent: a.consumerReadUnitsPerEvent ?? measured.readUnitsPerEvent,
+  };
   const consumerSeconds =
     (consumerInvocations * a.consumerMsPerInvocation + events * a.consumerMsPerRecord) / 1000;
   const invocations = ingestRequests + consumerInvocations + readRequests;
@@ -239,38 +320,96 @@ export function estimateMonthlyCost(
     'lambdaArmGbSecond',
   );
 
-  // Kinesis on-demand: stream-hours, ingest rounded to 1 KB per record, two readers.
-  add('Kinesis Data Streams (on-demand)', 'stream-hours', HOURS_PER_MONTH, 'kinesisOnDemandStreamHour');
-  add(
-    'Kinesis Data Streams (on-demand)',
-    'GB written (1 KB rounding)',
-    (events * Math.ceil(a.eventBytes / 1024) * 1024) / GB,
-    'kinesisOnDemandIngestPerGb',
-  );
-  add(
-    'Kinesis Data Streams (on-demand)',
-    'GB read (consumer Lambda + Firehose)',
-    (2 * jsonBytes) / GB,
-    'kinesisOnDemandRetrievalPerGb',
-  );
+  if (a.streamMode === 'provisioned') {
+    // Provisioned: shard-hours and 25 KB PUT payload units; reads by the consumer and Firehose
+    // (shared throughput) are included.
+    add(
+      'Kinesis Data Streams',
+      'provisioned shard-hours',
+      a.streamShards * HOURS_PER_MONTH,
+      'kinesisShardHour',
+    );
+    add(
+      'Kinesis Data Streams',
+      'PUT payload units (25 KB each)',
+      events * Math.ceil(a.eventBytes / (25 * 1024)),
+      'kinesisPutPayloadUnitsPerMillion',
+      1e6,
+    );
+  } else {
+    // On-demand: stream-hours, ingest rounded to 1 KB per record, two readers.
+    add('Kinesis Data Streams', 'on-demand stream-hours', HOURS_PER_MONTH, 'kinesisOnDemandStreamHour');
+    add(
+      'Kinesis Data Streams',
+      'GB written (1 KB rounding)',
+      (events * Math.ceil(a.eventBytes / 1024) * 1024) / GB,
+      'kinesisOnDemandIngestPerGb',
+    );
+    add(
+      'Kinesis Data Streams',
+      'GB read (consumer Lambda + Firehose)',
+      (2 * jsonBytes) / GB,
+      'kinesisOnDemandRetrievalPerGb',
+    );
+  }
 
-  // DynamoDB on-demand.
+  // DynamoDB: the consumer's writes and reads on the features table (measured at this batch
+  // size unless overridden), the recommendation reads (on-demand recommendations table).
+  const featureWrites = events * (a.writeUnitsPerEvent ?? 0);
+  const featureReads = events * (a.consumerReadUnitsPerEvent ?? 0);
+  if (a.featuresTableBilling === 'provisioned') {
+    const provisioned = (units: number) =>
+      Math.max(
+        a.provisionedMinUnits,
+        units / SECONDS_PER_MONTH / Math.max(0.01, a.provisionedTargetUtilization),
+      );
+    add(
+      'DynamoDB',
+      `features table: provisioned write units (auto scaling at ${Math.round(a.provisionedTargetUtilization * 100)}%), unit-hours`,
+      provisioned(featureWrites) * HOURS_PER_MONTH,
+      'dynamoDbProvisionedWcuHour',
+    );
+    add(
+      'DynamoDB',
+      'features table: provisioned read units, unit-hours',
+      provisioned(featureReads) * HOURS_PER_MONTH,
+      'dynamoDbProvisionedRcuHour',
+    );
+    // Target tracking creates two CloudWatch alarms per scaled dimension.
+    add('CloudWatch + X-Ray', 'auto scaling alarms (features table)', 4, 'cloudWatchAlarmMonth');
+  } else {
+    add(
+      'DynamoDB',
+      'features table: write request units',
+      featureWrites,
+      'dynamoDbWriteRequestUnitsPerMillion',
+      1e6,
+    );
+    add(
+      'DynamoDB',
+      'features table: read request units (consumer)',
+      featureReads,
+      'dynamoDbReadRequestUnitsPerMillion',
+      1e6,
+    );
+  }
   add(
-    'DynamoDB (on-demand)',
-    'write request units (features)',
-    events * a.writeUnitsPerEvent,
-    'dynamoDbWriteRequestUnitsPerMillion',
-    1e6,
-  );
-  add(
-    'DynamoDB (on-demand)',
+    'DynamoDB',
     'read request units (recommendations)',
     readRequests * a.readUnitsPerRecommendation,
     'dynamoDbReadRequestUnitsPerMillion',
     1e6,
   );
-  add('DynamoDB (on-demand)', 'GB-month stored', a.dynamoGb, 'dynamoDbStorageGbMonth');
-  add('DynamoDB (on-demand)', 'GB-month point-in-time recovery', a.dynamoGb, 'dynamoDbPitrGbMonth');
+  // Dedup markers live `dedupTtlDays`: at a steady rate that many days of events are stored.
+  const dynamoGb =
+    a.dynamoGb + (eventsPerSecond * 86_400 * a.dedupTtlDays * MEASURED_ITEM_BYTES.dedupMarker) / GB;
+  add(
+    'DynamoDB',
+    'GB-month stored (dedup markers + lists, windows, recommendations)',
+    dynamoGb,
+    'dynamoDbStorageGbMonth',
+  );
+  add('DynamoDB', 'GB-month point-in-time recovery', dynamoGb, 'dynamoDbPitrGbMonth');
 
   // Firehose into the bronze Iceberg table.
   add('Data Firehose', 'GB delivered to Iceberg', jsonBytes / GB, 'firehoseIcebergPerGb');
@@ -314,24 +453,40 @@ export function estimateMonthlyCost(
     (etlScanned + trainingScanned + biScanned) / TB,
     'athenaPerTbScanned',
   );
+  if (!a.glueTableOptimizers) {
+    // OPTIMIZE (rewrites the table's new small files) + VACUUM (metadata and deletes: the
+    // 10 MB minimum) per maintained table and ETL run.
+    const newBytesPerRunPerTable =
+      (dailyBronzeBytes * a.lakeAmplification) / Math.max(1, a.etlMaintainedTables);
+    add(
+      'Athena',
+      'TB scanned by ETL maintenance (OPTIMIZE + VACUUM per table and run, 10 MB minimum)',
+      (a.etlRunsPerMonth * a.etlMaintainedTables * (Math.max(minQuery, newBytesPerRunPerTable) + minQuery)) /
+        TB,
+      'athenaPerTbScanned',
+    );
+  }
 
   // Step Functions (Standard).
   add(
     'Step Functions',
     'state transitions (daily ETL, weekly training)',
-    a.etlRunsPerMonth * a.etlTransitionsPerRun + a.trainingRunsPerMonth * a.trainingTransitionsPerRun,
+    a.etlRunsPerMonth * (a.etlTransitionsPerRun + (a.glueTableOptimizers ? 0 : 3 * a.etlMaintainedTables)) +
+      a.trainingRunsPerMonth * a.trainingTransitionsPerRun,
     'stepFunctionsStandardPerThousandTransitions',
     1000,
   );
 
-  // Glue table optimizers.
-  add(
-    'Glue table optimizers',
-    'DPU-hours (compaction of new bronze data + retention/orphan-file runs at the 1-minute minimum)',
-    bronzeGbPerMonth * a.lakeAmplification * a.compactionDpuHoursPerGb +
-      (a.icebergTables * a.maintenanceRunsPerTablePerMonth) / 60,
-    'glueDpuHour',
-  );
+  // Glue table optimizers (when the stage uses them instead of the ETL's OPTIMIZE/VACUUM).
+  if (a.glueTableOptimizers) {
+    add(
+      'Glue table optimizers',
+      'DPU-hours (compaction of new bronze data + retention/orphan-file runs at the 1-minute minimum)',
+      bronzeGbPerMonth * a.lakeAmplification * a.compactionDpuHoursPerGb +
+        (a.icebergTables * a.maintenanceRunsPerTablePerMonth) / 60,
+      'glueDpuHour',
+    );
+  }
 
   // CloudWatch and X-Ray.
   const logGb = ((invocations + apiRequests) * a.logBytesPerInvocation) / GB;
@@ -350,13 +505,15 @@ export function estimateMonthlyCost(
   add('CloudWatch + X-Ray', 'alarms', a.alarms, 'cloudWatchAlarmMonth');
   add('CloudWatch + X-Ray', 'dashboards', a.dashboards, 'cloudWatchDashboardMonth');
   add('CloudWatch + X-Ray', 'Powertools custom metrics', a.customMetrics, 'cloudWatchCustomMetricMonth');
-  const tracedPerSecond = (rate: number) =>
-    rate <= 0 ? 0 : Math.min(rate, 1) + Math.max(0, rate - 1) * a.xraySampleRate;
+  const tracedPerSecond = (rate: number, reservoir: number, fixedRate: number) =>
+    rate <= 0 ? 0 : Math.min(rate, reservoir) + Math.max(0, rate - reservoir) * fixedRate;
   const apiRate = apiRequests / SECONDS_PER_MONTH;
   add(
     'CloudWatch + X-Ray',
-    'traces recorded (default sampling)',
-    (tracedPerSecond(apiRate) + tracedPerSecond(batchesPerSecond)) * SECONDS_PER_MONTH,
+    `traces recorded (API rule ${a.xrayApiReservoirPerSecond}/s + ${a.xrayApiFixedRate * 100}%; consumer default 1/s + ${a.xraySampleRate * 100}%)`,
+    (tracedPerSecond(apiRate, a.xrayApiReservoirPerSecond, a.xrayApiFixedRate) +
+      tracedPerSecond(batchesPerSecond, 1, a.xraySampleRate)) *
+      SECONDS_PER_MONTH,
     'xrayTracesPerMillion',
     1e6,
   );

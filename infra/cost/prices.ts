@@ -58,6 +58,18 @@ export const PRICES = {
     source: 'https://aws.amazon.com/kinesis/data-streams/pricing/',
     asOf: AS_OF,
   },
+  kinesisShardHour: {
+    usd: 0.015,
+    unit: 'per provisioned shard-hour (1 MB/s or 1,000 records/s in, 2 MB/s out)',
+    source: 'https://aws.amazon.com/kinesis/data-streams/pricing/',
+    asOf: AS_OF,
+  },
+  kinesisPutPayloadUnitsPerMillion: {
+    usd: 0.014,
+    unit: 'per million PUT payload units (25 KB each), provisioned mode; retrieval included',
+    source: 'https://aws.amazon.com/kinesis/data-streams/pricing/',
+    asOf: AS_OF,
+  },
   firehoseIcebergPerGb: {
     usd: 0.075,
     unit: 'per GB delivered to Apache Iceberg tables from Kinesis Data Streams (no 5 KB rounding)',
@@ -74,6 +86,18 @@ export const PRICES = {
     usd: 0.125,
     unit: 'per million on-demand read request units',
     source: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
+    asOf: AS_OF,
+  },
+  dynamoDbProvisionedWcuHour: {
+    usd: 0.00065,
+    unit: 'per provisioned write capacity unit-hour',
+    source: 'https://aws.amazon.com/dynamodb/pricing/provisioned/',
+    asOf: AS_OF,
+  },
+  dynamoDbProvisionedRcuHour: {
+    usd: 0.00013,
+    unit: 'per provisioned read capacity unit-hour',
+    source: 'https://aws.amazon.com/dynamodb/pricing/provisioned/',
     asOf: AS_OF,
   },
   dynamoDbStorageGbMonth: {

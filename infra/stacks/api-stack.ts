@@ -13,8 +13,10 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as xray from 'aws-cdk-lib/aws-xray';
 import type { Construct } from 'constructs';
 import { API_ROUTES, type ApiRoute } from '../../lambdas/shared/api-routes.ts';
+import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS } from '../../lambdas/shared/cors.ts';
 import { ingestRequestJsonSchema } from '../../lambdas/shared/event-schema.ts';
 import { apiGatewayModelSchemas } from '../../lambdas/shared/openapi.ts';
 import type { StageConfig } from '../config/stage-config.ts';
@@ -40,6 +42,8 @@ export class ApiStack extends Stack {
   readonly api: apigw.RestApi;
   readonly writeKey: apigw.IApiKey;
   readonly readKey: apigw.IApiKey;
+  /** Public, write-only key for browsers (stage config `api.browserKey`). */
+  readonly browserKey?: apigw.IApiKey;
   /** Routes that were created (all of API_ROUTES once every handler exists). */
   readonly routes: readonly ApiRoute[];
 
@@ -78,6 +82,24 @@ export class ApiStack extends Stack {
             ];
           }),
         ),
+      },
+    });
+    // X-Ray sampling of the API stage (API Gateway decides; the Lambdas it invokes follow):
+    // the stage's reservoir per second plus a fixed fraction of the rest, instead of X-Ray's
+    // default rule (1 per second + 5%), which at a few requests per second traces nearly all.
+    new xray.CfnSamplingRule(this, 'ApiSamplingRule', {
+      samplingRule: {
+        ruleName: `shoplake-${config.stage}-api`.slice(0, 32),
+        priority: 100,
+        reservoirSize: config.tracing.apiReservoirPerSecond,
+        fixedRate: config.tracing.apiFixedRate,
+        serviceName: `${this.api.restApiName}/${API_STAGE_NAME}`,
+        serviceType: 'AWS::ApiGateway::Stage',
+        host: '*',
+        httpMethod: '*',
+        urlPath: '*',
+        resourceArn: '*',
+        version: 1,
       },
     });
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
@@ -157,6 +179,7 @@ export class ApiStack extends Stack {
     }));
 
     const created: ApiRoute[] = [];
+    const getMethods: apigw.Method[] = [];
     for (const route of API_ROUTES) {
       const fn = props.handlers[route.handler];
       const resource = this.api.root.resourceForPath(route.path);
@@ -166,7 +189,7 @@ export class ApiStack extends Stack {
       for (const p of params) requestParameters[p] = true;
       for (const q of queryParams) requestParameters[q] = false;
       const cached = route.method === 'GET' && cache !== undefined;
-      resource.addMethod(
+      const method = resource.addMethod(
         route.method,
         new apigw.LambdaIntegration(fn, {
           proxy: true,
@@ -192,6 +215,17 @@ export class ApiStack extends Stack {
         },
       );
       created.push(route);
+      if (route.method === 'GET') getMethods.push(method);
+      // Browser clients: API Gateway answers the preflight (the Lambda adds the response header).
+      if (config.api.cors && route.method === 'POST' && !resource.node.tryFindChild('OPTIONS')) {
+        resource.addCorsPreflight({
+          allowOrigins: config.api.cors.allowedOrigins,
+          allowMethods: [route.method],
+          allowHeaders: [...CORS_ALLOW_HEADERS],
+          allowCredentials: false,
+          maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
+        });
+      }
     }
     this.routes = created;
 
@@ -216,6 +250,32 @@ export class ApiStack extends Stack {
       apiStages: [{ api: this.api, stage }],
     });
     readPlan.addApiKey(this.readKey);
+
+    if (config.api.browserKey) {
+      // A browser key is public: anyone can copy it from the page. It can only send events
+      // (every GET method is throttled to zero for it) at the browser plan's rate and quota.
+      const limits = config.api.browserKey;
+      this.browserKey = this.api.addApiKey('BrowserKey', {
+        description: `shoplake ${config.stage}: PUBLIC browser key, POST /events only`,
+      });
+      const browserPlan = this.api.addUsagePlan('BrowserPlan', {
+        description: 'Browser tracker (public key): POST /events only',
+        throttle: { rateLimit: limits.throttleRateLimit, burstLimit: limits.throttleBurstLimit },
+        quota: { limit: limits.quotaPerDay, period: apigw.Period.DAY },
+        apiStages: [
+          {
+            api: this.api,
+            stage,
+            throttle: getMethods.map((method) => ({ method, throttle: { rateLimit: 0, burstLimit: 0 } })),
+          },
+        ],
+      });
+      browserPlan.addApiKey(this.browserKey);
+      new CfnOutput(this, 'BrowserApiKeyId', {
+        value: this.browserKey.keyId,
+        description: 'PUBLIC write-only key for the web tracker (clients/web): x-api-key for POST /events',
+      });
+    }
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the shop API' });
     new CfnOutput(this, 'WriteApiKeyId', {

@@ -21,6 +21,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { CORS_ENV } from '../../lambdas/shared/cors.ts';
 import type { StageConfig } from '../config/stage-config.ts';
 import type { CatalogTable } from '../constructs/lake-catalog.ts';
 import { dataRemovalPolicy, secureKey, secureQueue, stageLogGroup } from '../constructs/secure-defaults.ts';
@@ -69,7 +70,9 @@ export class IngestionStack extends Stack {
       description: `shoplake ${config.stage} events stream and queues`,
     });
     this.eventsStream = new kinesis.Stream(this, EVENTS_STREAM.id, {
-      streamMode: kinesis.StreamMode.ON_DEMAND,
+      ...(config.stream.mode === 'provisioned'
+        ? { streamMode: kinesis.StreamMode.PROVISIONED, shardCount: config.stream.shards }
+        : { streamMode: kinesis.StreamMode.ON_DEMAND }),
       encryption: kinesis.StreamEncryption.KMS,
       encryptionKey: this.streamKey,
       retentionPeriod: Duration.hours(EVENTS_STREAM.retentionHours),
@@ -99,6 +102,7 @@ export class IngestionStack extends Stack {
     });
     this.eventsStream.grantWrite(ingest.function);
     ingest.addEnvironment('EVENTS_STREAM_NAME', this.eventsStream.streamName);
+    if (config.api.cors) ingest.addEnvironment(CORS_ENV, config.api.cors.allowedOrigins.join(','));
     writesQuarantine(ingest);
     this.ingestFunction = ingest;
 
@@ -124,7 +128,7 @@ export class IngestionStack extends Stack {
       new KinesisEventSource(this.eventsStream, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
         batchSize: CONSUMER_EVENT_SOURCE.batchSize,
-        maxBatchingWindow: Duration.seconds(CONSUMER_EVENT_SOURCE.maxBatchingWindowSeconds),
+        maxBatchingWindow: Duration.seconds(config.consumer.maxBatchingWindowSeconds),
         bisectBatchOnError: CONSUMER_EVENT_SOURCE.bisectBatchOnError,
         retryAttempts: CONSUMER_EVENT_SOURCE.maxRetryAttempts,
         maxRecordAge: Duration.seconds(CONSUMER_EVENT_SOURCE.maxRecordAgeSeconds),

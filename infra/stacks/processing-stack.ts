@@ -98,7 +98,7 @@ export type TableAction =
 
 /**
  * What one task Lambda's code calls, and so all it is granted (least privilege per function;
- * `test/infra/processing.test.ts` lists each function's actions and resources).
+ * `test/infra/task-access.test.ts` lists each function's actions and resources).
  */
 export interface TaskAccess {
   /** Lake prefixes whose objects it reads (`s3:GetObject*`, `s3:List*` under the prefix). */

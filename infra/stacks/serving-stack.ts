@@ -53,10 +53,21 @@ export class ServingStack extends Stack {
 
   /** A table built from its definition: the only place key schema and TTL come from. */
   private table(definition: TableDefinition, config: StageConfig): dynamodb.Table {
+    // Only the features table (the stream consumer's writes) has a capacity option.
+    const capacity =
+      definition === FEATURES_TABLE && config.featuresTable.billing === 'provisioned'
+        ? config.featuresTable
+        : undefined;
     const table = new dynamodb.Table(this, definition.id, {
       partitionKey: attribute(definition.partitionKey),
       sortKey: definition.sortKey ? attribute(definition.sortKey) : undefined,
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      ...(capacity
+        ? {
+            billingMode: dynamodb.BillingMode.PROVISIONED,
+            readCapacity: capacity.readUnits.min,
+            writeCapacity: capacity.writeUnits.min,
+          }
+        : { billingMode: dynamodb.BillingMode.PAY_PER_REQUEST }),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: definition.timeToLiveAttribute,
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
@@ -71,6 +82,18 @@ export class ServingStack extends Stack {
         sortKey: index.sortKey ? attribute(index.sortKey) : undefined,
         projectionType: dynamodb.ProjectionType.ALL,
       });
+    }
+    if (capacity) {
+      const target = { targetUtilizationPercent: capacity.targetUtilizationPercent };
+      table
+        .autoScaleWriteCapacity({
+          minCapacity: capacity.writeUnits.min,
+          maxCapacity: capacity.writeUnits.max,
+        })
+        .scaleOnUtilization(target);
+      table
+        .autoScaleReadCapacity({ minCapacity: capacity.readUnits.min, maxCapacity: capacity.readUnits.max })
+        .scaleOnUtilization(target);
     }
     const cfn = table.node.defaultChild;
     if (cfn instanceof dynamodb.CfnTable) cfn.overrideLogicalId(definition.id);

@@ -15,6 +15,7 @@ import { type EvaluationReport, evaluateHistories } from '../shared/recommender/
 import { modelsByName, popularityModel } from '../shared/recommender/models.ts';
 import { buildPublication, type PublishedItem } from '../shared/recommender/publication.ts';
 import type { RecommendationStore, RegistryEntry } from '../shared/recommender/store.ts';
+import type { ModelFactory } from '../shared/recommender/types.ts';
 import { DEFAULT_EVENT_WEIGHTS, type EventWeights, type Interaction } from '../shared/recommender/types.ts';
 import { newVersion } from '../shared/recommender/version.ts';
 import { joinUri, type ObjectIo } from './objects.ts';
@@ -23,7 +24,8 @@ import { executionParameters, type TrainingQuery } from './sql.ts';
 
 /** Defaults of a training run, shared by the state machine input, the CLI and the docs. */
 export const TRAINING_DEFAULTS = {
-  model: 'blend',
+  /** `auto`: every model of `AUTO_CANDIDATES` is tuned and the best on validation is the candidate. */
+  model: 'auto',
   seed: 42,
   k: 10,
   /** Interactions of the last N days train the model. */
@@ -32,6 +34,14 @@ export const TRAINING_DEFAULTS = {
   /** The candidate may be at most this much (relative) worse than the active model's NDCG@k. */
   maxRegression: 0.05,
 } as const;
+
+/** Models the `auto` training run compares on the validation split. */
+export const AUTO_CANDIDATES = ['item-cf', 'sequence', 'blend', 'ranker'] as const;
+
+/** The factories a run trains: `auto` → all of `AUTO_CANDIDATES`, else the named model. */
+export function candidateFactories(model: string): ModelFactory[] {
+  return model === 'auto' ? modelsByName(AUTO_CANDIDATES.join(',')) : modelsByName(model).slice(0, 1);
+}
 
 export class TrainingInputError extends Error {
   constructor(message: string) {
@@ -66,7 +76,7 @@ export function prepareRun(input: unknown, now: Date): RunConfig {
   if (!ID_PATTERN.test(version))
     throw new TrainingInputError('version must be 1-64 characters of A-Za-z0-9._:-');
   const model = i.model === undefined ? TRAINING_DEFAULTS.model : String(i.model);
-  modelsByName(model);
+  candidateFactories(model);
   const lookbackDays = num(i.lookbackDays, TRAINING_DEFAULTS.lookbackDays, 'lookbackDays');
   const since =
     typeof i.since === 'string' ? new Date(i.since) : new Date(now.getTime() - lookbackDays * 86_400_000);
@@ -244,8 +254,8 @@ export function trainCandidate(
   run: Pick<RunConfig, 'version' | 'model' | 'seed' | 'k' | 'weights'>,
   similar?: Map<string, { id: string; score: number }[]>,
 ) {
-  const factory = modelsByName(run.model)[0] ?? popularityModel;
-  const models = factory.name === 'popularity' ? [popularityModel] : [popularityModel, factory];
+  const candidates = candidateFactories(run.model).filter((f) => f.name !== 'popularity');
+  const models = [popularityModel, ...candidates];
   // Grouped once: the evaluation and the final fit read the same histories.
   const histories = shopperHistories(interactions, run.weights);
   const report = evaluateHistories(histories, interactions.length, {
@@ -254,14 +264,28 @@ export function trainCandidate(
     seed: run.seed,
     k: run.k,
     weights: run.weights,
+    validateAll: candidates.length > 1,
   });
+  // The candidate: the only model asked for, or the best on validation (never on test).
+  let factory: ModelFactory = candidates[0] ?? popularityModel;
+  let best = Number.NEGATIVE_INFINITY;
+  for (const f of candidates) {
+    const v = report.results.find((r) => r.model === f.name)?.validation ?? Number.NEGATIVE_INFINITY;
+    if (candidates.length > 1 && v > best) {
+      best = v;
+      factory = f;
+    }
+  }
+  const selection = Object.fromEntries(
+    report.results.filter((r) => r.validation !== undefined).map((r) => [r.model, r.validation as number]),
+  );
   const tuned = report.results.find((r) => r.model === factory.name);
   const params: Record<string, number> = {};
   for (const [key, v] of Object.entries(tuned?.params ?? {})) if (typeof v === 'number') params[key] = v;
   const data = buildTrainingData(histories, run.weights);
   const model = factory.fit(data, params);
   const publication = buildPublication(run.version, model, data, similar ? { similar } : {});
-  return { factory, report, data, model, publication };
+  return { factory, report, data, model, publication, selection };
 }
 
 /**
@@ -276,7 +300,11 @@ export async function trainAndEvaluate(input: TrainInput, deps: TrainingDeps): P
   const similar = input.cooccurrenceUri
     ? parseCooccurrenceCsv(await deps.io.readText(input.cooccurrenceUri))
     : undefined;
-  const { factory, report, model, publication } = trainCandidate(parsed.interactions, run, similar);
+  const { factory, report, model, publication, selection } = trainCandidate(
+    parsed.interactions,
+    run,
+    similar,
+  );
   const metrics = metricsOf(report);
   const artifactUri = joinUri(deps.artifactsUri, `${run.version}/publication.jsonl`);
   await deps.io.writeText(artifactUri, `${publication.items.map((i) => JSON.stringify(i)).join('\n')}\n`);
@@ -288,7 +316,14 @@ export async function trainAndEvaluate(input: TrainInput, deps: TrainingDeps): P
     version: run.version,
     status: gate.passed ? 'candidate' : 'rejected',
     model: factory.name,
-    params: { ...model.params, since: run.since, weights: JSON.stringify(run.weights), seed: run.seed },
+    params: {
+      ...model.params,
+      since: run.since,
+      weights: JSON.stringify(run.weights),
+      seed: run.seed,
+      requested: run.model,
+      ...(Object.keys(selection).length > 0 ? { selection: JSON.stringify(selection) } : {}),
+    },
     metrics,
     snapshots: input.snapshots ?? (deps.snapshots ? await deps.snapshots() : {}),
     trained_at: now().toISOString(),

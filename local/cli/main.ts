@@ -4,11 +4,12 @@
  * without touching a shared list. Progress goes to stderr; `--json` summaries to stdout.
  */
 import '../polyfills.ts';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { StateDirInUseError } from '../runtime/state-dir.ts';
+import { EXIT_CODES, EXIT_CODES_HELP } from './args.ts';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -20,6 +21,11 @@ function isCommandModule(value: unknown): value is CommandModule {
   );
 }
 
+function packageVersion(): string {
+  const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
+  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+}
+
 export async function buildProgram(): Promise<Command> {
   const program = new Command('shoplake')
     .description('Serverless e-commerce lakehouse: local runtime and operations CLI')
@@ -28,6 +34,8 @@ export async function buildProgram(): Promise<Command> {
       'directory holding all local state',
       process.env.SHOPLAKE_STATE_DIR ?? '.shoplake',
     )
+    .version(packageVersion(), '-V, --version', 'print the shoplake version')
+    .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError()
     .exitOverride();
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
@@ -50,7 +58,8 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return 0;
   } catch (error: unknown) {
-    if (error instanceof CommanderError) return error.exitCode;
+    // Help and --version exit 0; every other commander error is a usage error.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_CODES.usage;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`shoplake: ${message}\n`);
     if (process.env.SHOPLAKE_DEBUG && error instanceof Error && error.stack)

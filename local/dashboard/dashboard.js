@@ -132,6 +132,8 @@ function renderChart(box, dataset, visual, rows) {
           type: 'funnel',
           sort: 'none',
           gap: 2,
+          left: '5%',
+          width: '55%',
           label: { formatter: (p) => `${p.name}: ${numberFormat.format(p.value)}` },
           data,
         },

@@ -15,6 +15,7 @@ import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { apiError } from '../../lambdas/shared/api-errors.ts';
 import { API_ROUTES, type ApiRoute } from '../../lambdas/shared/api-routes.ts';
+import { preflightHeaders } from '../../lambdas/shared/cors.ts';
 import { LIMITS } from '../../lambdas/shared/event-schema.ts';
 import { closeServer, listen } from './listen.ts';
 import { lambdaContext, REPO_ROOT } from './runtime.ts';
@@ -42,6 +43,12 @@ export interface HttpServerOptions {
    * for GET requests; `undefined` passes the request on to the API routes.
    */
   readonly pages?: PageServer;
+  /**
+   * Browser origins allowed by CORS (`shoplake serve --cors-origin`): the server answers their
+   * preflight requests as API Gateway does; the handlers add the response headers themselves
+   * (`withCors`, from `CORS_ALLOWED_ORIGINS`). Empty: no CORS, as on a stage without `api.cors`.
+   */
+  readonly corsOrigins?: readonly string[];
 }
 
 /** A non-API response of the local server. */
@@ -325,6 +332,15 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
         log(`${method} ${path} → ${page.status}`);
         return;
       }
+    }
+    if (method === 'OPTIONS' && options.corsOrigins?.length) {
+      const methods = routes.filter((r) => matchPath(r.path, path) !== undefined).map((r) => r.method);
+      const origin = req.headers.origin;
+      const headers = methods.length > 0 ? preflightHeaders(options.corsOrigins, origin, methods) : undefined;
+      res.writeHead(headers ? 204 : 403, headers ?? {});
+      res.end();
+      log(`OPTIONS ${path} (origin ${origin ?? '-'}) → ${headers ? 204 : 403}`);
+      return;
     }
     const match = findRoute(routes, method, path);
     if (match === undefined) {

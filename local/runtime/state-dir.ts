@@ -119,6 +119,17 @@ export function claimIsLive(claim: StateDirClaim): boolean {
   return /shoplake|vitest|local\/cli/.test(cmdline);
 }
 
+/** The shoplake command this process runs (first argument that is not an option or its value). */
+function cliCommand(argv: readonly string[] = process.argv): string {
+  const args = argv.slice(2);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    if (a === '--state-dir') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return 'shoplake';
+}
+
 /** Claims taken by this process, by state directory (nested claims share one file). */
 const held = new Map<string, { claim: StateDirClaim; count: number }>();
 
@@ -139,7 +150,7 @@ function readClaim(file: string): { text: string; claim: StateDirClaim | undefin
  * takes over a stale claim. Claims nest within one process (the demo's ETL stage runs inside
  * the demo's claim).
  */
-export function claimStateDir(stateDir: string, command = process.argv.slice(2, 3).join(' ')): () => void {
+export function claimStateDir(stateDir: string, command = cliCommand()): () => void {
   const dir = resolve(stateDir);
   const file = join(dir, RUNTIME_LOCK_FILE);
   mkdirSync(dir, { recursive: true });

@@ -14,13 +14,16 @@ print_env() {
 healthy() {
   [ -f "$LS_STATE/port" ] && curl -fsS -m 2 "http://127.0.0.1:$(cat "$LS_STATE/port")/_localstack/health" >/dev/null 2>&1
 }
+mkdir -p "$LS_STATE"
+# One start at a time per checkout (a second waits, then finds the first one running).
+exec 9>"$LS_STATE/start.lock"
+flock 9
 if [ -f "$LS_STATE/pid" ] && kill -0 "$(cat "$LS_STATE/pid")" 2>/dev/null && healthy; then
   print_env
   exit 0
 fi
 bash "$LS_SCRIPTS/install.sh" >&2
 
-mkdir -p "$LS_STATE"
 rm -rf "$LS_STATE/fs" && mkdir -p "$LS_STATE/fs"
 port=$("$LS_VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 echo "$port" >"$LS_STATE/port"
@@ -37,7 +40,7 @@ echo "$port" >"$LS_STATE/port"
     DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 DNS_ADDRESS=0 \
     LAMBDA_RUNTIME_EXECUTOR=host-node LAMBDA_KEEPALIVE_MS=60000 \
     EAGER_SERVICE_LOADING=0 PERSISTENCE=0 \
-    setsid "$LS_VENV/bin/python" -m localstack.runtime.main >"$LS_STATE/localstack.log" 2>&1 &
+    setsid "$LS_VENV/bin/python" -m localstack.runtime.main >"$LS_STATE/localstack.log" 2>&1 9>&- &
   echo $! >"$LS_STATE/pid"
 )
 for _ in $(seq 1 120); do

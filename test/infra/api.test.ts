@@ -38,14 +38,16 @@ function methods(app: typeof dev) {
 
 describe('routes', () => {
   it('creates exactly the routes of api-routes.ts', () => {
+    // OPTIONS: the CORS preflight of browser clients (tested below), answered by API Gateway.
     const created = methods(dev)
+      .filter((m) => m.method !== 'OPTIONS')
       .map((m) => `${m.method} ${m.path}`)
       .sort();
     expect(created).toEqual(API_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
   });
 
-  it('requires an API key on every method', () => {
-    const all = methods(dev);
+  it('requires an API key on every method (but the keyless CORS preflight)', () => {
+    const all = methods(dev).filter((m) => m.method !== 'OPTIONS');
     expect(all.length).toBe(API_ROUTES.length);
     for (const m of all) expect(m.properties.ApiKeyRequired, `${m.method} ${m.path}`).toBe(true);
   });
@@ -82,6 +84,18 @@ describe('routes', () => {
 describe('stage, keys and throttling', () => {
   const api = template(dev, 'Api');
 
+  it('samples X-Ray traces of the API stage with the stage rule', () => {
+    const rules = resourcesOfType(dev, 'AWS::XRay::SamplingRule');
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.properties.SamplingRule).toMatchObject({
+      ReservoirSize: dev.config.tracing.apiReservoirPerSecond,
+      FixedRate: dev.config.tracing.apiFixedRate,
+      ServiceType: 'AWS::ApiGateway::Stage',
+      ServiceName: `ShopApi/${API_STAGE_NAME}`,
+      Version: 1,
+    });
+  });
+
   it('logs access as JSON, traces and logs execution errors', () => {
     api.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: API_STAGE_NAME,
@@ -102,16 +116,18 @@ describe('stage, keys and throttling', () => {
   });
 
   it('throttles and caps every key with a usage plan', () => {
-    const plans = resourcesOfType(dev, 'AWS::ApiGateway::UsagePlan');
+    const plans = resourcesOfType(prod, 'AWS::ApiGateway::UsagePlan');
     expect(plans).toHaveLength(2);
-    for (const plan of plans) {
+    for (const plan of resourcesOfType(dev, 'AWS::ApiGateway::UsagePlan').filter(
+      (p) => !p.logicalId.startsWith('ShopApiBrowserPlan'),
+    )) {
       expect(plan.properties.Throttle).toEqual({
         RateLimit: dev.config.api.throttleRateLimit,
         BurstLimit: dev.config.api.throttleBurstLimit,
       });
       expect(plan.properties.Quota).toEqual({ Limit: dev.config.api.quotaPerDay, Period: 'DAY' });
     }
-    expect(resourcesOfType(dev, 'AWS::ApiGateway::UsagePlanKey')).toHaveLength(2);
+    expect(resourcesOfType(prod, 'AWS::ApiGateway::UsagePlanKey')).toHaveLength(2);
     expect(Object.keys(dev.templates.Api?.Outputs ?? {})).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^ApiUrl|ShopApiEndpoint/),
@@ -174,5 +190,72 @@ describe('response cache', () => {
     expect(
       (post?.properties.Integration as { CacheKeyParameters?: string[] } | undefined)?.CacheKeyParameters,
     ).toBeUndefined();
+  });
+});
+
+describe('browser clients (stage config api.cors and api.browserKey)', () => {
+  const events = () => methods(dev).filter((m) => m.path === '/events');
+
+  it('answers CORS preflight on POST /events for the configured origins only, without credentials', () => {
+    const options = events().find((m) => m.method === 'OPTIONS');
+    expect(options, 'OPTIONS /events').toBeDefined();
+    expect(options?.properties.ApiKeyRequired ?? false).toBe(false);
+    const integration = options?.properties.Integration as {
+      Type: string;
+      IntegrationResponses: {
+        ResponseParameters: Record<string, string>;
+        ResponseTemplates?: Record<string, string>;
+      }[];
+    };
+    expect(integration.Type).toBe('MOCK');
+    const text = JSON.stringify(integration.IntegrationResponses);
+    for (const origin of dev.config.api.cors?.allowedOrigins ?? []) expect(text).toContain(origin);
+    expect(text).not.toContain("'*'");
+    expect(text).not.toMatch(/Allow-Credentials'\s*:\s*"'true'/);
+    expect(text).toContain('x-api-key');
+    // Only /events: the read routes are not opened to browsers.
+    expect(
+      methods(dev)
+        .filter((m) => m.method === 'OPTIONS')
+        .map((m) => m.path),
+    ).toEqual(['/events']);
+    expect(methods(prod).filter((m) => m.method === 'OPTIONS')).toHaveLength(0);
+  });
+
+  it('gives the ingest Lambda the allowed origins for its response headers', () => {
+    const fns = resourcesOfType(dev, 'AWS::Lambda::Function').filter((f) =>
+      JSON.stringify(f.properties.Environment ?? {}).includes('EVENTS_STREAM_NAME'),
+    );
+    const ingest = fns.find((f) => JSON.stringify(f.properties.Environment).includes('QUARANTINE_URI'));
+    expect(
+      (ingest?.properties.Environment as { Variables?: Record<string, string> } | undefined)?.Variables,
+    ).toMatchObject({
+      CORS_ALLOWED_ORIGINS: dev.config.api.cors?.allowedOrigins.join(','),
+    });
+  });
+
+  it('issues a public browser key whose plan blocks every GET and is rate-limited', () => {
+    const plan = resourcesOfType(dev, 'AWS::ApiGateway::UsagePlan').find((p) =>
+      p.logicalId.startsWith('ShopApiBrowserPlan'),
+    );
+    const limits = dev.config.api.browserKey;
+    expect(plan && limits).toBeTruthy();
+    expect(plan?.properties.Throttle).toEqual({
+      RateLimit: limits?.throttleRateLimit,
+      BurstLimit: limits?.throttleBurstLimit,
+    });
+    expect(plan?.properties.Quota).toEqual({ Limit: limits?.quotaPerDay, Period: 'DAY' });
+    const stages = plan?.properties.ApiStages as {
+      Throttle: Record<string, { RateLimit: number; BurstLimit: number }>;
+    }[];
+    const throttled = Object.keys(stages[0]?.Throttle ?? {}).sort();
+    const gets = API_ROUTES.filter((r) => r.method === 'GET')
+      .map((r) => `${r.path}/GET`)
+      .sort();
+    expect(throttled).toEqual(gets);
+    for (const t of Object.values(stages[0]?.Throttle ?? {}))
+      expect(t).toEqual({ RateLimit: 0, BurstLimit: 0 });
+    expect(Object.keys(dev.templates.Api?.Outputs ?? {})).toContain('BrowserApiKeyId');
+    expect(Object.keys(prod.templates.Api?.Outputs ?? {})).not.toContain('BrowserApiKeyId');
   });
 });

@@ -16,13 +16,14 @@ const env = (descriptionStart: string) => {
 };
 
 describe('stream consumer event-source mapping', () => {
-  it('uses exactly the CONSUMER_EVENT_SOURCE settings', () => {
+  it('uses exactly the CONSUMER_EVENT_SOURCE settings and the stage batching window', () => {
     const mappings = resourcesOfType(app, 'AWS::Lambda::EventSourceMapping');
     expect(mappings).toHaveLength(1);
     const p = mappings[0]?.properties ?? {};
     expect(p).toMatchObject({
       BatchSize: CONSUMER_EVENT_SOURCE.batchSize,
-      MaximumBatchingWindowInSeconds: CONSUMER_EVENT_SOURCE.maxBatchingWindowSeconds,
+      // The batching window is a stage cost option (dev gathers longer: fewer invocations and writes).
+      MaximumBatchingWindowInSeconds: app.config.consumer.maxBatchingWindowSeconds,
       BisectBatchOnFunctionError: CONSUMER_EVENT_SOURCE.bisectBatchOnError,
       MaximumRetryAttempts: CONSUMER_EVENT_SOURCE.maxRetryAttempts,
       MaximumRecordAgeInSeconds: CONSUMER_EVENT_SOURCE.maxRecordAgeSeconds,

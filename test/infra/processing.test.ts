@@ -190,11 +190,17 @@ describe('deployed state machines', () => {
       const target = etl?.properties.Target as { Input?: string } | undefined;
       return JSON.parse(target?.Input ?? 'null') as unknown;
     };
-    const withoutOptimizers = synth({ stage: 'dev', context: { glueTableOptimizers: 'false' } });
+    // dev maintains its tables from the ETL (cost option); -c glueTableOptimizers=true turns them on.
+    const withOptimizers = synth({ stage: 'dev', context: { glueTableOptimizers: 'true' } });
+    const withoutOptimizers = app;
 
-    expect(app.config.icebergMaintenance.glueTableOptimizers).toBe(true);
-    expect(scheduleInputOf(app)).toEqual({ trigger: 'schedule', schedule: 'etl', glueTableOptimizers: true });
-    expect(resourcesOfType(app, 'AWS::Glue::TableOptimizer').length).toBeGreaterThan(0);
+    expect(withOptimizers.config.icebergMaintenance.glueTableOptimizers).toBe(true);
+    expect(scheduleInputOf(withOptimizers)).toEqual({
+      trigger: 'schedule',
+      schedule: 'etl',
+      glueTableOptimizers: true,
+    });
+    expect(resourcesOfType(withOptimizers, 'AWS::Glue::TableOptimizer').length).toBeGreaterThan(0);
 
     expect(withoutOptimizers.config.icebergMaintenance.glueTableOptimizers).toBe(false);
     expect(scheduleInputOf(withoutOptimizers)).toEqual({
@@ -229,6 +235,24 @@ describe('deployed state machines', () => {
   });
 });
 
+describe('ETL run lease', () => {
+  it('frees the lease of an ETL execution that failed, timed out or was aborted (EventBridge → Lambda)', () => {
+    const rule = resourcesOfType(app, 'AWS::Events::Rule').find((r) =>
+      r.logicalId.startsWith('EtlLeaseReleaseRule'),
+    );
+    type Pattern = { detail: { status: string[]; stateMachineArn: { Ref: string }[] } };
+    const pattern = rule?.properties.EventPattern as Pattern | undefined;
+    expect([...(pattern?.detail.status ?? [])].sort()).toEqual(['ABORTED', 'FAILED', 'TIMED_OUT']);
+    expect(pattern?.detail.stateMachineArn.map((a) => a.Ref)).toEqual([
+      expect.stringMatching(/^EtlStateMachine/),
+    ]);
+    const targets = rule?.properties.Targets as { Arn: { 'Fn::GetAtt': [string, string] } }[] | undefined;
+    expect(targets?.map((t) => t.Arn['Fn::GetAtt'][0])).toEqual([
+      expect.stringMatching(/^EtlReleaseLeaseFunction/),
+    ]);
+  });
+});
+
 describe('task Lambda sizing', () => {
   it('gives the training task 4 GB and 15 minutes, other tasks the default', () => {
     const functions = resourcesOfType(app, 'AWS::Lambda::Function').filter((f) =>
@@ -240,7 +264,10 @@ describe('task Lambda sizing', () => {
     expect(train[0]?.properties.Timeout).toBe(900);
     const others = functions.filter(
       (f) =>
-        !String(f.logicalId).startsWith('TrainingTrainFunction') && f.properties.MemorySize !== undefined,
+        !String(f.logicalId).startsWith('TrainingTrainFunction') &&
+        // Not a task: the EventBridge target that frees the ETL lease keeps the Lambda default.
+        !String(f.logicalId).startsWith('EtlReleaseLeaseFunction') &&
+        f.properties.MemorySize !== undefined,
     );
     expect(others.length).toBeGreaterThan(0);
     for (const f of others) expect(f.properties.MemorySize).toBe(DEFAULT_TASK_SIZING.memorySize);

@@ -44,8 +44,11 @@ afterAll(async () => {
 });
 
 describe('provisioning the emulators from the synthesized template', () => {
-  it('creates exactly the defined tables and stream', () => {
-    expect(provisioned.map((r) => r.logicalId).sort()).toEqual(
+  it('creates exactly the defined tables and stream, and the ETL run-lease table', () => {
+    const ids = provisioned.map((r) => r.logicalId).sort();
+    // The processing stack's lease table (one ETL run at a time) is provisioned for the local runner too.
+    expect(ids.filter((id) => id.startsWith('EtlLeaseTable'))).toHaveLength(1);
+    expect(ids.filter((id) => !id.startsWith('EtlLeaseTable'))).toEqual(
       [...TABLES.map((t) => t.id), EVENTS_STREAM.id].sort(),
     );
   });
@@ -58,7 +61,14 @@ describe('provisioning the emulators from the synthesized template', () => {
       if (definition.sortKey)
         keys.push({ AttributeName: definition.sortKey.AttributeName, KeyType: 'RANGE' });
       expect(Table?.KeySchema).toEqual(keys);
-      expect(Table?.BillingModeSummary?.BillingMode ?? 'PAY_PER_REQUEST').toBe('PAY_PER_REQUEST');
+      // The template's capacity mode (the dev features table is provisioned, a cost option).
+      const props = synth({ stage: 'dev' }).combined.Resources[definition.id]?.Properties ?? {};
+      if (props.ProvisionedThroughput !== undefined) {
+        expect(Table?.BillingModeSummary?.BillingMode ?? 'PROVISIONED').toBe('PROVISIONED');
+        expect(Table?.ProvisionedThroughput?.WriteCapacityUnits).toBeGreaterThan(0);
+      } else {
+        expect(Table?.BillingModeSummary?.BillingMode ?? 'PAY_PER_REQUEST').toBe('PAY_PER_REQUEST');
+      }
       if (definition.timeToLiveAttribute) {
         const notes = resourceFor(provisioned, definition.id).notes.join(' ');
         if (notes.includes('not supported')) {

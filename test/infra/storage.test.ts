@@ -150,8 +150,11 @@ describe('Glue catalog', () => {
     );
   });
 
-  it('runs compaction, snapshot retention and orphan-file deletion on every table', () => {
-    const optimizers = resourcesOfType(app, 'AWS::Glue::TableOptimizer');
+  it('runs compaction, snapshot retention and orphan-file deletion on every table when the stage uses Glue optimizers', () => {
+    // dev maintains its tables from the ETL (cost option); -c glueTableOptimizers=true turns them on.
+    const withOptimizers = synth({ stage: 'dev', context: { glueTableOptimizers: 'true' } });
+    const optimizerStorage = template(withOptimizers, 'Storage');
+    const optimizers = resourcesOfType(withOptimizers, 'AWS::Glue::TableOptimizer');
     expect(optimizers.length).toBe(TABLES.length * TABLE_OPTIMIZER_TYPES.length);
     for (const spec of TABLES) {
       const mine = optimizers.filter(
@@ -160,7 +163,7 @@ describe('Glue catalog', () => {
       );
       expect(mine.map((o) => o.properties.Type).sort()).toEqual([...TABLE_OPTIMIZER_TYPES].sort());
     }
-    storage.hasResourceProperties('AWS::Glue::TableOptimizer', {
+    optimizerStorage.hasResourceProperties('AWS::Glue::TableOptimizer', {
       Type: 'retention',
       TableOptimizerConfiguration: {
         Enabled: true,
@@ -173,7 +176,7 @@ describe('Glue catalog', () => {
         },
       },
     });
-    storage.hasResourceProperties('AWS::Glue::TableOptimizer', {
+    optimizerStorage.hasResourceProperties('AWS::Glue::TableOptimizer', {
       Type: 'orphan_file_deletion',
       TableOptimizerConfiguration: {
         OrphanFileDeletionConfiguration: {

@@ -69,9 +69,9 @@ function allowedOf(stack: string, functionId: string): string[] {
 const taskFunctions = new Map(
   resourcesOfType(app, 'AWS::Lambda::Function')
     .filter((f) => f.stack === 'Processing')
-    .map((f) => {
-      const entry = /task: lambdas\/(.+)$/.exec(String(f.properties.Description))?.[1] ?? '';
-      return [entry, f.logicalId] as const;
+    .flatMap((f) => {
+      const entry = /task: lambdas\/(.+)$/.exec(String(f.properties.Description))?.[1];
+      return entry ? [[entry, f.logicalId] as const] : [];
     }),
 );
 
@@ -204,6 +204,16 @@ describe('task Lambdas: least privilege per function', () => {
         entry,
       ).toEqual([]);
     }
+  });
+
+  it('lets the ETL lease release function (an EventBridge target) only delete the lease item', () => {
+    const release = resourcesOfType(app, 'AWS::Lambda::Function').find(
+      (f) => f.stack === 'Processing' && f.logicalId.startsWith('EtlReleaseLeaseFunction'),
+    );
+    expect(release).toBeDefined();
+    const id = release?.logicalId ?? '';
+    const lines = allowedOf('Processing', id).filter((l) => !isBaseline(l, id.replace(/[0-9A-F]{8}$/, '')));
+    expect(lines.filter((l) => !l.startsWith('kms:'))).toEqual(['dynamodb:DeleteItem {EtlLeaseTable.Arn}']);
   });
 
   it('stops synthesis for a task handler without an access declaration', () => {

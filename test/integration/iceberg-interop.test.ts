@@ -3,7 +3,7 @@
 // shoplake's tables with the same schema and rows — current snapshot, a past snapshot, and
 // after a column was added.
 import { execFile } from 'node:child_process';
-import { access, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { access, cp, mkdtemp, open, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -16,6 +16,7 @@ import {
   LocalIcebergCatalog,
   type TableSpec,
 } from '../../local/iceberg/index.ts';
+import { relocateTable } from '../../local/iceberg/relocate.ts';
 import type { IcebergJsonType, IcebergSchema } from '../../local/iceberg/schema.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -404,6 +405,31 @@ describe('after compaction and snapshot expiry', () => {
     expect(sortById(py.reads.current?.rows ?? [])).toEqual(asPyicebergReads(expected.current));
     const rows = (await icebergRead({ tableUrl: `file://${table.tableDir}` })) as Record<string, unknown>[];
     expect(canonRows(rows, table.schema())).toEqual(expected.current);
+  }, 120_000);
+});
+
+describe('after the warehouse is moved and relocated', () => {
+  it('pyiceberg and icebird read the moved copy, which no longer names the old location', async () => {
+    const movedWarehouse = `${warehouse}-moved`;
+    const movedDir = path.join(movedWarehouse, 'silver.db', 'interop_events');
+    await cp(table.tableDir, movedDir, { recursive: true });
+    const aside = `${table.tableDir}.aside`;
+    await rename(table.tableDir, aside); // nothing may still read the old place
+    try {
+      const relocated = await relocateTable(movedDir);
+      expect(relocated.from).toBe(table.tableDir);
+      expect(relocated.filesRewritten).toBeGreaterThan(2);
+      const version = (await readFile(path.join(movedDir, 'metadata', 'version-hint.text'), 'utf8')).trim();
+      const metadataFile = path.join(movedDir, 'metadata', `v${version}.metadata.json`);
+      expect(await readFile(metadataFile, 'utf8')).not.toContain(`${table.tableDir}/`);
+      const py = await pyiceberg(metadataFile, []);
+      expect(sortById(py.reads.current?.rows ?? [])).toEqual(asPyicebergReads(expected.current));
+      const rows = (await icebergRead({ tableUrl: `file://${movedDir}` })) as Record<string, unknown>[];
+      expect(canonRows(rows, table.schema())).toEqual(expected.current);
+    } finally {
+      await rename(aside, table.tableDir);
+      await rm(movedWarehouse, { recursive: true, force: true });
+    }
   }, 120_000);
 });
 

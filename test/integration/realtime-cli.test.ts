@@ -8,13 +8,22 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateShop } from '../../local/generator/shop.ts';
-import { EXTERNAL } from './helpers/pipeline.ts';
+import { deleteExternalResources, EXTERNAL, testNamePrefix } from './helpers/external.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/shoplake.mjs', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'shoplake-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Each test's CLI runs share one name prefix: unique per test on an external endpoint, deleted after it. */
+let namePrefix = 'shoplake';
+beforeEach(() => {
+  namePrefix = testNamePrefix('cli', 'shoplake');
+});
+afterEach(async () => {
+  await deleteExternalResources(namePrefix);
+});
 
 interface Summary {
   received: number;
@@ -34,7 +43,11 @@ function cli(args: string[], timeoutMs = 180_000): Promise<{ code: number; stdou
     execFile(
       process.execPath,
       [BIN, ...args],
-      { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      {
+        timeout: timeoutMs,
+        maxBuffer: 64 * 1024 * 1024,
+        env: EXTERNAL ? { ...process.env, SHOPLAKE_NAME_PREFIX: namePrefix } : process.env,
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });

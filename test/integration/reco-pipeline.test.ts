@@ -32,6 +32,10 @@ import { localIngest } from '../../local/runtime/handlers.ts';
 import { getProxyEvent } from '../../local/runtime/http-server.ts';
 import { sendThroughIngest } from '../../local/runtime/replay.ts';
 import { type EmbeddedRuntime, startLocalRuntime } from '../../local/runtime/runtime.ts';
+import { deleteExternalResources, testNamePrefix } from './helpers/external.ts';
+
+/** Unique per run (and deleted afterwards) on an external endpoint. */
+const namePrefix = testNamePrefix('reco', 'recoe2e');
 
 let dir: string;
 let runtime: EmbeddedRuntime;
@@ -54,7 +58,7 @@ beforeAll(async () => {
     stateDir: join(dir, 'state'),
     persist: false,
     firehose: false,
-    namePrefix: 'recoe2e',
+    namePrefix,
   });
   const shop = generateShop({
     seed: 3,
@@ -95,6 +99,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await runtime?.stop();
+  await deleteExternalResources(namePrefix);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecommendationsHandler } from '../../lambdas/recommendations/recommendations.ts';
 import { documentClient } from '../../lambdas/shared/aws-clients.ts';
 import { DynamoFeatureStore } from '../../lambdas/shared/features/dynamo-store.ts';
-import { activateVersion } from '../../lambdas/training/pipeline.ts';
+import { AUTO_CANDIDATES, activateVersion } from '../../lambdas/training/pipeline.ts';
 import {
   localRecommendationStore,
   runLocalTraining,
@@ -28,6 +28,10 @@ import { getProxyEvent } from '../../local/runtime/http-server.ts';
 import { sendThroughIngest } from '../../local/runtime/replay.ts';
 import { type EmbeddedRuntime, startLocalRuntime } from '../../local/runtime/runtime.ts';
 import { runLocalEtl } from '../../local/sfn/etl-runner.ts';
+import { deleteExternalResources, testNamePrefix } from './helpers/external.ts';
+
+/** Unique per run (and deleted afterwards) on an external endpoint. */
+const namePrefix = testNamePrefix('train', 'recotrain');
 
 let dir: string;
 let runtime: EmbeddedRuntime;
@@ -38,7 +42,7 @@ beforeAll(async () => {
   runtime = await startLocalRuntime({
     stateDir: join(dir, 'state'),
     persist: false,
-    namePrefix: 'recotrain',
+    namePrefix,
   });
   const shop = generateShop({
     seed: 5,
@@ -59,6 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await engine?.close();
   await runtime?.stop();
+  await deleteExternalResources(namePrefix);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -194,5 +199,32 @@ describe('shoplake train (train.asl.json on the local runtime)', () => {
       ['v-local-2', 'retired'],
       ['v-local-1', 'active'],
     ]);
+  });
+
+  it('by default compares the models on validation and publishes the best one end to end', async () => {
+    const result = await runLocalTraining({
+      runtime,
+      engine,
+      // Default model (auto). The regression tolerance is wide: this test is about the choice.
+      input: { version: 'v-local-auto', maxRegression: 0.5 },
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    const store = localRecommendationStore(runtime);
+    const entry = await store.getRegistryEntry('v-local-auto');
+    const selection = JSON.parse(String(entry?.params.selection)) as Record<string, number>;
+    expect(Object.keys(selection).sort()).toEqual([...AUTO_CANDIDATES].sort());
+    // The first candidate with the highest validation NDCG (ties: candidate order) is published.
+    let best: string = AUTO_CANDIDATES[0];
+    for (const m of AUTO_CANDIDATES) if ((selection[m] ?? 0) > (selection[best] ?? 0)) best = m;
+    expect(entry?.model).toBe(best);
+    expect(entry?.status).toBe('active');
+    expect(result.candidate?.model).toBe(best);
+    expect((await store.getActive(true))?.version).toBe('v-local-auto');
+    const user = (
+      await engine.query(
+        "SELECT user_id FROM ml.interactions WHERE model_version = 'v-local-auto' AND user_id NOT LIKE 'session:%' LIMIT 1",
+      )
+    )[0];
+    expect((await store.getUserList('v-local-auto', String(user?.user_id)))?.ids.length).toBeGreaterThan(0);
   });
 });

@@ -1,6 +1,10 @@
 /** The cost model: line items are quantity × list price, scale with load, and inputs are checked. */
 import { describe, expect, it } from 'vitest';
+import { dev } from '../../infra/config/dev.ts';
+import { prod } from '../../infra/config/prod.ts';
+import { measuredCapacityAt } from '../../infra/cost/measured.ts';
 import {
+  assumptionsForStage,
   DEFAULT_ASSUMPTIONS,
   estimateMonthlyCost,
   HOURS_PER_MONTH,
@@ -31,20 +35,74 @@ describe('estimateMonthlyCost', () => {
   });
 
   it('charges Kinesis on-demand a stream-hour floor even without traffic', () => {
-    const idle = estimateMonthlyCost(0);
-    expect(idle.byService['Kinesis Data Streams (on-demand)']).toBeCloseTo(
+    const idle = estimateMonthlyCost(0, { streamMode: 'on-demand', featuresTableBilling: 'on-demand' });
+    expect(idle.byService['Kinesis Data Streams']).toBeCloseTo(
       HOURS_PER_MONTH * PRICES.kinesisOnDemandStreamHour.usd,
       9,
     );
-    expect(idle.byService['DynamoDB (on-demand)']).toBeCloseTo(
+    expect(idle.byService.DynamoDB).toBeCloseTo(
       DEFAULT_ASSUMPTIONS.dynamoGb * (PRICES.dynamoDbStorageGbMonth.usd + PRICES.dynamoDbPitrGbMonth.usd),
       9,
     );
     expect(idle.byService['Data Firehose']).toBe(0);
   });
 
+  it('charges a provisioned stream per shard-hour and 25 KB payload unit, with no retrieval line', () => {
+    const e = estimateMonthlyCost(10, { streamMode: 'provisioned', streamShards: 2 });
+    expect(line(e, /^provisioned shard-hours/).quantity).toBe(2 * HOURS_PER_MONTH);
+    expect(line(e, /^PUT payload units/).quantity).toBeCloseTo(10 * SECONDS_PER_MONTH, 3);
+    expect(e.lines.some((l) => /GB read/.test(l.item))).toBe(false);
+    expect(e.byService['Kinesis Data Streams']).toBeCloseTo(
+      2 * HOURS_PER_MONTH * 0.015 + ((10 * SECONDS_PER_MONTH) / 1e6) * 0.014,
+      9,
+    );
+  });
+
+  it('prices a provisioned features table at the scaled-to capacity over the target utilisation', () => {
+    const writeUnitsPerEvent = 2;
+    const e = estimateMonthlyCost(10, {
+      featuresTableBilling: 'provisioned',
+      provisionedTargetUtilization: 0.5,
+      provisionedMinUnits: 5,
+      writeUnitsPerEvent,
+      consumerReadUnitsPerEvent: 0.1,
+    });
+    // 20 WCU/s consumed at 50% utilisation = 40 provisioned; reads 1 RCU/s → the floor of 5.
+    expect(line(e, /provisioned write units/).quantity).toBeCloseTo(40 * HOURS_PER_MONTH, 6);
+    expect(line(e, /provisioned read units/).quantity).toBeCloseTo(5 * HOURS_PER_MONTH, 6);
+    const onDemand = estimateMonthlyCost(10, { featuresTableBilling: 'on-demand', writeUnitsPerEvent });
+    expect(line(onDemand, /write request units/).quantity).toBeCloseTo(20 * SECONDS_PER_MONTH, 3);
+  });
+
+  it('uses the measured consumer capacity at the batch size the stage produces', () => {
+    const e = estimateMonthlyCost(10);
+    // dev: 1 shard, 30 s window → 300 records per invocation
+    const expected = measuredCapacityAt(10 * DEFAULT_ASSUMPTIONS.consumerBatchingWindowSeconds);
+    expect(e.assumptions.writeUnitsPerEvent).toBeCloseTo(expected.writeUnitsPerEvent, 9);
+    expect(e.assumptions.consumerReadUnitsPerEvent).toBeCloseTo(expected.readUnitsPerEvent, 9);
+    // prod's 4 shards × 1 s windows give small batches: more units per event
+    const p = estimateMonthlyCost(10, assumptionsForStage(prod));
+    expect(p.assumptions.writeUnitsPerEvent ?? 0).toBeGreaterThan(e.assumptions.writeUnitsPerEvent ?? 0);
+  });
+
+  it('traces the API with the stage sampling rule and maintains tables with Glue or the ETL', () => {
+    const devEstimate = estimateMonthlyCost(10, assumptionsForStage(dev));
+    const prodEstimate = estimateMonthlyCost(10, assumptionsForStage(prod));
+    const traces = (e: typeof devEstimate) => line(e, /^traces recorded/).quantity;
+    expect(traces(devEstimate)).toBeLessThan(traces(prodEstimate) / 5);
+    expect(devEstimate.byService['Glue table optimizers']).toBe(0);
+    expect(devEstimate.lines.some((l) => /ETL maintenance/.test(l.item))).toBe(true);
+    expect(prodEstimate.byService['Glue table optimizers']).toBeGreaterThan(10);
+  });
+
+  it('costs the dev stage at most $60 a month at 10 events/s (the cheaper-deployment target)', () => {
+    const e = estimateMonthlyCost(10, assumptionsForStage(dev));
+    expect(e.totalUsd).toBeLessThanOrEqual(60);
+    expect(e.totalUsd).toBeGreaterThan(30);
+  });
+
   it('rounds Kinesis records up to 1 KB but bills Firehose on actual bytes', () => {
-    const e = estimateMonthlyCost(1, { eventBytes: 1100 });
+    const e = estimateMonthlyCost(1, { eventBytes: 1100, streamMode: 'on-demand' });
     const gb = 1024 ** 3;
     expect(line(e, /^GB written/).quantity).toBeCloseTo((SECONDS_PER_MONTH * 2048) / gb, 9);
     expect(line(e, /^GB delivered to Iceberg/).quantity).toBeCloseTo((SECONDS_PER_MONTH * 1100) / gb, 9);
@@ -53,9 +111,7 @@ describe('estimateMonthlyCost', () => {
   it('grows roughly linearly in the event-driven services', () => {
     const ten = estimateMonthlyCost(10);
     const hundred = estimateMonthlyCost(100);
-    expect(hundred.byService['DynamoDB (on-demand)'] / ten.byService['DynamoDB (on-demand)']).toBeGreaterThan(
-      9,
-    );
+    expect(hundred.byService.DynamoDB / ten.byService.DynamoDB).toBeGreaterThan(7);
     expect(hundred.byService['API Gateway'] / ten.byService['API Gateway']).toBeCloseTo(10, 6);
     expect(hundred.totalUsd).toBeGreaterThan(ten.totalUsd);
     expect(ten.totalUsd).toBeGreaterThan(estimateMonthlyCost(1).totalUsd);
@@ -109,6 +165,6 @@ describe('renderCost', () => {
     expect(text).toMatch(/Total\s+\$\d/);
     expect(text).toContain('Assumptions:');
     expect(text).toContain('26,280,000 events/month');
-    expect(text).toContain('https://aws.amazon.com/dynamodb/pricing/on-demand/');
+    expect(text).toContain('https://aws.amazon.com/dynamodb/pricing/provisioned/');
   });
 });

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { quicksightColumnType } from '../../infra/stacks/bi-stack.ts';
+import { analyticsDataset } from '../../lambdas/shared/analytics/datasets.ts';
 import {
   athenaDdl,
   GOLD_DAILY_SALES,
@@ -35,8 +36,10 @@ describe('money types generated from the catalog', () => {
   });
 
   it('QuickSight reads money columns as DECIMAL (the dashboard sums them)', () => {
-    const revenue = GOLD_DAILY_SALES.columns.find((c) => c.name === 'revenue');
-    expect(revenue && quicksightColumnType(revenue)).toBe('DECIMAL');
+    // QuickSight data sets are the dashboard data sets (lambdas/shared/analytics/datasets.ts).
+    const revenue = analyticsDataset('monthly_kpis')?.columns.find((c) => c.name === 'revenue');
+    expect(revenue?.kind).toBe('money');
+    expect(revenue && quicksightColumnType(revenue.kind)).toBe('DECIMAL');
   });
 
   it('the contract refuses prices that decimal(18,4) cannot hold exactly, not float noise', () => {

@@ -59,6 +59,12 @@ export interface EvaluationOptions {
   readonly tieBreak?: TieBreak;
   /** Skip the grid search and fit with each factory's first parameter set. */
   readonly noTuning?: boolean;
+  /**
+   * Score every model on the validation split even when it has a single parameter set, so
+   * models can be compared on validation (`ModelEvaluation.validation`) — the training
+   * pipeline picks its candidate this way, never on test.
+   */
+  readonly validateAll?: boolean;
 }
 
 export interface TuningTrial {
@@ -74,6 +80,8 @@ export interface ModelEvaluation {
   readonly metrics: Readonly<Record<string, number>>;
   readonly params: Readonly<Record<string, number | string>>;
   readonly tuning: readonly TuningTrial[];
+  /** Validation NDCG@k of the chosen parameters (when tuned or `validateAll`). */
+  readonly validation?: number;
   readonly seconds: number;
 }
 
@@ -188,7 +196,7 @@ export function evaluateHistories(
       : leaveOneOutProtocol(histories, vocab, options, k, seed, weights);
   const results = options.models.map((factory): ModelEvaluation => {
     const started = performance.now();
-    const { params, tuning } = tune(factory, options, run.tuneData, run.validate, k);
+    const { params, tuning, validation } = tune(factory, options, run.tuneData, run.validate, k);
     const model = factory.fit(run.testData, params);
     const metrics = run.test(model);
     return {
@@ -199,6 +207,7 @@ export function evaluateHistories(
       metrics,
       params: model.params,
       tuning,
+      ...(validation === undefined ? {} : { validation }),
       seconds: round((performance.now() - started) / 1000),
     };
   });
@@ -305,9 +314,14 @@ function tune(
   trainData: TrainingData,
   validate: (model: RecommenderModel) => Record<string, number>,
   k: number,
-): { params: Readonly<Record<string, number>>; tuning: TuningTrial[] } {
+): { params: Readonly<Record<string, number>>; tuning: TuningTrial[]; validation?: number } {
   const grid = options.noTuning || factory.grid.length <= 1 ? factory.grid.slice(0, 1) : factory.grid;
-  if (grid.length <= 1) return { params: grid[0] ?? {}, tuning: [] };
+  if (grid.length <= 1) {
+    const params = grid[0] ?? {};
+    if (!options.validateAll) return { params, tuning: [] };
+    const v = validate(factory.fit(trainData, params))[`NDCG@${k}`] ?? 0;
+    return { params, tuning: [], validation: round(v) };
+  }
   const tuning: TuningTrial[] = [];
   let best = grid[0] ?? {};
   let bestScore = Number.NEGATIVE_INFINITY;
@@ -320,7 +334,7 @@ function tune(
       best = params;
     }
   }
-  return { params: best, tuning };
+  return { params: best, tuning, validation: round(bestScore) };
 }
 
 function timeSplitProtocol(

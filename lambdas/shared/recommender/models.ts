@@ -4,6 +4,7 @@
  * transitions, and a blend of them whose weights are tuned on the validation split.
  */
 import { popularity, type SimilarityMeasure, topNeighbours, transitionNeighbours } from './cooccurrence.ts';
+import { rankerModelFactory } from './ranker.ts';
 import { mixSeed, seededRng } from './rng.ts';
 import type {
   HistoryEntry,
@@ -262,6 +263,7 @@ export const MODELS: readonly ModelFactory[] = [
   itemCfChanceModel,
   sequenceModel,
   blendModel,
+  rankerModelFactory,
 ];
 
 export class UnknownModelError extends Error {

@@ -102,7 +102,8 @@ export function buildPublication(
           .neighbours(idx)
           .slice(0, similarK)
           .map((n) => ({ id: names[n.idx] ?? '', score: n.score, cat: cat(n.idx) }));
-    const next = seq.neighbours(idx).slice(0, nextK);
+    // A sequential winner publishes its own per-item evidence as the next-item list.
+    const next = (model.sequential ? model.neighbours(idx) : seq.neighbours(idx)).slice(0, nextK);
     items.push({
       ...itemListKey(version, id),
       category: cat(idx),

@@ -102,6 +102,12 @@ export interface RecommenderModel {
   scoreInto(history: readonly HistoryEntry[], acc: ScoreAccumulator, scale?: number): void;
   /** Nearest neighbours of an item (empty when the model has none). */
   neighbours(idx: number): readonly Neighbour[];
+  /**
+   * True when `neighbours(idx)` is the model's own evidence for "the shopper just touched idx"
+   * (a sequential model): the publication then serves it as the item's next-item list, so the
+   * real-time blend at request time uses the model with a bounded, precomputed lookup.
+   */
+  readonly sequential?: boolean;
   /** Parameters the model was fitted with (for the registry). */
   readonly params: Readonly<Record<string, number | string>>;
 }

@@ -3,8 +3,10 @@
  * a sustained event rate, by service, from list prices (us-east-1) and printed assumptions.
  * The model is `infra/cost/model.ts`; the prices and their sources are `infra/cost/prices.ts`.
  */
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { STAGES } from '../../../infra/config/index.ts';
 import {
+  assumptionsForStage,
   type CostAssumptions,
   type CostEstimate,
   estimateMonthlyCost,
@@ -33,11 +35,13 @@ export function renderCost(estimate: CostEstimate): string {
   const assumptions = [
     `${fmt(estimate.eventsPerSecond, 2)} events/s sustained = ${fmt(estimate.eventsPerMonth)} events/month (730 h)`,
     `${a.eventBytes} B per event, ${a.eventsPerRequest} events per POST /events, ${a.recommendationReadsPerEvent} recommendation reads per event`,
-    `${a.writeUnitsPerEvent} DynamoDB write units per event, ${a.readUnitsPerRecommendation} read units per recommendation`,
+    `stream: ${a.streamMode === 'provisioned' ? `${a.streamShards} provisioned shard(s)` : 'on-demand'}; consumer batching window ${a.consumerBatchingWindowSeconds} s`,
+    `features table ${a.featuresTableBilling}${a.featuresTableBilling === 'provisioned' ? ` (auto scaling at ${Math.round(a.provisionedTargetUtilization * 100)}%, floor ${a.provisionedMinUnits} units)` : ''}: ${fmt(a.writeUnitsPerEvent ?? 0, 2)} write and ${fmt(a.consumerReadUnitsPerEvent ?? 0, 2)} read units per event (measured, infra/cost/measured.ts); ${a.readUnitsPerRecommendation} read units per recommendation`,
+    `X-Ray: API rule ${a.xrayApiReservoirPerSecond}/s + ${a.xrayApiFixedRate * 100}%, consumer Lambda default 1/s + ${a.xraySampleRate * 100}%`,
     `Lambda Arm ${a.functionMemoryMb} MB: ingest ${a.ingestMsPerRequest} ms/request, consumer ${a.consumerMsPerInvocation} ms/batch + ${a.consumerMsPerRecord} ms/record, recommendations ${a.recommendationMsPerRequest} ms`,
     `lake: Parquet ${a.parquetRatio} B per JSON B, ${a.lakeAmplification}x for silver/gold/metadata, ${a.retainedMonths} months retained`,
     `ETL daily over ${a.etlLookbackDays} days of bronze (${a.etlScanPasses} passes, ${a.etlQueriesPerRun} queries); training weekly over ${a.trainingScanDays} days; ${a.biQueriesPerMonth} BI queries`,
-    `${a.icebergTables} Iceberg tables with Glue optimizers; ${a.alarms} alarms, ${a.dashboards} dashboard, ${a.customMetrics} custom metrics; ${a.kmsKeys} KMS keys`,
+    `${a.glueTableOptimizers ? `${a.icebergTables} Iceberg tables with Glue optimizers` : `${a.etlMaintainedTables} tables maintained by the ETL (Athena OPTIMIZE/VACUUM)`}; ${a.alarms} alarms, ${a.dashboards} dashboard, ${a.customMetrics} custom metrics; ${a.kmsKeys} KMS keys`,
     `API cache: ${a.apiCache ? 'on (0.5 GB)' : 'off'}; QuickSight: ${a.quickSightAuthors} authors, ${a.quickSightReaders} readers`,
     'list prices, us-east-1, no free tier, no savings plans; data transfer out of AWS not included',
   ];
@@ -63,6 +67,11 @@ export function register(program: Command): void {
     .command('cost')
     .description('estimate the monthly AWS cost of a deployment at a sustained event rate')
     .requiredOption('--events-per-second <n>', 'sustained ingest rate', nonNegative('--events-per-second'))
+    .addOption(
+      new Option('--stage <name>', 'stage whose cost options apply (infra/config/<stage>.ts)')
+        .choices(Object.keys(STAGES))
+        .default('dev'),
+    )
     .option('--event-bytes <n>', 'average event size in bytes', nonNegative('--event-bytes'))
     .option('--events-per-request <n>', 'events per POST /events batch', nonNegative('--events-per-request'))
     .option(
@@ -78,6 +87,7 @@ export function register(program: Command): void {
     .action(
       (opts: {
         eventsPerSecond: number;
+        stage: string;
         eventBytes?: number;
         eventsPerRequest?: number;
         readsPerEvent?: number;
@@ -87,7 +97,11 @@ export function register(program: Command): void {
         quicksightReaders?: number;
         json?: boolean;
       }) => {
-        const overrides: Partial<{ -readonly [K in keyof CostAssumptions]: CostAssumptions[K] }> = {};
+        const stage = STAGES[opts.stage] ?? STAGES.dev;
+        if (!stage) throw new InvalidArgumentError('no stage configuration');
+        const overrides: Partial<{ -readonly [K in keyof CostAssumptions]: CostAssumptions[K] }> = {
+          ...assumptionsForStage(stage),
+        };
         if (opts.eventBytes !== undefined) overrides.eventBytes = opts.eventBytes;
         if (opts.eventsPerRequest !== undefined) overrides.eventsPerRequest = opts.eventsPerRequest;
         if (opts.readsPerEvent !== undefined) overrides.recommendationReadsPerEvent = opts.readsPerEvent;

@@ -11,6 +11,7 @@ import { lakeDirOf, openLocalEngine } from '../../engine/open.ts';
 import { OltpDatabase, oltpDirOf } from '../../oltp/source.ts';
 import { withStateDirClaim } from '../../runtime/state-dir.ts';
 import { EtlRunFailedError, type LocalEtlResult, runLocalEtl } from '../../sfn/etl-runner.ts';
+import { isoDateArg } from '../args.ts';
 import { fmt, reporter } from '../output.ts';
 
 export interface EtlCommandOptions {
@@ -75,10 +76,14 @@ export function register(program: Command): void {
   program
     .command('etl')
     .description('run the batch ETL (bronze -> silver -> quality gate -> gold) on the local lake')
-    .option('--date <YYYY-MM-DD>', 'run date: process [date - lookback, date] (default: every date)')
+    .option(
+      '--date <YYYY-MM-DD>',
+      'run date: process [date - lookback, date] (default: every date)',
+      isoDateArg('--date'),
+    )
     .option('--lookback <days>', 'days before --date to re-read for late events', (v) => Number(v))
-    .option('--from <YYYY-MM-DD>', 'explicit window start')
-    .option('--to <YYYY-MM-DD>', 'explicit window end')
+    .option('--from <YYYY-MM-DD>', 'explicit window start', isoDateArg('--from'))
+    .option('--to <YYYY-MM-DD>', 'explicit window end', isoDateArg('--to'))
     .option('--json', 'print the run summary as JSON on stdout')
     .option('--quiet', 'no progress on stderr')
     .action(async (opts: EtlCommandOptions & { json?: boolean; quiet?: boolean }, cmd: Command) => {

@@ -332,8 +332,8 @@ export function register(program: Command): void {
     )
     .option(
       '--model <name>',
-      'model to train (blend, item-cf, item-cf-chance, sequence, popularity, random)',
-      'blend',
+      'model to train: auto (the best of item-cf, sequence, blend, ranker on validation), ranker, blend, item-cf, item-cf-chance, sequence, popularity, random',
+      'auto',
     )
     .option('--seed <seed>', 'evaluation seed', '42')
     .option('--lookback-days <days>', 'train on interactions of the last N days', '90')

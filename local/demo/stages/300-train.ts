@@ -31,7 +31,7 @@ export const stage: DemoStage = {
       training = await runLocalTraining({
         runtime,
         engine,
-        input: { model: 'blend', seed: ctx.options.seed },
+        input: { model: 'auto', seed: ctx.options.seed },
         onProgress: (m) => report.progress(m),
       }).catch((error: unknown) => {
         // A refused candidate is an outcome the demo shows, not a crash.

@@ -10,8 +10,6 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteStreamCommand } from '@aws-sdk/client-kinesis';
 import { documentClient } from '../../../lambdas/shared/aws-clients.ts';
 import { DynamoFeatureStore } from '../../../lambdas/shared/features/dynamo-store.ts';
 import {
@@ -38,9 +36,10 @@ import {
 } from '../../../local/runtime/replay.ts';
 import { type EmbeddedRuntime, startLocalRuntime } from '../../../local/runtime/runtime.ts';
 import type { ExpectedRecent, ExpectedWindow, Window } from './expected-features.ts';
+import { deleteExternalResources, testNamePrefix } from './external.ts';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
 
-export const EXTERNAL = process.env.SHOPLAKE_EXTERNAL_AWS === '1';
+export { EXTERNAL } from './external.ts';
 
 export interface PipelineOptions {
   /** DynamoDB write failures seen by the consumer (0–1). */
@@ -93,8 +92,6 @@ function landingCounts(dir: string): Record<string, number> {
   return out;
 }
 
-let runCounter = 0;
-
 /** Reads every feature the consumer wrote, through `read.ts` (the serving layer's API). */
 export async function readActualFeatures(store: DynamoFeatureStore): Promise<ActualFeatures> {
   const windows = new Map<string, ExpectedWindow>();
@@ -138,9 +135,8 @@ export async function runPipeline(
   events: readonly unknown[],
   options: PipelineOptions = {},
 ): Promise<PipelineRun> {
-  runCounter += 1;
   const stateDir = mkdtempSync(join(tmpdir(), 'shoplake-it-'));
-  const namePrefix = EXTERNAL ? `shoplake-it-${process.pid}-${Date.now()}-${runCounter}` : 'shoplake';
+  const namePrefix = testNamePrefix('pipeline', 'shoplake');
   const seed = options.seed ?? 1;
   // Proxies start first; their targets are the runtime's endpoints, known once it started.
   let runtimeEnv: Readonly<Record<string, string>> = {};
@@ -239,21 +235,9 @@ export async function runPipeline(
     await runtime.stop();
     await proxies.dynamo?.close();
     await proxies.kinesis?.close();
-    if (EXTERNAL) await deleteResources(runtime);
+    await deleteExternalResources(namePrefix);
     rmSync(stateDir, { recursive: true, force: true });
   }
 }
 
 /** External endpoints (LocalStack) keep resources: remove the uniquely named ones of a run. */
-async function deleteResources(runtime: EmbeddedRuntime): Promise<void> {
-  const dynamo = dynamoClientFor(runtime.env);
-  const kinesis = kinesisClientFor(runtime.env);
-  for (const table of [runtime.names.featuresTable, runtime.names.recommendationsTable]) {
-    await dynamo.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
-  }
-  await kinesis
-    .send(new DeleteStreamCommand({ StreamName: runtime.names.eventsStream }))
-    .catch(() => undefined);
-  dynamo.destroy();
-  kinesis.destroy();
-}
