@@ -224,8 +224,8 @@ export class ProcessingStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.notificationKey,
-      removalPolicy: dataRemovalPolicy(config),
       deletionProtection: !config.destroyOnRemoval,
+      removalPolicy: dataRemovalPolicy(config),
     });
 
     const lakeRoot = storage.lakeRootUri;
@@ -319,6 +319,7 @@ export class ProcessingStack extends Stack {
         serviceName: 'etl-release-lease',
         description: 'Releases the ETL run lease of a timed-out, aborted or failed execution',
         config,
+        memorySize: DEFAULT_TASK_SIZING.memorySize,
         environment: { ETL_LEASE_TABLE_NAME: this.etlLeaseTable.tableName },
       });
       this.etlLeaseTable.grant(release.function, 'dynamodb:DeleteItem');

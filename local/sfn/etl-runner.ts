@@ -65,7 +65,7 @@ export async function createLeaseTable(client: DynamoDBClient, tableName: string
  * The lease store of a run without one: an in-memory DynamoDB emulator (dynalite) for this run
  * only. Locally the state-directory claim keeps runs apart; the lease states still run.
  */
-async function ephemeralLeaseStore(): Promise<EtlLeaseStore & { close(): Promise<void> }> {
+export async function ephemeralLeaseStore(): Promise<EtlLeaseStore & { close(): Promise<void> }> {
   const { startDynamoDbEmulator } = await import('../runtime/emulators.ts');
   const emulator = await startDynamoDbEmulator();
   const client = new DynamoDBClient({
@@ -82,6 +82,38 @@ async function ephemeralLeaseStore(): Promise<EtlLeaseStore & { close(): Promise
       await emulator.close();
     },
   };
+}
+
+/**
+ * The local handler of a lease task (`dynamodb:putItem` / `dynamodb:deleteItem`): the task's
+ * Parameters are the API input, errors are named as Step Functions names them. Undefined for
+ * other resources.
+ */
+export function leaseTaskHandler(
+  resource: string,
+  store: EtlLeaseStore,
+): ((input: unknown) => Promise<unknown>) | undefined {
+  if (resource === 'arn:aws:states:::dynamodb:putItem') {
+    return async (input) => {
+      try {
+        await store.client.send(new PutItemCommand(input as PutItemCommandInput));
+        return {};
+      } catch (error: unknown) {
+        throw dynamoDbError(error);
+      }
+    };
+  }
+  if (resource === 'arn:aws:states:::dynamodb:deleteItem') {
+    return async (input) => {
+      try {
+        await store.client.send(new DeleteItemCommand(input as DeleteItemCommandInput));
+        return {};
+      } catch (error: unknown) {
+        throw dynamoDbError(error);
+      }
+    };
+  }
+  return undefined;
 }
 
 /** A DynamoDB error as Step Functions' integration names it (`DynamoDB.<Exception>`). */
@@ -321,24 +353,9 @@ async function runWithLease(options: LocalEtlOptions, lease: EtlLeaseStore): Pro
         progress(`  notify: ${subject}: ${message.slice(0, 500)}`);
         return { MessageId: `local-${notifications.length}` };
       });
-    } else if (s.Resource === 'arn:aws:states:::dynamodb:putItem') {
-      handlers[name] = task(async (input) => {
-        try {
-          await lease.client.send(new PutItemCommand(input as PutItemCommandInput));
-          return {};
-        } catch (error: unknown) {
-          throw dynamoDbError(error);
-        }
-      });
-    } else if (s.Resource === 'arn:aws:states:::dynamodb:deleteItem') {
-      handlers[name] = task(async (input) => {
-        try {
-          await lease.client.send(new DeleteItemCommand(input as DeleteItemCommandInput));
-          return {};
-        } catch (error: unknown) {
-          throw dynamoDbError(error);
-        }
-      });
+    } else if (leaseTaskHandler(s.Resource, lease)) {
+      const handler = leaseTaskHandler(s.Resource, lease);
+      if (handler) handlers[name] = task(handler);
     } else {
       throw new Error(`no local handler for task resource ${s.Resource} (state ${name})`);
     }

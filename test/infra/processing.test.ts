@@ -111,12 +111,17 @@ describe('deployed state machines', () => {
   });
 
   it('notifies each failure once: ETL FAILED in the machine, TIMED_OUT/ABORTED by EventBridge', () => {
-    // Notification rules only: the ETL's lease-release rule (a Lambda target) is checked below.
-    const rules = resourcesOfType(app, 'AWS::Events::Rule').filter(
-      (r) =>
-        JSON.stringify(r.properties.EventPattern).includes('Step Functions Execution Status Change') &&
-        !r.logicalId.startsWith('EtlLeaseReleaseRule'),
+    const statusRules = resourcesOfType(app, 'AWS::Events::Rule').filter((r) =>
+      JSON.stringify(r.properties.EventPattern).includes('Step Functions Execution Status Change'),
     );
+    // Notification rules target the failure topic; the lease-release rule targets a Lambda.
+    const rules = statusRules.filter((r) => JSON.stringify(r.properties.Targets).includes('FailureTopic'));
+    const release = statusRules.filter((r) => String(r.logicalId).startsWith('EtlLeaseReleaseRule'));
+    expect(release).toHaveLength(1);
+    expect(JSON.stringify(release[0]?.properties.Targets)).toContain('EtlReleaseLeaseFunction');
+    expect(
+      (release[0]?.properties.EventPattern as { detail?: { status?: string[] } } | undefined)?.detail?.status,
+    ).toEqual(['FAILED', 'TIMED_OUT', 'ABORTED']);
     const machines = resourcesOfType(app, 'AWS::StepFunctions::StateMachine');
     const machineId = (name: string) => {
       const m = machines.find((x) => x.logicalId.startsWith(`${pascalCase(name)}StateMachine`));

@@ -27,6 +27,8 @@ const NOW = new Date('2026-11-21T00:00:00Z');
 /** Maintenance (OPTIMIZE/VACUUM) does not change rows: skipped except where it is the point. */
 const FAST_INPUT = { full: true, glueTableOptimizers: true };
 const FULL_INPUT = { full: true };
+/** A chain is ~10 runs: generous on a loaded 2-core machine (about 1-2 min when idle). */
+const CHAIN_TIMEOUT_MS = 1_200_000;
 const CHILD = join(import.meta.dirname, 'helpers', 'etl-child.ts');
 
 /**
@@ -236,13 +238,15 @@ describe('restartable ETL: crash or fail anywhere, rerun, same lake as a clean r
       expect(states).toContain(s);
   });
 
+  // The points inside steps come first: only the first runs of a chain still have landing files
+  // to claim and silver/gold rows to write.
   const killPoints: [string, string | undefined][] = [
-    ...states.map((s): [string, string | undefined] => [s, undefined]),
     ['-', 'landing:moved'],
     ['-', 'landing:bronze-committed'],
     ['-', 'iceberg:before-link:silver.events'],
     ['-', 'iceberg:after-link:silver.sessions'],
     ['-', 'iceberg:before-link:gold.monthly_kpis'],
+    ...states.map((s): [string, string | undefined] => [s, undefined]),
   ];
   const label = ([state, point]: [string, string | undefined]) =>
     point ? `inside (${point})` : `before ${state}`;
@@ -274,6 +278,7 @@ describe('restartable ETL: crash or fail anywhere, rerun, same lake as a clean r
       expect(differences(state, clean)).toEqual({});
       rmSync(lake, { recursive: true, force: true });
     },
+    CHAIN_TIMEOUT_MS,
   );
 
   /** Failures are chained the same way: run i fails at task i, then one run succeeds. */
@@ -303,9 +308,17 @@ describe('restartable ETL: crash or fail anywhere, rerun, same lake as a clean r
         expect(rerun.status).toBe('SUCCEEDED');
         return lakeState(engine, rerun.run?.run_id ?? '');
       });
-      expect(differences(state, clean)).toEqual({});
+      // A failed ReleaseLease comes after CompleteRun: the data was complete, so the final run
+      // had nothing to do and its own quality results (0 new rows) differ from a working run's.
+      const completed = chain.at(-1) === 'ReleaseLease';
+      const drop = (x: Record<string, string[]>) =>
+        completed
+          ? Object.fromEntries(Object.entries(x).filter(([k]) => k !== 'ops.data_quality_results'))
+          : x;
+      expect(differences(drop(state), drop(clean))).toEqual({});
       rmSync(lake, { recursive: true, force: true });
     },
+    CHAIN_TIMEOUT_MS,
   );
 
   it('a failed blocking gate stops gold; once the data is corrected the next run reaches the clean state', async () => {

@@ -13,7 +13,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { parseRunInput, prepareRun } from '../../lambdas/etl/prepare-run.ts';
 import { analyzeStatement } from '../../lambdas/shared/catalog/sql.ts';
 import { type TrinoClient, trinoMaintenanceStatements, trinoStatement } from '../../local/engine/trino.ts';
-import { localEtlDefinition } from '../../local/sfn/etl-runner.ts';
+import { ephemeralLeaseStore, leaseTaskHandler, localEtlDefinition } from '../../local/sfn/etl-runner.ts';
 
 export interface TrinoEtlStep {
   readonly state: string;
@@ -85,6 +85,8 @@ export async function runEtlOnTrino(options: {
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   const retryOverrides: Record<string, number> = {};
   let counter = 0;
+  // The run lease's states (AcquireLease / ReleaseLease) on a private in-memory DynamoDB.
+  const lease = await ephemeralLeaseStore();
   for (const [name, s] of states) {
     if (s.Retry) retryOverrides[name] = 0;
     if (s.Type !== 'Task' || !s.Resource) continue;
@@ -175,14 +177,11 @@ export async function runEtlOnTrino(options: {
         });
         return { MessageId: `trino-${notifications.length}` };
       };
-    } else if (
-      s.Resource === 'arn:aws:states:::dynamodb:putItem' ||
-      s.Resource === 'arn:aws:states:::dynamodb:deleteItem'
-    ) {
-      // The run lease (one ETL at a time): this tier runs a single execution, so the lease is
-      // always free; the lease itself is tested by the local runner's tests, not here.
-      handlers[name] = async () => ({});
+    } else if (leaseTaskHandler(s.Resource, lease)) {
+      const handler = leaseTaskHandler(s.Resource, lease);
+      if (handler) handlers[name] = handler;
     } else {
+      await lease.close();
       throw new Error(`no Trino-tier handler for task resource ${s.Resource} (state ${name})`);
     }
   }
@@ -210,5 +209,7 @@ export async function runEtlOnTrino(options: {
       notifications,
       error: `${error instanceof Error ? error.message : String(error)}${note ? `: ${note.message}` : ''}`,
     };
+  } finally {
+    await lease.close();
   }
 }
