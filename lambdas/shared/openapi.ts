@@ -121,6 +121,9 @@ function operationOf(route: ApiRoute): JsonObject {
   }
   responses['403'] = errorResponse('Missing or invalid API key (API Gateway)');
   responses['429'] = errorResponse('Throttled by the usage plan (API Gateway)');
+  // Answered by the HTTP front end before any handler runs (Node's server over 16 KB of
+  // headers; API Gateway has its own header limits), so there is no error body.
+  responses['431'] = { description: 'Request header fields too large (rejected before the handler)' };
   return {
     operationId: `${route.method.toLowerCase()}${route.path.replace(/\{(\w+)\}/g, 'By_$1').replace(/[^A-Za-z0-9]+(.)?/g, (_m, ch: string | undefined) => (ch ?? '').toUpperCase())}`,
     summary: route.description,

@@ -154,7 +154,10 @@ describe('OpenAPI document', () => {
     for (const ops of Object.values(doc.paths))
       for (const op of Object.values(ops))
         for (const [status, r] of Object.entries(op.responses))
-          if (Number(status) >= 400)
+          if (status === '431')
+            // The HTTP front end refuses oversized headers before any handler: no body to promise.
+            expect(r.content).toBeUndefined();
+          else if (Number(status) >= 400)
             expect(r.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/Error' });
     expect(Object.keys(doc.components.schemas.Error?.properties ?? {})).toEqual([
       'error',
