@@ -264,10 +264,19 @@ describe(`deployed shoplake (${stage}) on LocalStack`, () => {
     await invoke(tasks.activate, { version });
 
     const someUser = parsed.interactions.find((i) => !i.user.startsWith('session:'))?.user ?? '';
-    const recs = await call('GET', `/users/${encodeURIComponent(someUser)}/recommendations?k=5`, {
-      key: api.readKey,
-    });
-    expect(recs.status, JSON.stringify(recs.body)).toBe(200);
+    // A warm serving container caches the active pointer for a few seconds (activeCacheMs), so
+    // the new version is served once that cache has expired, not necessarily on the first call.
+    const recs = await until(
+      `recommendations from ${version}`,
+      async () => {
+        const res = await call('GET', `/users/${encodeURIComponent(someUser)}/recommendations?k=5`, {
+          key: api.readKey,
+        });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        return res.body.model_version === version ? res : undefined;
+      },
+      30_000,
+    );
     expect(recs.body).toMatchObject({ model_version: version, strategy: 'personalized' });
     expect((recs.body.items as unknown[]).length).toBeGreaterThan(0);
     const item = shop.products[0]?.product_id ?? '';
