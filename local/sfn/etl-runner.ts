@@ -178,7 +178,8 @@ export class EtlRunFailedError extends Error {
   }
 }
 
-interface StateDef {
+/** A state of an ASL definition, as far as the runners read it. */
+export interface StateDef {
   Type: string;
   Resource?: string;
   Retry?: unknown[];
@@ -187,7 +188,11 @@ interface StateDef {
   Branches?: { States: Record<string, StateDef> }[];
 }
 
-function collectStates(states: Record<string, StateDef>, out: Map<string, StateDef> = new Map()) {
+/** Every state of a definition by name, including those inside Map and Parallel states. */
+export function collectStates(
+  states: Record<string, StateDef>,
+  out: Map<string, StateDef> = new Map(),
+): Map<string, StateDef> {
   for (const [name, s] of Object.entries(states)) {
     out.set(name, s);
     const inner = s.ItemProcessor?.States ?? s.Iterator?.States;

@@ -13,7 +13,13 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { parseRunInput, prepareRun } from '../../lambdas/etl/prepare-run.ts';
 import { analyzeStatement } from '../../lambdas/shared/catalog/sql.ts';
 import { type TrinoClient, trinoMaintenanceStatements, trinoStatement } from '../../local/engine/trino.ts';
-import { ephemeralLeaseStore, leaseTaskHandler, localEtlDefinition } from '../../local/sfn/etl-runner.ts';
+import {
+  collectStates,
+  ephemeralLeaseStore,
+  leaseTaskHandler,
+  localEtlDefinition,
+  type StateDef,
+} from '../../local/sfn/etl-runner.ts';
 
 export interface TrinoEtlStep {
   readonly state: string;
@@ -31,26 +37,6 @@ export interface TrinoEtlResult {
   readonly notifications: { subject: string; message: string }[];
   readonly error?: string;
   readonly output?: unknown;
-}
-
-interface StateDef {
-  Type: string;
-  Resource?: string;
-  Retry?: unknown[];
-  ItemProcessor?: { States: Record<string, StateDef> };
-  Iterator?: { States: Record<string, StateDef> };
-  Branches?: { States: Record<string, StateDef> }[];
-}
-
-function collectStates(states: Record<string, StateDef>, out: Map<string, StateDef> = new Map()) {
-  for (const [name, s] of Object.entries(states)) {
-    out.set(name, s);
-    const inner = s.ItemProcessor?.States ?? s.Iterator?.States;
-    if (inner) collectStates(inner, out);
-    // The generated definition runs the gold steps in a Parallel state.
-    for (const branch of s.Branches ?? []) collectStates(branch.States, out);
-  }
-  return out;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
