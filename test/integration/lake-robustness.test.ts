@@ -7,34 +7,14 @@ import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEvent, type ShopEvent } from '../../lambdas/shared/event-schema.ts';
-import { main } from '../../local/cli/main.ts';
 import { generateShop } from '../../local/generator/shop.ts';
 import { STATE_DIR_IN_USE_EXIT_CODE } from '../../local/runtime/state-dir.ts';
 import { writeLandingFiles } from '../../local/sfn/landing.ts';
+import { cli } from './helpers/cli.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/shoplake.mjs');
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(['node', 'shoplake', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 /** `shoplake` as its own process (what a user or a scheduler starts). */
 function cliProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
