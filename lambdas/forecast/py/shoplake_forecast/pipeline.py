@@ -84,10 +84,32 @@ def predict_step(event: dict) -> dict:
     )
 
 
+def backtest_only(event: dict) -> dict:
+    """Rolling-origin evaluation of every model, side by side (`shoplake forecast backtest`)."""
+    t0 = time.perf_counter()
+    params = Params.from_dict(event.get("params") or {})
+    panel = build_panel(read_history(objects.read(event["historyUri"])))
+    bt = backtest(panel, params)
+    return _clean(
+        {
+            "params": params.__dict__,
+            "origins": bt["origins"],
+            "metrics": bt["metrics"],
+            "gate": gate(bt),
+            "quality": panel.quality,
+            "gaps": panel.gaps[:50],
+            "last_date": panel.last_date.strftime("%Y-%m-%d"),
+            "seconds": round(time.perf_counter() - t0, 3),
+        }
+    )
+
+
 def run(event: dict) -> dict:
     mode = event.get("mode")
     if mode == "train":
         return train(event)
     if mode == "predict":
         return predict_step(event)
-    raise ValueError(f"unknown mode {mode!r}: expected train or predict")
+    if mode == "backtest":
+        return backtest_only(event)
+    raise ValueError(f"unknown mode {mode!r}: expected train, predict or backtest")
