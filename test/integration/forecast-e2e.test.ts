@@ -153,7 +153,8 @@ describe('demand forecasting on the local runtime (forecast.asl.json)', () => {
     const [empty] = await engine.query<{ n: number }>('SELECT count(*) AS n FROM gold.demand_vs_actual');
     expect(empty?.n).toBe(0);
     await ingest(history.filter((e) => Date.parse(e.event_time) >= actualsFrom));
-    const etl = await runLocalEtl({ engine, lakeDir: runtime.lakeDir });
+    // The forecast week is older than the ETL's default lookback: process its 7 days.
+    const etl = await runLocalEtl({ engine, lakeDir: runtime.lakeDir, input: { lookbackDays: 8 } });
     expect(etl.status).toBe('SUCCEEDED');
     const [counts] = await engine.query<{ f: number; v: number; mismatched: number }>(
       `SELECT (SELECT count(*) FROM gold.demand_forecast) AS f, (SELECT count(*) FROM gold.demand_vs_actual) AS v,
@@ -161,7 +162,14 @@ describe('demand forecasting on the local runtime (forecast.asl.json)', () => {
                  ON d.level = v.level AND d.item_id = v.item_id AND d.demand_date = v.forecast_date
                WHERE d.units <> v.actual OR abs(v.abs_error - abs(v.forecast - d.units)) > 1e-9) AS mismatched`,
     );
-    expect(counts?.v).toBe(counts?.f);
+    const byDay = await engine.query(
+      `SELECT CAST(f.forecast_date AS varchar) AS d, count(*) AS f, count(v.item_id) AS v, count(a.item_id) AS a
+       FROM gold.demand_forecast f
+       LEFT JOIN gold.demand_vs_actual v ON v.level = f.level AND v.item_id = f.item_id AND v.forecast_date = f.forecast_date AND v.horizon = f.horizon
+       LEFT JOIN gold.demand_daily a ON a.level = f.level AND a.item_id = f.item_id AND a.demand_date = f.forecast_date
+       GROUP BY 1 ORDER BY 1`,
+    );
+    expect(counts?.v, JSON.stringify(byDay)).toBe(counts?.f);
     expect(counts?.mismatched).toBe(0);
   }, 600_000);
 
