@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadForecasts } from '../../lambdas/forecast/pipeline.ts';
+import { loadForecasts, registerCandidate } from '../../lambdas/forecast/pipeline.ts';
 import { ForecastModelNotFoundError } from '../../lambdas/shared/forecast/registry.ts';
 import type { DuckdbEngine } from '../../local/engine/duckdb.ts';
 import { openLocalEngine } from '../../local/engine/open.ts';
@@ -49,7 +49,7 @@ let trained: LocalForecastResult;
 async function ingest(events: Iterable<GeneratedEvent>): Promise<void> {
   const tally = await sendThroughIngest(events, { ingest: localIngest(runtime.env) });
   expect(tally.rejected).toBe(0);
-  await runtime.drain({ timeoutMs: 120_000 });
+  await runtime.drain({ timeoutMs: 400_000 });
 }
 
 beforeAll(async () => {
@@ -73,7 +73,7 @@ beforeAll(async () => {
   engine = await openLocalEngine(runtime.stateDir);
   const etl = await runLocalEtl({ engine, lakeDir: runtime.lakeDir, input: { full: true } });
   expect(etl.status).toBe('SUCCEEDED');
-}, 600_000);
+}, 1_200_000);
 
 afterAll(async () => {
   await engine?.close();
