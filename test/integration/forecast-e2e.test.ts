@@ -173,10 +173,22 @@ describe('demand forecasting on the local runtime (forecast.asl.json)', () => {
     expect(counts?.mismatched).toBe(0);
   }, 600_000);
 
-  it('an unknown model version cannot be activated', async () => {
+  it('a candidate that loses to seasonal naive is registered as rejected and cannot be activated', async () => {
     const deps = localForecastDeps(runtime, engine);
+    const active = (await deps.registry.active())?.version;
+    const losing = {
+      ...trained.candidate,
+      version: 'v-losing',
+      gate: { passed: false, reasons: ['does not beat seasonal naive: gbm WAPE 0.9 vs seasonal naive 0.8'] },
+    };
+    const entry = await registerCandidate(losing, deps);
+    expect(entry.status).toBe('rejected');
+    await expect(deps.registry.activate('v-losing', new Date())).rejects.toThrow(
+      /rejected by the quality gate/,
+    );
     await expect(deps.registry.activate('v-nope', new Date())).rejects.toBeInstanceOf(
       ForecastModelNotFoundError,
     );
+    expect((await deps.registry.active())?.version).toBe(active);
   });
 });
