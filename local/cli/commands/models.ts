@@ -100,31 +100,27 @@ export function renderAbStatus(
     lines.push('  no impressions in gold yet (send recommendation_impression events, then run shoplake etl)');
     return lines.join('\n');
   }
+  const head = (arm: string, version: string, impressions: string) =>
+    `  ${arm.padEnd(4)} ${version.padEnd(29)} ${impressions.padStart(11)}`;
   lines.push(
-    '  arm  version                       impressions  metric      rate     95% interval          B − A [95% interval]              p-value',
+    `${head('arm', 'version', 'impressions')}  ${'metric'.padEnd(18)} ${'rate'.padStart(7)}  ${'95% interval'.padEnd(20)}  ${'B − A [95% interval]'.padEnd(34)} p-value`,
   );
   for (const a of arms) {
     const metrics: [string, string, string][] = [
       ['CTR', 'ctr', 'clicks'],
-      ['cart', 'cart_rate', 'carts'],
+      ['add to cart', 'cart_rate', 'carts'],
       ['conversion', 'conversion_rate', 'conversions'],
     ];
     metrics.forEach(([label, m, count], i) => {
-      const head =
-        i === 0
-          ? `  ${String(a.arm).padEnd(4)} ${String(a.model_version).padEnd(29)} ${fmt(Number(a.impressions)).padStart(11)}`
-          : ' '.repeat(47);
-      const diff =
-        a[`${m}_diff`] === null || a[`${m}_diff`] === undefined
-          ? '-'.padEnd(33)
-          : `${signedPct(a[`${m}_diff`])} [${signedPct(a[`${m}_diff_low`])}, ${signedPct(a[`${m}_diff_high`])}]`.padEnd(
-              33,
-            );
+      const left =
+        i === 0 ? head(String(a.arm), String(a.model_version), fmt(Number(a.impressions))) : head('', '', '');
+      const hasDiff = typeof a[`${m}_diff`] === 'number';
+      const diff = hasDiff
+        ? `${signedPct(a[`${m}_diff`])} [${signedPct(a[`${m}_diff_low`])}, ${signedPct(a[`${m}_diff_high`])}]`
+        : '-';
       const p = typeof a[`${m}_p_value`] === 'number' ? Number(a[`${m}_p_value`]).toPrecision(3) : '-';
       lines.push(
-        `${head}  ${`${label} (${fmt(Number(a[count]))})`.padEnd(11)} ${pct(a[m]).padStart(7)}  [${pct(a[`${m}_low`])}, ${pct(a[`${m}_high`])}]`.padEnd(
-          47 + 2 + 11 + 1 + 7 + 24,
-        ) + `${diff} ${p}`,
+        `${left}  ${`${label} (${fmt(Number(a[count]))})`.padEnd(18)} ${pct(a[m]).padStart(7)}  ${`[${pct(a[`${m}_low`])}, ${pct(a[`${m}_high`])}]`.padEnd(20)}  ${diff.padEnd(34)} ${p}`,
       );
     });
   }
