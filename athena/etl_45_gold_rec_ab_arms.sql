@@ -123,7 +123,7 @@ USING (
       c_x / c_n AS c_p,
       (x + c_x) / (n + c_n) AS pooled,
       -- z of a two-sided 95% interval
-      1.959963984540054 AS z
+      CAST(1.959963984540054 AS double) AS z
     FROM cells
   ),
   stats AS (
