@@ -11,31 +11,32 @@
 -- the pooled two-proportion z-test. Impressions of one shopper are treated as independent
 -- trials (the usual approximation; the intervals are narrower than a per-shopper analysis).
 -- Recomputes, over their whole history, the tests with an impression in a session or with a
--- rec_id that the pending runs' events or orders touch. Params: :run_id.
+-- rec_id that the pending runs' events or orders touch. Every CTE is read once (Trino inlines a
+-- CTE per reference and caps a query at 150 stages), so the control's counts come from a window.
+-- Params: :run_id.
 MERGE INTO gold.rec_ab_arms t
 USING (
-  WITH pending_events AS (
-    SELECT e.session_id, e.rec_id
-    FROM silver.events e
-    WHERE e.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
-  ),
-  pending_sessions AS (
-    SELECT session_id FROM pending_events
-    UNION
-    SELECT o.session_id
-    FROM silver.orders o
-    WHERE o.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend) AND o.session_id IS NOT NULL
-  ),
-  affected AS (
+  WITH affected AS (
     SELECT DISTINCT element_at(i.attributes, 'ab_experiment') AS experiment
     FROM silver.events i
     WHERE i.event_type = 'recommendation_impression'
       AND element_at(i.attributes, 'ab_experiment') IS NOT NULL
       AND (
-        i.session_id IN (SELECT session_id FROM pending_sessions)
-        OR i.rec_id IN (SELECT rec_id FROM pending_events WHERE rec_id IS NOT NULL)
+        i.session_id IN (
+          SELECT e.session_id FROM silver.events e
+          WHERE e.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
+        )
+        OR i.rec_id IN (
+          SELECT e.rec_id FROM silver.events e
+          WHERE e.rec_id IS NOT NULL AND e.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
+        )
+        OR i.session_id IN (
+          SELECT o.session_id FROM silver.orders o
+          WHERE o.session_id IS NOT NULL AND o.etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
+        )
       )
   ),
+  -- One row per impression (rec_id): a re-sent impression counts once.
   impressions AS (
     SELECT
       i.rec_id,
@@ -50,133 +51,113 @@ USING (
       AND element_at(i.attributes, 'ab_experiment') IN (SELECT experiment FROM affected)
     GROUP BY i.rec_id
   ),
-  shown AS (
-    SELECT m.rec_id, p.product_id
+  -- Each item shown, with its first click per session (NULL: not clicked).
+  shown_clicks AS (
+    SELECT
+      m.rec_id, m.experiment, m.arm, m.model_version, m.shopper, m.event_date, p.product_id,
+      c.session_id AS click_session,
+      min(c.event_time) AS clicked_at
     FROM impressions m
     CROSS JOIN UNNEST(split(m.rec_items, ',')) AS p(product_id)
+    LEFT JOIN silver.events c
+      ON c.event_type = 'product_view' AND c.rec_id = m.rec_id AND c.product_id = p.product_id
+    WHERE m.arm IS NOT NULL
+    GROUP BY m.rec_id, m.experiment, m.arm, m.model_version, m.shopper, m.event_date, p.product_id, c.session_id
   ),
-  clicks AS (
-    SELECT c.rec_id, c.product_id, c.session_id, min(c.event_time) AS clicked_at
-    FROM silver.events c
-    JOIN shown s ON s.rec_id = c.rec_id AND s.product_id = c.product_id
-    WHERE c.event_type = 'product_view'
-    GROUP BY c.rec_id, c.product_id, c.session_id
+  -- Per shown item: clicked; carted / bought at or after the click in the click's session.
+  item_outcomes AS (
+    SELECT
+      k.rec_id, k.experiment, k.arm, k.model_version, k.shopper, k.event_date,
+      max(CASE WHEN k.clicked_at IS NOT NULL THEN 1 ELSE 0 END) AS clicked,
+      max(CASE WHEN a.event_time >= k.clicked_at THEN 1 ELSE 0 END) AS carted,
+      max(CASE WHEN o.order_time >= k.clicked_at THEN 1 ELSE 0 END) AS converted
+    FROM shown_clicks k
+    LEFT JOIN silver.events a
+      ON a.event_type = 'add_to_cart' AND a.session_id = k.click_session AND a.product_id = k.product_id
+    LEFT JOIN (
+      SELECT po.session_id, po.order_time, l.product_id
+      FROM silver.orders po
+      JOIN silver.order_lines l ON l.order_id = po.order_id
+      WHERE po.status = 'placed'
+    ) o ON o.session_id = k.click_session AND o.product_id = k.product_id
+    GROUP BY k.rec_id, k.experiment, k.arm, k.model_version, k.shopper, k.event_date, k.product_id, k.click_session
   ),
-  clicked AS (
-    SELECT DISTINCT rec_id FROM clicks
-  ),
-  carted AS (
-    SELECT DISTINCT c.rec_id
-    FROM clicks c
-    JOIN silver.events a ON a.session_id = c.session_id AND a.product_id = c.product_id
-    WHERE a.event_type = 'add_to_cart' AND a.event_time >= c.clicked_at
-  ),
-  converted AS (
-    SELECT DISTINCT c.rec_id
-    FROM clicks c
-    JOIN silver.orders o ON o.session_id = c.session_id
-    JOIN silver.order_lines l ON l.order_id = o.order_id AND l.product_id = c.product_id
-    WHERE o.status = 'placed' AND o.order_time >= c.clicked_at
+  per_impression AS (
+    SELECT
+      rec_id, experiment, arm, model_version, shopper, event_date,
+      max(clicked) AS clicked,
+      max(carted) AS carted,
+      max(converted) AS converted
+    FROM item_outcomes
+    GROUP BY rec_id, experiment, arm, model_version, shopper, event_date
   ),
   arms AS (
     SELECT
-      m.experiment,
-      m.arm,
-      CASE WHEN count(DISTINCT m.model_version) = 1 THEN min(m.model_version) ELSE 'mixed' END AS model_version,
-      min(m.event_date) AS first_day,
-      max(m.event_date) AS last_day,
-      count(DISTINCT m.shopper) AS shoppers,
+      experiment,
+      arm,
+      CASE WHEN min(model_version) = max(model_version) THEN min(model_version) ELSE 'mixed' END AS model_version,
+      min(event_date) AS first_day,
+      max(event_date) AS last_day,
+      count(DISTINCT shopper) AS shoppers,
       count(*) AS impressions,
-      count(k.rec_id) AS clicks,
-      count(a.rec_id) AS carts,
-      count(v.rec_id) AS conversions
-    FROM impressions m
-    LEFT JOIN clicked k ON k.rec_id = m.rec_id
-    LEFT JOIN carted a ON a.rec_id = m.rec_id
-    LEFT JOIN converted v ON v.rec_id = m.rec_id
-    WHERE m.arm IS NOT NULL
-    GROUP BY m.experiment, m.arm
+      sum(clicked) AS clicks,
+      sum(carted) AS carts,
+      sum(converted) AS conversions
+    FROM per_impression
+    GROUP BY experiment, arm
   ),
-  -- Per metric (1 = ctr, 2 = cart rate, 3 = conversion rate): this arm's successes x and trials n,
-  -- and the control's (c_x, c_n) on treatment rows.
-  cells AS (
+  -- Successes (x1 clicks, x2 carts, x3 conversions) and trials (n) as doubles; on treatment rows
+  -- the control's (cx1…, cn), NULL on control rows.
+  counts AS (
     SELECT
-      a.experiment,
-      a.arm,
-      g.metric,
+      a.*,
+      CAST(1.959963984540054 AS double) AS z,
       CAST(a.impressions AS double) AS n,
-      CAST(CASE g.metric WHEN 1 THEN a.clicks WHEN 2 THEN a.carts ELSE a.conversions END AS double) AS x,
-      CAST(c.impressions AS double) AS c_n,
-      CAST(CASE g.metric WHEN 1 THEN c.clicks WHEN 2 THEN c.carts ELSE c.conversions END AS double) AS c_x
+      CAST(a.clicks AS double) AS x1,
+      CAST(a.carts AS double) AS x2,
+      CAST(a.conversions AS double) AS x3,
+      CASE WHEN a.arm <> 'A' THEN CAST(max(CASE WHEN a.arm = 'A' THEN a.impressions END) OVER (PARTITION BY a.experiment) AS double) END AS cn,
+      CASE WHEN a.arm <> 'A' THEN CAST(max(CASE WHEN a.arm = 'A' THEN a.clicks END) OVER (PARTITION BY a.experiment) AS double) END AS cx1,
+      CASE WHEN a.arm <> 'A' THEN CAST(max(CASE WHEN a.arm = 'A' THEN a.carts END) OVER (PARTITION BY a.experiment) AS double) END AS cx2,
+      CASE WHEN a.arm <> 'A' THEN CAST(max(CASE WHEN a.arm = 'A' THEN a.conversions END) OVER (PARTITION BY a.experiment) AS double) END AS cx3
     FROM arms a
-    CROSS JOIN UNNEST(sequence(1, 3)) AS g(metric)
-    LEFT JOIN arms c ON c.experiment = a.experiment AND c.arm = 'A' AND a.arm <> 'A'
-  ),
-  rates AS (
-    SELECT
-      experiment,
-      arm,
-      metric,
-      n,
-      x / n AS p,
-      c_n,
-      c_x / c_n AS c_p,
-      (x + c_x) / (n + c_n) AS pooled,
-      -- z of a two-sided 95% interval
-      CAST(1.959963984540054 AS double) AS z
-    FROM cells
-  ),
-  stats AS (
-    SELECT
-      experiment,
-      arm,
-      metric,
-      p AS rate,
-      (p + z * z / (2 * n) - z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n) AS low,
-      (p + z * z / (2 * n) + z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n) AS high,
-      p - c_p AS diff,
-      p - c_p - z * sqrt(p * (1 - p) / n + c_p * (1 - c_p) / c_n) AS diff_low,
-      p - c_p + z * sqrt(p * (1 - p) / n + c_p * (1 - c_p) / c_n) AS diff_high,
-      -- NULL when the pooled rate is 0 or 1 (no variance: nothing to test).
-      2 * normal_cdf(0, 1, -abs(p - c_p) / nullif(sqrt(pooled * (1 - pooled) * (1 / n + 1 / c_n)), 0)) AS p_value
-    FROM rates
   )
+  -- Wilson: (p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n). Difference: p − c_p ± z·sqrt(p(1-p)/n
+  -- + c_p(1-c_p)/c_n). p-value: 2·Φ(−|p − c_p| / sqrt(q(1-q)(1/n + 1/c_n))), q the pooled rate
+  -- (NULL when q is 0 or 1: nothing to test).
   SELECT
-    a.experiment,
-    a.arm,
-    a.model_version,
-    a.first_day,
-    a.last_day,
-    a.shoppers,
-    a.impressions,
-    a.clicks,
-    s1.rate AS ctr,
-    s1.low AS ctr_low,
-    s1.high AS ctr_high,
-    s1.diff AS ctr_diff,
-    s1.diff_low AS ctr_diff_low,
-    s1.diff_high AS ctr_diff_high,
-    s1.p_value AS ctr_p_value,
-    a.carts,
-    s2.rate AS cart_rate,
-    s2.low AS cart_rate_low,
-    s2.high AS cart_rate_high,
-    s2.diff AS cart_rate_diff,
-    s2.diff_low AS cart_rate_diff_low,
-    s2.diff_high AS cart_rate_diff_high,
-    s2.p_value AS cart_rate_p_value,
-    a.conversions,
-    s3.rate AS conversion_rate,
-    s3.low AS conversion_rate_low,
-    s3.high AS conversion_rate_high,
-    s3.diff AS conversion_rate_diff,
-    s3.diff_low AS conversion_rate_diff_low,
-    s3.diff_high AS conversion_rate_diff_high,
-    s3.p_value AS conversion_rate_p_value
-  FROM arms a
-  JOIN stats s1 ON s1.experiment = a.experiment AND s1.arm = a.arm AND s1.metric = 1
-  JOIN stats s2 ON s2.experiment = a.experiment AND s2.arm = a.arm AND s2.metric = 2
-  JOIN stats s3 ON s3.experiment = a.experiment AND s3.arm = a.arm AND s3.metric = 3
+    experiment,
+    arm,
+    model_version,
+    first_day,
+    last_day,
+    shoppers,
+    impressions,
+    clicks,
+    x1 / n AS ctr,
+    ((x1 / n) + z * z / (2 * n) - z * sqrt((x1 / n) * (1 - (x1 / n)) / n + z * z / (4 * n * n))) / (1 + z * z / n) AS ctr_low,
+    ((x1 / n) + z * z / (2 * n) + z * sqrt((x1 / n) * (1 - (x1 / n)) / n + z * z / (4 * n * n))) / (1 + z * z / n) AS ctr_high,
+    (x1 / n) - (cx1 / cn) AS ctr_diff,
+    (x1 / n) - (cx1 / cn) - z * sqrt((x1 / n) * (1 - (x1 / n)) / n + (cx1 / cn) * (1 - (cx1 / cn)) / cn) AS ctr_diff_low,
+    (x1 / n) - (cx1 / cn) + z * sqrt((x1 / n) * (1 - (x1 / n)) / n + (cx1 / cn) * (1 - (cx1 / cn)) / cn) AS ctr_diff_high,
+    2 * normal_cdf(0, 1, -abs((x1 / n) - (cx1 / cn)) / nullif(sqrt(((x1 + cx1) / (n + cn)) * (1 - ((x1 + cx1) / (n + cn))) * (1 / n + 1 / cn)), 0)) AS ctr_p_value,
+    carts,
+    x2 / n AS cart_rate,
+    ((x2 / n) + z * z / (2 * n) - z * sqrt((x2 / n) * (1 - (x2 / n)) / n + z * z / (4 * n * n))) / (1 + z * z / n) AS cart_rate_low,
+    ((x2 / n) + z * z / (2 * n) + z * sqrt((x2 / n) * (1 - (x2 / n)) / n + z * z / (4 * n * n))) / (1 + z * z / n) AS cart_rate_high,
+    (x2 / n) - (cx2 / cn) AS cart_rate_diff,
+    (x2 / n) - (cx2 / cn) - z * sqrt((x2 / n) * (1 - (x2 / n)) / n + (cx2 / cn) * (1 - (cx2 / cn)) / cn) AS cart_rate_diff_low,
+    (x2 / n) - (cx2 / cn) + z * sqrt((x2 / n) * (1 - (x2 / n)) / n + (cx2 / cn) * (1 - (cx2 / cn)) / cn) AS cart_rate_diff_high,
+    2 * normal_cdf(0, 1, -abs((x2 / n) - (cx2 / cn)) / nullif(sqrt(((x2 + cx2) / (n + cn)) * (1 - ((x2 + cx2) / (n + cn))) * (1 / n + 1 / cn)), 0)) AS cart_rate_p_value,
+    conversions,
+    x3 / n AS conversion_rate,
+    ((x3 / n) + z * z / (2 * n) - z * sqrt((x3 / n) * (1 - (x3 / n)) / n + z * z / (4 * n * n))) / (1 + z * z / n) AS conversion_rate_low,
+    ((x3 / n) + z * z / (2 * n) + z * sqrt((x3 / n) * (1 - (x3 / n)) / n + z * z / (4 * n * n))) / (1 + z * z / n) AS conversion_rate_high,
+    (x3 / n) - (cx3 / cn) AS conversion_rate_diff,
+    (x3 / n) - (cx3 / cn) - z * sqrt((x3 / n) * (1 - (x3 / n)) / n + (cx3 / cn) * (1 - (cx3 / cn)) / cn) AS conversion_rate_diff_low,
+    (x3 / n) - (cx3 / cn) + z * sqrt((x3 / n) * (1 - (x3 / n)) / n + (cx3 / cn) * (1 - (cx3 / cn)) / cn) AS conversion_rate_diff_high,
+    2 * normal_cdf(0, 1, -abs((x3 / n) - (cx3 / cn)) / nullif(sqrt(((x3 + cx3) / (n + cn)) * (1 - ((x3 + cx3) / (n + cn))) * (1 / n + 1 / cn)), 0)) AS conversion_rate_p_value
+  FROM counts
 ) s
 ON t.experiment = s.experiment AND t.arm = s.arm
 WHEN MATCHED THEN
