@@ -99,7 +99,7 @@ describe('ETL on the local lake', () => {
     expect(counts?.silver).toBeLessThan(landed); // the generator re-sends ~2% of events
     // The generator emits no recommendation_impression events (gold.rec_impression_ctr and
     // gold.rec_ab_arms are checked against their own generated traffic in
-    // reco-impressions-sql.test.ts, reco-ab-sql.test.ts and reco-ab.test.ts).
+    // reco-impressions-sql.test.ts, unit/reco-ab-sql.test.ts and reco-ab.test.ts).
     const impressionTables = ['rec_impression_ctr', 'rec_ab_arms'];
     for (const t of TABLES.filter((x) => x.namespace === 'gold' && !impressionTables.includes(x.name))) {
       const [r] = await engine.query<{ n: number }>(`SELECT count(*) AS n FROM ${qualifiedName(t)}`);
