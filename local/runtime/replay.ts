@@ -55,7 +55,7 @@ function proxyEvent(body: string): APIGatewayProxyEvent {
  * most `batchSize` events and 1 MB, and tallies the per-event answers.
  */
 export async function sendThroughIngest(
-  payloads: Iterable<unknown>,
+  payloads: Iterable<unknown> | AsyncIterable<unknown>,
   options: ReplayOptions,
 ): Promise<IngestTally> {
   const batchSize = Math.min(options.batchSize ?? LIMITS.maxEventsPerRequest, LIMITS.maxEventsPerRequest);
@@ -134,7 +134,7 @@ export async function sendThroughIngest(
     options.onProgress?.(tally);
   };
 
-  for (const payload of payloads) {
+  for await (const payload of payloads) {
     const index = tally.received;
     tally.received += 1;
     const json = JSON.stringify(payload) ?? 'null';

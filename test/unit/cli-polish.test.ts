@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isoDateArg } from '../../local/cli/args.ts';
+import { ndjsonPayloads, ndjsonStreamPayloads } from '../../local/cli/commands/ingest.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/shoplake.mjs', import.meta.url));
 const VERSION = (
@@ -54,5 +55,48 @@ describe('shoplake CLI polish', () => {
     expect(parse('2026-11-20')).toBe('2026-11-20');
     for (const bad of ['2026-02-30', '2026-13-45', '20261120', '2026-1-2', ''])
       expect(() => parse(bad)).toThrow();
+  });
+});
+
+describe('ingest input as a stream (ingest -)', () => {
+  const text = '{"a":1}\r\n\n{"b":"é"}\nnot json\n  \n{"c":3}';
+
+  async function collect(chunks: AsyncIterable<string | Buffer>): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for await (const p of ndjsonStreamPayloads(() => chunks)) out.push(p);
+    return out;
+  }
+
+  it('yields the same payloads as the whole-text reader, however the bytes are chunked', async () => {
+    const expected = [...ndjsonPayloads(text)];
+    expect(expected).toEqual([{ a: 1 }, { b: 'é' }, 'not json', { c: 3 }]);
+    const bytes = Buffer.from(text, 'utf8');
+    for (const size of [1, 2, 3, 7, bytes.length]) {
+      async function* chunked() {
+        for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+      }
+      expect(await collect(chunked()), `chunks of ${size} bytes`).toEqual(expected);
+    }
+  });
+
+  it('hands over a line as soon as it is complete, before the input ends', async () => {
+    let release: () => void = () => {};
+    const blocked = new Promise<void>((r) => {
+      release = r;
+    });
+    async function* slowInput() {
+      yield '{"first":true}\n{"sec';
+      await blocked; // the producer is still writing
+      yield 'ond":true}\n';
+    }
+    const it = ndjsonStreamPayloads(() => slowInput());
+    const first = await Promise.race([
+      it.next(),
+      new Promise((r) => setTimeout(() => r('timed out'), 2_000)),
+    ]);
+    expect(first).toEqual({ value: { first: true }, done: false });
+    release();
+    expect(await it.next()).toEqual({ value: { second: true }, done: false });
+    expect((await it.next()).done).toBe(true);
   });
 });

@@ -1,0 +1,84 @@
+/**
+ * The `shoplake` CLI as scripts use it (child processes of `bin/shoplake.mjs`): `ingest -` from
+ * a pipe, the documented exit codes, JSON errors with `--json`, and clear messages for unknown
+ * model versions.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../../bin/shoplake.mjs', import.meta.url));
+const SAMPLE = fileURLToPath(new URL('../../examples/events.ndjson', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'shoplake-cli-scripting-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI with `stdin` written to its standard input (in the given pieces, with a pause between). */
+function cli(args: string[], stdin: string[] = [], timeoutMs = 180_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`shoplake ${args.join(' ')} timed out after ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+    void (async () => {
+      for (const [i, piece] of stdin.entries()) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 200));
+        child.stdin.write(piece);
+      }
+      child.stdin.end();
+    })();
+  });
+}
+
+interface IngestSummary {
+  file: string;
+  received: number;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  rejected_by_reason: Record<string, number>;
+}
+
+describe('shoplake ingest -', () => {
+  it('reads standard input as it arrives and accounts for it exactly like the same file', async () => {
+    const text = readFileSync(SAMPLE, 'utf8');
+    const cut = text.indexOf('\n', Math.floor(text.length / 2)) - 10; // mid-line
+    const piped = await cli(
+      ['--state-dir', join(work, 'stdin'), 'ingest', '-', '--json', '--quiet'],
+      [text.slice(0, cut), text.slice(cut)],
+    );
+    expect(piped.code, piped.stderr).toBe(0);
+    const fromFile = await cli(['--state-dir', join(work, 'file'), 'ingest', SAMPLE, '--json', '--quiet']);
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    const a = JSON.parse(piped.stdout) as IngestSummary;
+    const b = JSON.parse(fromFile.stdout) as IngestSummary;
+    expect(a.file).toBe('-');
+    const lines = text.split('\n').filter((l) => l.trim() !== '').length;
+    expect(a.received).toBe(lines);
+    expect(a.received).toBe(a.accepted + a.duplicates + a.rejected);
+    for (const k of ['received', 'accepted', 'duplicates', 'rejected', 'rejected_by_reason'] as const)
+      expect(a[k], k).toEqual(b[k]);
+    expect(a.rejected_by_reason).toEqual({ invalid_json: 1, invalid_field: 1 });
+  });
+});
