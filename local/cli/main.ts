@@ -8,7 +8,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { StateDirInUseError } from '../runtime/state-dir.ts';
 import { EXIT_CODES, EXIT_CODES_HELP } from './args.ts';
 
 export interface CommandModule {
@@ -51,6 +50,16 @@ export async function buildProgram(): Promise<Command> {
   return program;
 }
 
+/**
+ * The exit code for an error: errors that scripts must tell apart carry their own `exitCode`
+ * (StateDirInUseError 75, a failed data-quality gate 65); everything else is 1.
+ */
+export function exitCodeOf(error: unknown): number {
+  const code =
+    typeof error === 'object' && error !== null ? (error as { exitCode?: unknown }).exitCode : undefined;
+  return typeof code === 'number' && Number.isInteger(code) && code > 0 ? code : EXIT_CODES.failure;
+}
+
 /** Runs the CLI; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = await buildProgram();
@@ -64,6 +73,6 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`shoplake: ${message}\n`);
     if (process.env.SHOPLAKE_DEBUG && error instanceof Error && error.stack)
       process.stderr.write(`${error.stack}\n`);
-    return error instanceof StateDirInUseError ? error.exitCode : 1;
+    return exitCodeOf(error);
   }
 }

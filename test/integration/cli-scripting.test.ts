@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseEvent } from '../../lambdas/shared/event-schema.ts';
+import { generateShop } from '../../local/generator/shop.ts';
+import { writeLandingFiles } from '../../local/sfn/landing.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/shoplake.mjs', import.meta.url));
 const SAMPLE = fileURLToPath(new URL('../../examples/events.ndjson', import.meta.url));
@@ -80,5 +83,25 @@ describe('shoplake ingest -', () => {
     for (const k of ['received', 'accepted', 'duplicates', 'rejected', 'rejected_by_reason'] as const)
       expect(a[k], k).toEqual(b[k]);
     expect(a.rejected_by_reason).toEqual({ invalid_json: 1, invalid_field: 1 });
+  });
+});
+
+describe('exit codes', () => {
+  it('exits 65 when the ETL data-quality gate fails, naming the failed check and printing the run', async () => {
+    const state = join(work, 'gate');
+    const lake = join(state, 'lake');
+    const events = [
+      ...generateShop({ seed: 3, events: 300, days: 2, end: Date.parse('2026-11-20T00:00:00Z') }).events(),
+    ]
+      .map((e) => parseEvent(e, { now: () => Date.parse('2026-11-21T00:00:00Z') }))
+      .flatMap((r) => (r.ok ? [r.event] : []));
+    const sample = events.find((e) => e.event_type === 'product_view');
+    if (!sample) throw new Error('the generated shop has no product_view');
+    // Valid for the contract, impossible for the shop: the blocking price-range check stops gold.
+    writeLandingFiles(lake, [...events, { ...sample, event_id: 'too-expensive', price: 2e9 }]);
+    const failed = await cli(['--state-dir', state, 'etl', '--quiet']);
+    expect(failed.code, failed.stderr).toBe(65);
+    expect(failed.stderr).toMatch(/data-quality gate failed, gold not updated: .*silver_events_price_range/);
+    expect(failed.stdout).toContain('failed checks: silver_events_price_range');
   });
 });

@@ -3,8 +3,15 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { isoDateArg } from '../../local/cli/args.ts';
+import { EXIT_CODES, isoDateArg } from '../../local/cli/args.ts';
 import { ndjsonPayloads, ndjsonStreamPayloads } from '../../local/cli/commands/ingest.ts';
+import { exitCodeOf } from '../../local/cli/main.ts';
+import { STATE_DIR_IN_USE_EXIT_CODE, StateDirInUseError } from '../../local/runtime/state-dir.ts';
+import {
+  DATA_QUALITY_GATE_EXIT_CODE,
+  EtlRunFailedError,
+  type LocalEtlResult,
+} from '../../local/sfn/etl-runner.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/shoplake.mjs', import.meta.url));
 const VERSION = (
@@ -35,7 +42,9 @@ describe('shoplake CLI polish', () => {
   it('documents the exit codes in --help', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/Exit codes:[\s\S]*2 {3}usage error[\s\S]*75 {2}state directory in use/);
+    expect(r.stdout).toMatch(
+      /Exit codes:[\s\S]*2 {3}usage error[\s\S]*65 {2}data-quality gate failed[\s\S]*75 {2}state directory in use/,
+    );
   });
 
   it('refuses an impossible --date with exit 2 and a clear message, without starting the runtime', async () => {
@@ -48,6 +57,24 @@ describe('shoplake CLI polish', () => {
   it('answers unknown options with exit 2', async () => {
     expect((await cli(['--bogus'])).code).toBe(2);
     expect((await cli(['serve', '--cors-origin', 'not-an-origin'])).code).toBe(2);
+  });
+
+  it('maps errors to the documented exit codes', () => {
+    expect(EXIT_CODES.dataQualityGate).toBe(DATA_QUALITY_GATE_EXIT_CODE);
+    expect(EXIT_CODES.stateDirInUse).toBe(STATE_DIR_IN_USE_EXIT_CODE);
+    const result = (error: string): LocalEtlResult => ({
+      status: 'FAILED',
+      steps: [],
+      failedChecks: [],
+      notifications: [],
+      error: { error, cause: '' },
+      elapsedMs: 1,
+    });
+    expect(exitCodeOf(new EtlRunFailedError(result('DataQualityGateFailed'), 'gate'))).toBe(65);
+    expect(exitCodeOf(new EtlRunFailedError(result('States.TaskFailed'), 'task'))).toBe(1);
+    expect(exitCodeOf(new StateDirInUseError('/x', undefined, { pid: 1 }))).toBe(75);
+    expect(exitCodeOf(new Error('boom'))).toBe(1);
+    expect(exitCodeOf('not even an error')).toBe(1);
   });
 
   it('accepts real calendar dates only', () => {
