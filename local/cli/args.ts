@@ -21,7 +21,8 @@ Exit codes:
   1   failure
   2   usage error (unknown option, invalid argument)
   65  data-quality gate failed: the ETL stopped before gold (etl, demo)
-  75  state directory in use by another shoplake process`;
+  75  state directory in use by another shoplake process
+With --json, a failure also prints {"error": {"code", "message", "exit_code", ...}} on stdout.`;
 
 /** A real calendar date `YYYY-MM-DD` (2026-13-45 and 2026-02-30 are refused). */
 export function isoDateArg(name: string) {

@@ -8,7 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { EXIT_CODES, EXIT_CODES_HELP } from './args.ts';
+import { EXIT_CODES_HELP } from './args.ts';
+import { errorBody, exitCodeOf, jsonRequested } from './errors.ts';
+
+export { exitCodeOf };
 
 export interface CommandModule {
   register(program: Command): void;
@@ -50,16 +53,6 @@ export async function buildProgram(): Promise<Command> {
   return program;
 }
 
-/**
- * The exit code for an error: errors that scripts must tell apart carry their own `exitCode`
- * (StateDirInUseError 75, a failed data-quality gate 65); everything else is 1.
- */
-export function exitCodeOf(error: unknown): number {
-  const code =
-    typeof error === 'object' && error !== null ? (error as { exitCode?: unknown }).exitCode : undefined;
-  return typeof code === 'number' && Number.isInteger(code) && code > 0 ? code : EXIT_CODES.failure;
-}
-
 /** Runs the CLI; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = await buildProgram();
@@ -67,12 +60,19 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return 0;
   } catch (error: unknown) {
-    // Help and --version exit 0; every other commander error is a usage error.
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_CODES.usage;
+    const code = exitCodeOf(error);
+    // Help and --version exit 0; commander already printed every usage error on stderr.
+    if (error instanceof CommanderError) {
+      if (code !== 0 && jsonRequested(argv.slice(2)))
+        process.stdout.write(`${JSON.stringify({ error: errorBody(error) }, null, 2)}\n`);
+      return code;
+    }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`shoplake: ${message}\n`);
     if (process.env.SHOPLAKE_DEBUG && error instanceof Error && error.stack)
       process.stderr.write(`${error.stack}\n`);
-    return exitCodeOf(error);
+    if (jsonRequested(argv.slice(2)))
+      process.stdout.write(`${JSON.stringify({ error: errorBody(error) }, null, 2)}\n`);
+    return code;
   }
 }

@@ -189,6 +189,21 @@ export class EtlRunFailedError extends Error {
   get exitCode(): number {
     return this.dataQualityGateFailed ? DATA_QUALITY_GATE_EXIT_CODE : 1;
   }
+
+  /** For `--json` errors (local/cli/errors.ts). */
+  get cliCode(): string {
+    return this.dataQualityGateFailed ? 'data_quality_gate_failed' : 'etl_failed';
+  }
+
+  cliDetails(): Record<string, unknown> {
+    return {
+      run_id: this.result.run?.run_id ?? null,
+      date_from: this.result.run?.date_from ?? null,
+      date_to: this.result.run?.date_to ?? null,
+      failure: this.result.error?.error ?? null,
+      failed_checks: this.result.failedChecks,
+    };
+  }
 }
 
 /** A state of an ASL definition, as far as the runners read it. */

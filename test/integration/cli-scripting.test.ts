@@ -105,3 +105,63 @@ describe('exit codes', () => {
     expect(failed.stdout).toContain('failed checks: silver_events_price_range');
   });
 });
+
+interface JsonError {
+  error: { code: string; message: string; exit_code: number; [k: string]: unknown };
+}
+
+/** The one JSON document a failed `--json` command prints on stdout. */
+function jsonError(r: Run): JsonError['error'] {
+  const parsed = JSON.parse(r.stdout) as JsonError;
+  expect(Object.keys(parsed)).toEqual(['error']);
+  expect(parsed.error.exit_code).toBe(r.code);
+  expect(parsed.error.code).toMatch(/^[a-z]+(_[a-z]+)*$/);
+  expect(r.stderr).toContain(parsed.error.message);
+  return parsed.error;
+}
+
+describe('--json errors are JSON on stdout', () => {
+  it('usage errors (exit 2)', async () => {
+    const r = await cli(['--state-dir', join(work, 'never'), 'etl', '--date', '2026-13-45', '--json']);
+    expect(r.code).toBe(2);
+    const e = jsonError(r);
+    expect(e).toMatchObject({ code: 'usage_error', commander_code: 'commander.invalidArgument' });
+    expect(e.message).toContain('--date must be a calendar date YYYY-MM-DD, got "2026-13-45"');
+  });
+
+  it('a missing ingest file (exit 1), before the runtime starts', async () => {
+    const r = await cli([
+      '--state-dir',
+      join(work, 'never'),
+      'ingest',
+      join(work, 'no-such.ndjson'),
+      '--json',
+    ]);
+    expect(r.code).toBe(1);
+    expect(jsonError(r)).toMatchObject({ code: 'failure', system_code: 'ENOENT' });
+    expect(r.stderr).not.toContain('emulators');
+  });
+
+  it('a query outside the catalog (exit 1)', async () => {
+    const r = await cli([
+      '--state-dir',
+      join(work, 'query'),
+      'query',
+      'SELECT * FROM gold.passwords',
+      '--json',
+    ]);
+    expect(r.code).toBe(1);
+    expect(jsonError(r)).toMatchObject({ code: 'unknown_table', table: 'gold.passwords' });
+  });
+
+  it('a failed data-quality gate (exit 65) with the failed checks', async () => {
+    // The state of the exit-code test above: its pending run still holds the bad record.
+    const r = await cli(['--state-dir', join(work, 'gate'), 'etl', '--json', '--quiet']);
+    expect(r.code).toBe(65);
+    const e = jsonError(r);
+    expect(e).toMatchObject({ code: 'data_quality_gate_failed', failure: 'DataQualityGateFailed' });
+    expect((e.failed_checks as { check_name: string }[]).map((c) => c.check_name)).toContain(
+      'silver_events_price_range',
+    );
+  });
+});

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EXIT_CODES, isoDateArg } from '../../local/cli/args.ts';
 import { ndjsonPayloads, ndjsonStreamPayloads } from '../../local/cli/commands/ingest.ts';
+import { errorBody, jsonRequested } from '../../local/cli/errors.ts';
 import { exitCodeOf } from '../../local/cli/main.ts';
 import { STATE_DIR_IN_USE_EXIT_CODE, StateDirInUseError } from '../../local/runtime/state-dir.ts';
 import {
@@ -75,6 +76,32 @@ describe('shoplake CLI polish', () => {
     expect(exitCodeOf(new StateDirInUseError('/x', undefined, { pid: 1 }))).toBe(75);
     expect(exitCodeOf(new Error('boom'))).toBe(1);
     expect(exitCodeOf('not even an error')).toBe(1);
+  });
+
+  it('describes errors for --json with a stable snake_case code and the error fields', () => {
+    class UnknownThingInCatalogError extends Error {
+      readonly thingName = 'x';
+      readonly nested = { not: 'primitive' };
+      constructor() {
+        super('no such thing');
+        this.name = 'UnknownThingInCatalogError';
+      }
+    }
+    expect(errorBody(new UnknownThingInCatalogError())).toEqual({
+      code: 'unknown_thing_in_catalog',
+      message: 'no such thing',
+      exit_code: 1,
+      thing_name: 'x',
+    });
+    expect(errorBody(new Error('plain'))).toEqual({ code: 'failure', message: 'plain', exit_code: 1 });
+    expect(errorBody(new StateDirInUseError('/s', undefined, { pid: 42, command: 'serve' }))).toMatchObject({
+      code: 'state_dir_in_use',
+      exit_code: 75,
+      holder_pid: 42,
+      holder_command: 'serve',
+    });
+    expect(jsonRequested(['etl', '--json'])).toBe(true);
+    expect(jsonRequested(['query', '--', '--json'])).toBe(false);
   });
 
   it('accepts real calendar dates only', () => {
