@@ -69,14 +69,18 @@ export function errorBody(error: unknown): CliErrorBody {
   if (!(error instanceof Error)) return { code: 'failure', message: String(error), exit_code };
   const described = error as Error & DescribedError & { code?: unknown };
   const details = typeof described.cliDetails === 'function' ? described.cliDetails() : {};
-  return {
+  const fields: Record<string, unknown> = {
     ...ownFields(error),
     ...details,
     // Node's system errors (ENOENT, EACCES…) keep their code as a detail.
     ...(typeof described.code === 'string' ? { system_code: described.code } : {}),
+  };
+  for (const reserved of ['code', 'message', 'exit_code']) delete fields[reserved];
+  return {
     code: described.cliCode ?? codeFromName(error.name),
     message: error.message,
     exit_code,
+    ...fields,
   };
 }
 

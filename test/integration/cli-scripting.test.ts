@@ -165,3 +165,25 @@ describe('--json errors are JSON on stdout', () => {
     );
   });
 });
+
+describe('shoplake models rollback', () => {
+  it('names an unknown version and what can be rolled back to (exit 1, like an unknown table)', async () => {
+    const r = await cli(['--state-dir', join(work, 'models'), 'models', 'rollback', 'v-nope', '--json']);
+    expect(r.code).toBe(1);
+    expect(jsonError(r)).toEqual({
+      code: 'unknown_model_version',
+      message:
+        'model version "v-nope" does not exist in the registry; no published model yet (run shoplake train or shoplake demo)',
+      exit_code: 1,
+      version: 'v-nope',
+      available_versions: [],
+    });
+  });
+
+  it('refuses a malformed version as a usage error before starting anything (exit 2)', async () => {
+    const r = await cli(['--state-dir', join(work, 'never'), 'models', 'rollback', 'not a version']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('model version must be 1-64 characters of A-Za-z0-9._:-, got "not a version"');
+    expect(r.stderr).not.toContain('emulators');
+  });
+});

@@ -3,8 +3,10 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import type { RegistryEntry } from '../../lambdas/shared/recommender/store.ts';
 import { EXIT_CODES, isoDateArg } from '../../local/cli/args.ts';
 import { ndjsonPayloads, ndjsonStreamPayloads } from '../../local/cli/commands/ingest.ts';
+import { UnknownModelVersionError } from '../../local/cli/commands/models.ts';
 import { errorBody, jsonRequested } from '../../local/cli/errors.ts';
 import { exitCodeOf } from '../../local/cli/main.ts';
 import { STATE_DIR_IN_USE_EXIT_CODE, StateDirInUseError } from '../../local/runtime/state-dir.ts';
@@ -152,5 +154,30 @@ describe('ingest input as a stream (ingest -)', () => {
     release();
     expect(await it.next()).toEqual({ value: { second: true }, done: false });
     expect((await it.next()).done).toBe(true);
+  });
+});
+
+describe('shoplake models rollback UNKNOWN', () => {
+  it('lists the versions that can be rolled back to, not those the gate refused', () => {
+    const entry = (version: string, status: string) => ({ version, status }) as unknown as RegistryEntry;
+    const e = new UnknownModelVersionError('v9', [
+      entry('v3', 'active'),
+      entry('v2', 'retired'),
+      entry('v1', 'published'),
+      entry('v0', 'rejected'),
+    ]);
+    expect(e.message).toBe(
+      'model version "v9" does not exist in the registry; versions you can roll back to: v3 (active), v2 (retired), v1 (published)',
+    );
+    expect(errorBody(e)).toMatchObject({
+      code: 'unknown_model_version',
+      exit_code: 1,
+      version: 'v9',
+      available_versions: [
+        { version: 'v3', status: 'active' },
+        { version: 'v2', status: 'retired' },
+        { version: 'v1', status: 'published' },
+      ],
+    });
   });
 });
