@@ -7,7 +7,7 @@
  * methods as on AWS, and `status` reads the per-arm figures from gold with the dashboard's
  * `rec_ab_test` data-set SQL (the query the analytics API sends to Athena).
  */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { OPEN_RANGE } from '../../../lambdas/analytics/analytics.ts';
 import { ANALYTICS_SQL } from '../../../lambdas/shared/analytics/sql.generated.ts';
 import { ID_PATTERN } from '../../../lambdas/shared/event-schema.ts';
@@ -24,12 +24,41 @@ import { withRuntime } from '../../runtime/session.ts';
 import { fmt, reporter } from '../output.ts';
 import { localRecommendationStore } from './train.ts';
 
-export class InvalidVersionError extends Error {
-  constructor(version: string) {
-    super(
-      `model version must be 1-64 characters of A-Za-z0-9._:-, got ${JSON.stringify(version.slice(0, 80))}`,
+/** A model version argument: checked while parsing, before the runtime starts (exit 2). */
+function versionArg(value: string): string {
+  if (!ID_PATTERN.test(value))
+    throw new InvalidArgumentError(
+      `model version must be 1-64 characters of A-Za-z0-9._:-, got ${JSON.stringify(value.slice(0, 80))}`,
     );
-    this.name = 'InvalidVersionError';
+  return value;
+}
+
+/** Statuses `activate` accepts (lambdas/shared/recommender/store.ts). */
+const ACTIVATABLE = new Set(['published', 'active', 'retired']);
+
+export class UnknownModelVersionError extends Error {
+  readonly available: { version: string; status: string }[];
+  constructor(
+    readonly version: string,
+    entries: readonly RegistryEntry[],
+  ) {
+    const available = entries
+      .filter((e) => ACTIVATABLE.has(e.status))
+      .map((e) => ({ version: e.version, status: e.status }));
+    super(
+      `model version ${JSON.stringify(version)} does not exist in the registry; ${
+        available.length > 0
+          ? `versions you can roll back to: ${available.map((a) => `${a.version} (${a.status})`).join(', ')}`
+          : 'no published model yet (run shoplake train or shoplake demo)'
+      }`,
+    );
+    this.name = 'UnknownModelVersionError';
+    this.available = available;
+  }
+
+  /** For `--json` errors (local/cli/errors.ts). */
+  cliDetails(): Record<string, unknown> {
+    return { available_versions: this.available };
   }
 }
 
@@ -68,6 +97,15 @@ export function parseSplit(raw: string): number {
   const v = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(v) || v <= 0 || v >= 1) throw new InvalidSplitError(raw);
   return v;
+}
+
+/** `--split` while parsing, before the runtime starts (exit 2). */
+function splitArg(value: string): number {
+  try {
+    return parseSplit(value);
+  } catch (error: unknown) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 /** Default experiment name: `ab-<UTC timestamp>`, unique per second. */
@@ -150,17 +188,20 @@ export function register(program: Command): void {
 
   models
     .command('rollback')
-    .argument('<version>', 'a published version (see shoplake models)')
+    .argument('<version>', 'a published version (see shoplake models)', versionArg)
     .description('point serving at an earlier published model version')
     .option('--json', 'print the new pointer as JSON on stdout')
     .action(async (version: string, _opts: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<{ json?: boolean; quiet?: boolean; stateDir: string }>();
-      if (!ID_PATTERN.test(version)) throw new InvalidVersionError(version);
       const report = reporter({ json: opts.json, quiet: opts.quiet ?? true });
       await withRuntime(
         { stateDir: opts.stateDir, report, firehose: false, consumer: false },
         async ({ runtime }) => {
-          const pointer = await activateVersion({ version }, { store: localRecommendationStore(runtime) });
+          const store = localRecommendationStore(runtime);
+          const entries = await store.listRegistry();
+          if (!entries.some((e) => e.version === version))
+            throw new UnknownModelVersionError(version, entries);
+          const pointer = await activateVersion({ version }, { store });
           report.result(
             pointer,
             () => `active model is now ${pointer.version} (was ${pointer.previous ?? 'none'})`,
@@ -175,24 +216,22 @@ export function register(program: Command): void {
 
   ab.command('start')
     .description('serve two published versions side by side, each shopper in a stable arm')
-    .requiredOption('--control <version>', 'arm A: the version serving today, as a rule')
-    .requiredOption('--treatment <version>', 'arm B: the challenger')
-    .option('--split <share>', "the treatment's share of shoppers (0-1)", '0.5')
+    .requiredOption('--control <version>', 'arm A: the version serving today, as a rule', versionArg)
+    .requiredOption('--treatment <version>', 'arm B: the challenger', versionArg)
+    .option('--split <share>', "the treatment's share of shoppers (0-1)", splitArg, 0.5)
     .option('--name <name>', 'experiment name (salts the assignment hash) @default ab-<UTC time>')
     .option('--json', 'print the new pointer as JSON on stdout')
     .action(async (_opts: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<{
         control: string;
         treatment: string;
-        split: string;
+        split: number;
         name?: string;
         json?: boolean;
         quiet?: boolean;
         stateDir: string;
       }>();
-      for (const v of [opts.control, opts.treatment])
-        if (!ID_PATTERN.test(v)) throw new InvalidVersionError(v);
-      const split = parseSplit(opts.split);
+      const split = opts.split;
       const now = new Date();
       const report = reporter({ json: opts.json, quiet: opts.quiet ?? true });
       await withRuntime(
@@ -219,7 +258,7 @@ export function register(program: Command): void {
 
   ab.command('stop')
     .description('end the running A/B test: the winner (default: the control) serves everyone')
-    .option('--winner <version>', 'the version that stays active @default the control')
+    .option('--winner <version>', 'the version that stays active @default the control', versionArg)
     .option('--json', 'print the new pointer as JSON on stdout')
     .action(async (_opts: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<{
@@ -228,8 +267,6 @@ export function register(program: Command): void {
         quiet?: boolean;
         stateDir: string;
       }>();
-      if (opts.winner !== undefined && !ID_PATTERN.test(opts.winner))
-        throw new InvalidVersionError(opts.winner);
       const report = reporter({ json: opts.json, quiet: opts.quiet ?? true });
       await withRuntime(
         { stateDir: opts.stateDir, report, firehose: false, consumer: false },
