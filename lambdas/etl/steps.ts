@@ -111,6 +111,7 @@ const GOLD: readonly EtlStep[] = [
   sql('GoldConversionFunnel', 'etl_31_gold_conversion_funnel', ['run_id'], ['QualityGate']),
   sql('GoldRecClickThrough', 'etl_32_gold_rec_click_through', ['run_id'], ['QualityGate']),
   sql('GoldRecImpressionCtr', 'etl_44_gold_rec_impression_ctr', ['run_id'], ['QualityGate']),
+  sql('GoldRecAbArms', 'etl_45_gold_rec_ab_arms', ['run_id'], ['QualityGate']),
   sql('GoldMonthlyKpis', 'etl_33_gold_monthly_kpis', ['run_id'], ['QualityGate']),
   sql('GoldCategoryRevenueDelete', 'etl_34_gold_category_revenue_delete', [], ['QualityGate']),
   sql(
