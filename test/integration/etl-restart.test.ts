@@ -373,25 +373,37 @@ describe('restartable ETL: crash or fail anywhere, rerun, same lake as a clean r
 
   it('a failed blocking gate stops gold; once the data is corrected the next run reaches the clean state', async () => {
     const lake = freshLake();
+    // Within the event contract (price ≤ 1e9 a line), but an order total over the blocking
+    // silver_orders_amount_range check's 1e9 (a price over 1e9 is now rejected before silver).
     const bad = {
       ...shopEvents()[30],
       event_id: 'too-expensive',
-      event_type: 'product_view',
-      price: 2e9,
+      event_type: 'purchase',
+      session_id: 's-too-expensive',
+      user_id: null,
+      order_id: 'o-too-expensive',
+      product_id: null,
+      price: null,
+      quantity: 1,
+      items: [{ product_id: 'p-too-expensive', quantity: 2, price: 600_000_000 }],
     } as ShopEvent;
     writeLandingFiles(lake, [bad], { part: 'part-00009.jsonl' });
     const state = await withEngine(lake, async (engine) => {
       const failed = run(engine, lake);
       await expect(failed).rejects.toThrow(
-        /data-quality gate failed, gold not updated: .*silver_events_price_range/,
+        /data-quality gate failed, gold not updated: .*silver_orders_amount_range/,
       );
       for (const t of TABLES.filter((x) => x.namespace === 'gold')) {
         const [r] = await engine.query<{ n: number }>(`SELECT count(*) AS n FROM ${qualifiedName(t)}`);
         expect(r?.n, `${qualifiedName(t)} untouched by the failed run`).toBe(0);
       }
-      // The operator removes the bad record (bronze and silver); nothing else is done by hand.
+      // The operator removes the bad record (bronze, and what silver built from it); nothing
+      // else is done by hand.
       await engine.execute("DELETE FROM bronze.events WHERE event_id = 'too-expensive'");
       await engine.execute("DELETE FROM silver.events WHERE event_id = 'too-expensive'");
+      await engine.execute("DELETE FROM silver.orders WHERE order_id = 'o-too-expensive'");
+      await engine.execute("DELETE FROM silver.order_lines WHERE order_id = 'o-too-expensive'");
+      await engine.execute("DELETE FROM silver.sessions WHERE session_id = 's-too-expensive'");
       const rerun = await run(engine, lake);
       expect(rerun.status).toBe('SUCCEEDED');
       return lakeState(engine, rerun.run?.run_id ?? '');
