@@ -709,6 +709,23 @@ export const OPS_ETL_PENDING = table(
   { key: ['run_id'] },
 );
 
+export const OPS_ETL_RUNS = table(
+  'ops',
+  'etl_runs',
+  'What each ETL run that did work read from bronze, recorded before its first silver write (athena/etl_02_mark_run.sql): the window and the bronze and OLTP fingerprints (row count, latest arrival). Once the run has completed, a later run whose window it covers and that finds the same fingerprints and nothing else pending has nothing to do and skips silver, gold and maintenance (docs/lakehouse.md, "Nothing new: the idle skip")',
+  columns([
+    [1, 'run_id', 'string', true],
+    [2, 'date_from', 'date', true, "First event date the run read (the pending runs' window)"],
+    [3, 'date_to', 'date', true, 'Last event date the run read'],
+    [4, 'bronze_rows', 'long', true, 'Rows of bronze.events when the run read it'],
+    [5, 'bronze_ingested_max', 'timestamptz', false, 'Latest bronze.events ingested_at then'],
+    [6, 'oltp_rows', 'long', true, 'Rows of the bronze.oltp_* tables then'],
+    [7, 'oltp_snapshot_max', 'timestamptz', false, 'Latest OLTP snapshot_at then'],
+    [8, 'marked_at', 'timestamptz', true],
+  ]),
+  { key: ['run_id'] },
+);
+
 /** Every table of the catalog, bronze → ml. */
 export const TABLES: readonly TableSpec[] = [
   BRONZE_EVENTS,
@@ -738,6 +755,7 @@ export const TABLES: readonly TableSpec[] = [
   OPS_DATA_QUALITY_RESULTS,
   OPS_REJECTED_EVENTS,
   OPS_ETL_PENDING,
+  OPS_ETL_RUNS,
   ...ML_TABLES,
 ];
 
