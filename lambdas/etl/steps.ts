@@ -142,6 +142,17 @@ const GOLD: readonly EtlStep[] = [
     ['run_id'],
     ['GoldCampaignAttributionDelete'],
   ),
+  // Demand forecasting (docs/forecasting.md): daily demand → features; forecasts vs actuals.
+  sql('GoldDemandDailyDelete', 'etl_60_gold_demand_daily_delete', [], ['QualityGate']),
+  sql('GoldDemandDailyInsert', 'etl_61_gold_demand_daily_insert', ['run_id'], ['GoldDemandDailyDelete']),
+  sql('GoldDemandFeaturesDelete', 'etl_62_gold_demand_features_delete', [], ['GoldDemandDailyInsert']),
+  sql(
+    'GoldDemandFeaturesInsert',
+    'etl_63_gold_demand_features_insert',
+    ['run_id'],
+    ['GoldDemandFeaturesDelete'],
+  ),
+  sql('GoldDemandVsActual', 'etl_64_gold_demand_vs_actual', ['run_id'], ['GoldDemandDailyInsert']),
 ];
 
 /** The ETL pipeline, in the order the states are written. */
