@@ -592,6 +592,71 @@ export const GOLD_REC_IMPRESSION_CTR = table(
   { partition: [month('event_date')], key: ['event_date', 'model_version', 'position'] },
 );
 
+export const GOLD_REC_AB_ARMS = table(
+  'gold',
+  'rec_ab_arms',
+  'A/B tests between model versions, one row per test and arm: impressions, clicks, add-to-carts and conversions with 95% Wilson intervals, and the treatment-minus-control difference with its 95% interval and a two-proportion z-test p-value',
+  columns([
+    [1, 'experiment', 'string', true, 'A/B test name (ab_experiment of the impressions)'],
+    [2, 'arm', 'string', true, 'A = control, B = treatment'],
+    [
+      3,
+      'model_version',
+      'string',
+      true,
+      "Version that served the arm ('mixed' if impressions named several)",
+    ],
+    [4, 'first_day', 'date', true, 'Day of the first impression'],
+    [5, 'last_day', 'date', true, 'Day of the last impression'],
+    [6, 'shoppers', 'long', true, 'Distinct users (or sessions of anonymous visitors) shown an impression'],
+    [7, 'impressions', 'long', true, 'Distinct impressions (rec_id): the unit of every rate'],
+    [
+      8,
+      'clicks',
+      'long',
+      true,
+      'Impressions with a click on an item they showed (a product view carrying the rec_id)',
+    ],
+    [9, 'ctr', 'double', true, 'clicks / impressions'],
+    [10, 'ctr_low', 'double', true, '95% Wilson interval, lower bound'],
+    [11, 'ctr_high', 'double', true, '95% Wilson interval, upper bound'],
+    [12, 'ctr_diff', 'double', false, 'This arm minus the control (B rows only)'],
+    [13, 'ctr_diff_low', 'double', false, '95% normal-approximation interval of ctr_diff, lower bound'],
+    [14, 'ctr_diff_high', 'double', false, '95% normal-approximation interval of ctr_diff, upper bound'],
+    [15, 'ctr_p_value', 'double', false, 'Two-sided two-proportion z-test (pooled) against the control'],
+    [
+      16,
+      'carts',
+      'long',
+      true,
+      'Impressions with a clicked item added to cart afterwards in the session of the click',
+    ],
+    [17, 'cart_rate', 'double', true, 'carts / impressions'],
+    [18, 'cart_rate_low', 'double', true],
+    [19, 'cart_rate_high', 'double', true],
+    [20, 'cart_rate_diff', 'double', false],
+    [21, 'cart_rate_diff_low', 'double', false],
+    [22, 'cart_rate_diff_high', 'double', false],
+    [23, 'cart_rate_p_value', 'double', false],
+    [
+      24,
+      'conversions',
+      'long',
+      true,
+      'Impressions with a clicked item in a placed order afterwards in the session of the click',
+    ],
+    [25, 'conversion_rate', 'double', true, 'conversions / impressions'],
+    [26, 'conversion_rate_low', 'double', true],
+    [27, 'conversion_rate_high', 'double', true],
+    [28, 'conversion_rate_diff', 'double', false],
+    [29, 'conversion_rate_diff_low', 'double', false],
+    [30, 'conversion_rate_diff_high', 'double', false],
+    [31, 'conversion_rate_p_value', 'double', false],
+    RUN,
+  ]),
+  { key: ['experiment', 'arm'] },
+);
+
 // ---------------------------------------------------------------------------------------------
 // ops
 // ---------------------------------------------------------------------------------------------
@@ -640,6 +705,23 @@ export const OPS_ETL_PENDING = table(
     [2, 'date_from', 'date', true, 'First event date of the run window'],
     [3, 'date_to', 'date', true, 'Last event date of the run window'],
     [4, 'registered_at', 'timestamptz', true],
+  ]),
+  { key: ['run_id'] },
+);
+
+export const OPS_ETL_RUNS = table(
+  'ops',
+  'etl_runs',
+  'What each ETL run that did work read from bronze, recorded before its first silver write (athena/etl_02_mark_run.sql): the window and the bronze and OLTP fingerprints (row count, latest arrival). Once the run has completed, a later run whose window it covers and that finds the same fingerprints and nothing else pending has nothing to do and skips silver, gold and maintenance (docs/lakehouse.md, "Nothing new: the idle skip")',
+  columns([
+    [1, 'run_id', 'string', true],
+    [2, 'date_from', 'date', true, "First event date the run read (the pending runs' window)"],
+    [3, 'date_to', 'date', true, 'Last event date the run read'],
+    [4, 'bronze_rows', 'long', true, 'Rows of bronze.events when the run read it'],
+    [5, 'bronze_ingested_max', 'timestamptz', false, 'Latest bronze.events ingested_at then'],
+    [6, 'oltp_rows', 'long', true, 'Rows of the bronze.oltp_* tables then'],
+    [7, 'oltp_snapshot_max', 'timestamptz', false, 'Latest OLTP snapshot_at then'],
+    [8, 'marked_at', 'timestamptz', true],
   ]),
   { key: ['run_id'] },
 );
@@ -783,6 +865,7 @@ export const TABLES: readonly TableSpec[] = [
   GOLD_CAMPAIGN_ATTRIBUTION,
   GOLD_REC_CLICK_THROUGH,
   GOLD_REC_IMPRESSION_CTR,
+  GOLD_REC_AB_ARMS,
   GOLD_DEMAND_DAILY,
   GOLD_DEMAND_FEATURES,
   GOLD_DEMAND_FORECAST,
@@ -790,6 +873,7 @@ export const TABLES: readonly TableSpec[] = [
   OPS_DATA_QUALITY_RESULTS,
   OPS_REJECTED_EVENTS,
   OPS_ETL_PENDING,
+  OPS_ETL_RUNS,
   ...ML_TABLES,
 ];
 
