@@ -182,6 +182,31 @@ export const ANALYTICS_DATASETS: readonly AnalyticsDataset[] = [
     ],
   },
   {
+    name: 'demand_vs_actual',
+    title: 'Demand forecast vs actual',
+    description:
+      'Category demand forecasts (horizons 1..7, every model version) beside the units then sold, per week: WAPE and 80 % interval coverage (docs/forecasting.md).',
+    file: 'analytics_demand_vs_actual.sql',
+    params: ['from', 'to', 'category'],
+    columns: [
+      c('week', 'date', 'Week'),
+      c('category', 'string', 'Category'),
+      c('forecast', 'number', 'Forecast units'),
+      c('actual', 'integer', 'Actual units'),
+      c('wape', 'rate', 'WAPE'),
+      c('coverage', 'rate', '80 % interval coverage'),
+    ],
+    visuals: [
+      {
+        id: 'demand-vs-actual',
+        sheet: 'products',
+        title: 'Demand forecast vs actual per week',
+        kind: 'table',
+        values: ['week', 'category', 'forecast', 'actual', 'wape', 'coverage'],
+      },
+    ],
+  },
+  {
     name: 'category_revenue',
     title: 'Revenue by category',
     description: 'Revenue, units and orders per category and month, with month-over-month growth.',
