@@ -48,6 +48,7 @@ import { duckdbFileListSql } from './duckdb.ts';
 import { CommitConflictError, IcebergMetadataError, IcebergValidationError } from './errors.ts';
 import {
   currentSnapshot,
+  hasInexactSnapshotIds,
   NO_SNAPSHOT,
   type PartitionSpec,
   parseTableMetadata,
@@ -986,6 +987,11 @@ export class IcebergTable {
     for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
       const base = this.metadata;
       const baseVersion = this.version;
+      if (hasInexactSnapshotIds(base)) {
+        throw new IcebergValidationError(
+          `${this.ident}: the table has 64-bit snapshot ids (written by a Java engine such as Spark); shoplake's local writer reads it but does not commit to it`,
+        );
+      }
       const { metadata, stats } = await change.apply(base, attempt);
       if (metadata === base) {
         return { ...this.noop(started), ...stats, attempts: attempt, operation: 'noop' };

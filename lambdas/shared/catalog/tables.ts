@@ -154,6 +154,21 @@ const SNAPSHOT_AT: ColumnTuple = [
   'When the OLTP snapshot was taken (SCD2 input)',
 ];
 
+/**
+ * Bronze OLTP and marketing tables are change logs of their source table: every extract
+ * appends the rows that are new or changed since the table's current state (the latest row
+ * per key), stamped `snapshot_at`; a key the source no longer has gets a delete marker (its
+ * last values with `is_deleted` true). A full snapshot (the embedded PGlite extract) is the
+ * special case where every row is appended. See glue-jobs/ and docs/lakehouse.md.
+ */
+const IS_DELETED = (id: number): ColumnTuple => [
+  id,
+  'is_deleted',
+  'boolean',
+  false,
+  'Delete marker: the source no longer has this key (NULL/false = present)',
+];
+
 export const BRONZE_OLTP_CUSTOMERS = table(
   'bronze',
   'oltp_customers',
@@ -168,6 +183,7 @@ export const BRONZE_OLTP_CUSTOMERS = table(
     [7, 'segment', 'string', false],
     [8, 'signup_at', 'timestamptz', false],
     [9, 'updated_at', 'timestamptz', false],
+    IS_DELETED(10),
   ]),
   { partition: [day('snapshot_at')], key: ['snapshot_at', 'customer_id'] },
 );
@@ -185,6 +201,7 @@ export const BRONZE_OLTP_PRODUCTS = table(
     [6, 'currency', 'string', false],
     [7, 'stock', 'int', false],
     [8, 'updated_at', 'timestamptz', false],
+    IS_DELETED(9),
   ]),
   { partition: [day('snapshot_at')], key: ['snapshot_at', 'product_id'] },
 );
@@ -202,6 +219,7 @@ export const BRONZE_OLTP_ORDERS = table(
     [6, 'total_amount', 'double', false],
     [7, 'currency', 'string', false],
     [8, 'updated_at', 'timestamptz', false],
+    IS_DELETED(9),
   ]),
   { partition: [day('snapshot_at')], key: ['snapshot_at', 'order_id'] },
 );
@@ -217,8 +235,48 @@ export const BRONZE_OLTP_ORDER_LINES = table(
     [4, 'product_id', 'string', true],
     [5, 'quantity', 'int', true],
     [6, 'unit_price', 'double', true],
+    IS_DELETED(7),
   ]),
   { partition: [day('snapshot_at')], key: ['snapshot_at', 'order_id', 'line_no'] },
+);
+
+const MARKETING_SNAPSHOT_AT: ColumnTuple = [1, 'snapshot_at', 'timestamptz', true, 'When the extract ran'];
+
+export const BRONZE_MARKETING_LEADS = table(
+  'bronze',
+  'marketing_leads',
+  'Marketing-qualified leads from the marketing database (Olist marketing funnel shape), change log',
+  columns([
+    MARKETING_SNAPSHOT_AT,
+    [2, 'mql_id', 'string', true],
+    [3, 'first_contact_date', 'date', false],
+    [4, 'landing_page_id', 'string', false],
+    [5, 'origin', 'string', false, 'Acquisition channel: organic_search, paid_search, social, email, ...'],
+    IS_DELETED(6),
+  ]),
+  { partition: [day('snapshot_at')], key: ['snapshot_at', 'mql_id'] },
+);
+
+export const BRONZE_MARKETING_DEALS = table(
+  'bronze',
+  'marketing_deals',
+  'Closed deals (a lead that became a seller) from the marketing database, change log',
+  columns([
+    MARKETING_SNAPSHOT_AT,
+    [2, 'mql_id', 'string', true],
+    [3, 'seller_id', 'string', false],
+    [4, 'sdr_id', 'string', false],
+    [5, 'sr_id', 'string', false],
+    [6, 'won_date', 'timestamptz', false],
+    [7, 'business_segment', 'string', false],
+    [8, 'lead_type', 'string', false],
+    [9, 'lead_behaviour_profile', 'string', false],
+    [10, 'business_type', 'string', false],
+    [11, 'declared_product_catalog_size', 'double', false],
+    [12, 'declared_monthly_revenue', 'double', false],
+    IS_DELETED(13),
+  ]),
+  { partition: [day('snapshot_at')], key: ['snapshot_at', 'mql_id'] },
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -644,6 +702,41 @@ export const OPS_ETL_PENDING = table(
   { key: ['run_id'] },
 );
 
+export const OPS_EXTRACT_WATERMARKS = table(
+  'ops',
+  'extract_watermarks',
+  'Source extracts (glue-jobs/): per table and run that changed something, the watermark reached and the counts (read, written, delete markers, duplicate keys dropped, rejected)',
+  columns([
+    [1, 'source', 'string', true, 'oltp | marketing'],
+    [2, 'table_name', 'string', true, 'Source table'],
+    [3, 'run_id', 'string', true],
+    [4, 'extracted_at', 'timestamptz', true, 'snapshot_at of the rows written'],
+    [5, 'mode', 'string', true, 'full | incremental'],
+    [6, 'watermark_column', 'string', false],
+    [7, 'watermark', 'timestamptz', false, 'Greatest change-column value extracted so far'],
+    [8, 'rows_read', 'long', true],
+    [9, 'rows_written', 'long', true],
+    [10, 'rows_deleted', 'long', true, 'Delete markers written (keys gone from the source)'],
+    [11, 'duplicates', 'long', true, 'Rows dropped as duplicate keys within the extract'],
+    [12, 'rejected', 'long', true, 'Rows rejected into ops.extract_rejects'],
+  ]),
+  { key: ['source', 'table_name', 'run_id'] },
+);
+
+export const OPS_EXTRACT_REJECTS = table(
+  'ops',
+  'extract_rejects',
+  'Source rows the extract rejected (e.g. a null primary key), with the reason and the row as JSON',
+  columns([
+    [1, 'source', 'string', true],
+    [2, 'table_name', 'string', true],
+    [3, 'run_id', 'string', true],
+    [4, 'extracted_at', 'timestamptz', true],
+    [5, 'reason', 'string', true],
+    [6, 'record', 'string', false, 'The rejected row as JSON'],
+  ]),
+);
+
 /** Every table of the catalog, bronze → ml. */
 export const TABLES: readonly TableSpec[] = [
   BRONZE_EVENTS,
@@ -651,6 +744,8 @@ export const TABLES: readonly TableSpec[] = [
   BRONZE_OLTP_PRODUCTS,
   BRONZE_OLTP_ORDERS,
   BRONZE_OLTP_ORDER_LINES,
+  BRONZE_MARKETING_LEADS,
+  BRONZE_MARKETING_DEALS,
   SILVER_EVENTS,
   SILVER_SESSIONS,
   SILVER_ORDERS,
@@ -672,6 +767,8 @@ export const TABLES: readonly TableSpec[] = [
   OPS_DATA_QUALITY_RESULTS,
   OPS_REJECTED_EVENTS,
   OPS_ETL_PENDING,
+  OPS_EXTRACT_WATERMARKS,
+  OPS_EXTRACT_REJECTS,
   ...ML_TABLES,
 ];
 
