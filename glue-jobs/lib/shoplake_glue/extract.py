@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -115,47 +116,60 @@ class _Run:
     def ops_ident(self, name: str) -> str:
         return _ident(self.cfg.catalog, self.cfg.ops_database, name)
 
-    def source_columns(self, t: SourceTable) -> list[tuple[str, str]]:
+    def source_columns(self, tables: list[SourceTable]) -> dict[str, list[tuple[str, str]]]:
+        """Columns of the source tables, in column order (one query for all)."""
+        names = ", ".join(quote_literal(t.name) for t in tables)
         rows = self.read_sql(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            f"WHERE table_schema = {quote_literal(self.schema)} AND table_name = {quote_literal(t.name)} "
-            "ORDER BY ordinal_position"
+            "SELECT table_name, column_name, data_type, ordinal_position FROM information_schema.columns "
+            f"WHERE table_schema = {quote_literal(self.schema)} AND table_name IN ({names})"
         ).collect()
-        if not rows:
-            raise SchemaDriftError([f"{t.name}: table {self.schema}.{t.name} not found in the source database"])
-        return [(r["column_name"], r["data_type"]) for r in rows]
+        out: dict[str, list[tuple[str, str]]] = {t.name: [] for t in tables}
+        for r in sorted(rows, key=lambda r: (r["table_name"], r["ordinal_position"])):
+            out[r["table_name"]].append((r["column_name"], r["data_type"]))
+        return out
 
     def bronze_columns(self, t: SourceTable) -> list[tuple[str, str]]:
         return [(f.name, f.dataType.simpleString()) for f in self.spark.table(self.bronze_ident(t)).schema.fields]
 
-    def last_watermark(self, t: SourceTable) -> datetime | None:
-        row = (
+    def load_watermarks(self) -> dict[str, datetime]:
+        """The watermark of every table of the source (one scan of the ops table)."""
+        rows = (
             self.spark.table(self.ops_ident(WATERMARKS_TABLE))
-            .filter((F.col("source") == t.source) & (F.col("table_name") == t.name))
+            .filter(F.col("source") == self.cfg.source)
+            .groupBy("table_name")
             .agg(F.max("watermark").alias("w"))
             .collect()
         )
-        return row[0]["w"] if row else None
+        return {r["table_name"]: r["w"] for r in rows if r["w"] is not None}
 
-    def extract(self, t: SourceTable, plan: SchemaPlan) -> TableResult:
+    def extract(self, t: SourceTable, plan: SchemaPlan, previous: datetime | None) -> TableResult:
         cfg = self.cfg
         ident = self.bronze_ident(t)
         for name, typ in plan.added:
             log.warning("%s: source column %s (%s) added to %s", t.name, name, typ, ident)
             self.spark.sql(f"ALTER TABLE {ident} ADD COLUMNS ({quote_ident(name).replace(chr(34), '`')} {typ})")
         columns = [c for c, _ in plan.columns]
-        ep = plan_extract(cfg.mode, t.watermark, self.last_watermark(t) if t.watermark else None)
+        ep = plan_extract(cfg.mode, t.watermark, previous if t.watermark else None)
         res = TableResult(t.name, t.bronze, ep.mode, ep.reason, added_columns=[c for c, _ in plan.added])
 
         raw = self.read_sql(select_sql(self.schema, t.name, plan.columns, ep.where))
         raw = raw.select(*[F.col(c).cast(typ).alias(c) for c, typ in plan.columns])
         raw = raw.persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            res.rows_read = raw.count()
             valid, rejected = frames.reject_null_keys(raw, t.key)
             ranked = frames.dedup_keys(valid, t.key, columns, t.watermark).persist(StorageLevel.MEMORY_AND_DISK)
-            res.duplicates = ranked.filter(F.col("_dup_rank") > 1).count()
-            incoming = ranked.filter(F.col("_dup_rank") == 1).drop("_dup_rank")
+            # One pass for the counts and the highest change-column value of the kept rows.
+            kept = F.col("_dup_rank") == 1
+            stats = ranked.agg(
+                F.count(F.lit(1)).alias("n"),
+                F.sum(F.when(~kept, 1).otherwise(0)).alias("dups"),
+                (F.max(F.when(kept, F.col(t.watermark))) if t.watermark else F.lit(None)).alias("wm"),
+            ).collect()[0]
+            res.rejected = rejected.count()
+            res.duplicates = int(stats["dups"] or 0)
+            res.rows_read = int(stats["n"] or 0) + res.rejected
+            extracted_max = stats["wm"]
+            incoming = ranked.filter(kept).drop("_dup_rank")
 
             bronze = self.spark.table(ident)
             current = frames.current_state(bronze, t.key, columns).persist(StorageLevel.MEMORY_AND_DISK)
@@ -182,9 +196,7 @@ class _Run:
             if res.rows_written + res.rows_deleted > 0:
                 out.writeTo(ident).append()
 
-            rejects_n = rejected.count()
-            res.rejected = rejects_n
-            if rejects_n > 0:
+            if res.rejected > 0:
                 record_cols = [c for c in columns]
                 rej = rejected.select(
                     F.lit(t.source).alias("source"),
@@ -196,9 +208,7 @@ class _Run:
                 )
                 rej.writeTo(self.ops_ident(REJECTS_TABLE)).append()
 
-            previous = self.last_watermark(t) if t.watermark else None
-            extracted_max = incoming.agg(F.max(t.watermark)).collect()[0][0] if t.watermark else None
-            wm = next_watermark(previous, extracted_max)
+            wm = next_watermark(previous, extracted_max) if t.watermark else None
             res.watermark = wm.replace(tzinfo=timezone.utc).isoformat() if wm else None
             if res.rows_written or res.rows_deleted or res.duplicates or res.rejected or wm != previous:
                 self.spark.createDataFrame(
@@ -241,24 +251,31 @@ def run_source(spark: SparkSession, cfg: ExtractConfig, secret: dict[str, Any]) 
     run = _Run(spark, cfg, secret)
     tables = [t for t in SOURCES[cfg.source] if cfg.tables is None or t.name in cfg.tables]
     # 1. every table's schema first: a dropped/retyped column fails the run with nothing written
+    started = time.monotonic()
     plans: list[tuple[SourceTable, SchemaPlan]] = []
     problems: list[str] = []
+    source_columns = run.source_columns(tables)
     for t in tables:
+        if not source_columns[t.name]:
+            problems.append(f"{run.schema}.{t.name}: table not found in the source database")
+            continue
         try:
             plans.append(
-                (t, plan_schema(f"{run.schema}.{t.name}", run.source_columns(t), run.bronze_columns(t), LAKE_COLUMNS))
+                (t, plan_schema(f"{run.schema}.{t.name}", source_columns[t.name], run.bronze_columns(t), LAKE_COLUMNS))
             )
         except SchemaDriftError as e:
             problems.extend(e.problems)
     if problems:
         raise SchemaDriftError(problems)
     # 2. extract and write table by table
-    results = [run.extract(t, p) for t, p in plans]
+    watermarks = run.load_watermarks()
+    results = [run.extract(t, p, watermarks.get(t.name)) for t, p in plans]
     summary = {
         "source": cfg.source,
         "run_id": cfg.run_id,
         "snapshot_at": run.snapshot_at.isoformat().replace("+00:00", "Z"),
         "tables": [r.__dict__ for r in results],
+        "elapsed_ms": round((time.monotonic() - started) * 1000),
     }
     log.info("extract summary %s", json.dumps(summary))
     return summary

@@ -104,8 +104,11 @@ def plan_schema(
         read.append((lname, bronze_type))
     if problems:
         raise SchemaDriftError(problems)
-    added = tuple((n, source[n]) for n, _ in source_columns if n.lower() not in known and n.lower() not in lake_columns)
-    added = tuple((n.lower(), t) for n, t in added)
+    added = tuple(
+        (n.lower(), source[n.lower()])
+        for n, _ in source_columns
+        if n.lower() not in known and n.lower() not in lake_columns
+    )
     return SchemaPlan(table, tuple(read) + added, added)
 
 

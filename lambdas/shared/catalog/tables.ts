@@ -414,6 +414,44 @@ export const SILVER_DIM_PRODUCT = table(
   { sort: [asc('product_id'), asc('valid_from')], key: ['product_sk'] },
 );
 
+export const SILVER_MARKETING_LEADS = table(
+  'silver',
+  'marketing_leads',
+  'Marketing-qualified leads: the current state of bronze.marketing_leads (deleted leads removed)',
+  columns([
+    [1, 'mql_id', 'string', true],
+    [2, 'first_contact_date', 'date', false],
+    [3, 'first_contact_month', 'date', false],
+    [4, 'landing_page_id', 'string', false],
+    [5, 'origin', 'string', true, "Acquisition channel; 'unknown' when the source has none"],
+    [6, 'etl_run_id', 'string', true],
+  ]),
+  { key: ['mql_id'] },
+);
+
+export const SILVER_MARKETING_DEALS = table(
+  'silver',
+  'marketing_deals',
+  'Closed deals: the current state of bronze.marketing_deals, with the lead they closed',
+  columns([
+    [1, 'mql_id', 'string', true],
+    [2, 'seller_id', 'string', false],
+    [3, 'sdr_id', 'string', false],
+    [4, 'sr_id', 'string', false],
+    [5, 'won_date', 'timestamptz', false],
+    [6, 'business_segment', 'string', false],
+    [7, 'lead_type', 'string', false],
+    [8, 'lead_behaviour_profile', 'string', false],
+    [9, 'business_type', 'string', false],
+    [10, 'declared_product_catalog_size', 'double', false],
+    [11, 'declared_monthly_revenue', MONEY_TYPE, false],
+    [12, 'has_lead', 'boolean', true, 'The lead (mql_id) is in silver.marketing_leads'],
+    [13, 'days_to_close', 'int', false, 'Days from first contact to the won date'],
+    [14, 'etl_run_id', 'string', true],
+  ]),
+  { key: ['mql_id'] },
+);
+
 // ---------------------------------------------------------------------------------------------
 // gold: business tables (monthly dashboard + daily tables)
 // ---------------------------------------------------------------------------------------------
@@ -603,6 +641,23 @@ export const GOLD_CAMPAIGN_ATTRIBUTION = table(
   { key: ['month', 'utm_source', 'utm_campaign'] },
 );
 
+export const GOLD_MARKETING_FUNNEL = table(
+  'gold',
+  'marketing_funnel',
+  'MQL → closed-deal funnel per first-contact month and origin: leads, the deals they closed (any time later), conversion, median days to close, declared revenue',
+  columns([
+    [1, 'month', 'date', true, "Month of the leads' first contact"],
+    [2, 'origin', 'string', true],
+    [3, 'leads', 'long', true],
+    [4, 'deals', 'long', true],
+    [5, 'conversion_rate', 'double', false, 'deals / leads'],
+    [6, 'median_days_to_close', 'double', false, 'Exact median (mean of the middle two for an even count)'],
+    [7, 'declared_monthly_revenue', MONEY_TYPE, true, "Sum of the deals' declared monthly revenue"],
+    RUN,
+  ]),
+  { key: ['month', 'origin'] },
+);
+
 export const GOLD_REC_CLICK_THROUGH = table(
   'gold',
   'rec_click_through',
@@ -752,6 +807,8 @@ export const TABLES: readonly TableSpec[] = [
   SILVER_ORDER_LINES,
   SILVER_DIM_CUSTOMER,
   SILVER_DIM_PRODUCT,
+  SILVER_MARKETING_LEADS,
+  SILVER_MARKETING_DEALS,
   GOLD_DAILY_SALES,
   GOLD_MONTHLY_KPIS,
   GOLD_CONVERSION_FUNNEL,
@@ -764,6 +821,7 @@ export const TABLES: readonly TableSpec[] = [
   GOLD_CAMPAIGN_ATTRIBUTION,
   GOLD_REC_CLICK_THROUGH,
   GOLD_REC_IMPRESSION_CTR,
+  GOLD_MARKETING_FUNNEL,
   OPS_DATA_QUALITY_RESULTS,
   OPS_REJECTED_EVENTS,
   OPS_ETL_PENDING,
