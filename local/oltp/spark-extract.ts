@@ -128,6 +128,11 @@ export class LocalGlueJobs {
     });
   }
 
+  /** Process id of the local_run.py process (Spark's JVM is its child). */
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
   /** Starts Spark on the warehouse (`<lake>/warehouse`). */
   static async start(
     warehouseDir: string,
