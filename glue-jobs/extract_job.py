@@ -1,8 +1,9 @@
 """AWS Glue 5.0 entry point (Spark 3.5, Python 3.11) of shoplake's extract jobs.
 
 Arguments (GLUE-CONTRACT.md): --source oltp|marketing, --secret_id, --catalog_name,
---bronze_database, --ops_database, --warehouse, --mode incremental|full, optional --run_id,
---source_schema. The database secret (RDS format JSON) is read from AWS Secrets Manager with
+--bronze_database, --ops_database, --warehouse, --extract_mode incremental|full (Glue reserves
+--mode; the infra passes --extract_mode), optional --run_id, --source_schema (default public
+for oltp, marketing for marketing). The database secret (RDS format JSON) is read from AWS Secrets Manager with
 the job role; its value is never logged. All extraction and write logic is the shoplake_glue
 package (shipped in --extra-py-files), the same code glue-jobs/local_run.py runs locally.
 """
@@ -17,8 +18,8 @@ from pyspark.context import SparkContext
 
 from shoplake_glue import ExtractConfig, run_source
 
-REQUIRED = ["source", "secret_id", "catalog_name", "bronze_database", "ops_database", "warehouse", "mode"]
-OPTIONAL = ["run_id", "source_schema"]
+REQUIRED = ["source", "secret_id", "catalog_name", "bronze_database", "ops_database", "warehouse"]
+OPTIONAL = ["extract_mode", "run_id", "source_schema"]
 
 
 def main() -> None:
@@ -45,7 +46,7 @@ def main() -> None:
             catalog=catalog,
             bronze_database=args["bronze_database"],
             ops_database=args["ops_database"],
-            mode=args["mode"],
+            mode=args.get("extract_mode") or "incremental",
             run_id=args.get("run_id") or "manual",
             source_schema=args.get("source_schema"),
         ),

@@ -408,7 +408,11 @@ export class OltpDatabase {
    * Snapshots the tables (four OLTP, two marketing) into their bronze tables (one Iceberg commit per table) with
    * `snapshot_at`. Rows go through an NDJSON file read by DuckDB with the bronze column types.
    */
-  async snapshotToBronze(engine: DuckdbEngine, snapshotAt: Date): Promise<OltpExtractResult> {
+  async snapshotToBronze(
+    engine: DuckdbEngine,
+    snapshotAt: Date,
+    sources: readonly ('oltp' | 'marketing')[] = ['oltp', 'marketing'],
+  ): Promise<OltpExtractResult> {
     const at = snapshotAt.toISOString();
     const work = join(tmpdir(), `shoplake-oltp-${process.pid}-${Date.now()}`);
     mkdirSync(work, { recursive: true });
@@ -443,7 +447,10 @@ export class OltpDatabase {
            FROM marketing.deals`,
         ],
       ];
-      for (const [spec, sql] of plan) {
+      const wanted = plan.filter(([spec]) =>
+        sources.includes(spec.name.startsWith('marketing_') ? 'marketing' : 'oltp'),
+      );
+      for (const [spec, sql] of wanted) {
         const rows = (await this.db.query<Record<string, unknown>>(sql)).rows;
         const ident = qualifiedName(spec);
         if (rows.length === 0) {
