@@ -27,6 +27,7 @@ import {
 import { LRUCache } from 'lru-cache';
 import { batchPutChunk } from '../dynamo-batch.ts';
 import { encodeKeyText, key, safeId } from '../keys.ts';
+import { type BackoffPolicy, type RetryDeps, retryPending } from '../retry.ts';
 
 export const REGISTRY_PK = 'REGISTRY';
 export const ACTIVE_SK = 'ACTIVE';
@@ -283,23 +284,27 @@ export class RecommendationStore {
       else if (hit.list) out.set(id, hit.list as ItemListItem);
     }
     for (let i = 0; i < unique.length; i += BATCH_LIMITS.get) {
-      let pending: Record<string, unknown>[] = unique
+      const keys: Record<string, unknown>[] = unique
         .slice(i, i + BATCH_LIMITS.get)
         .map((id) => itemListKey(version, id));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= this.maxBatchAttempts) throw new UnprocessedWritesError(pending.length);
-        if (attempt > 0) await this.backoff(attempt);
-        this.stats.reads++;
-        const res = await this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
-        );
-        for (const item of res.Responses?.[this.tableName] ?? []) {
-          const pk = typeof item.pk === 'string' ? item.pk : '';
-          const id = pk.slice(pk.lastIndexOf('#') + 1);
-          out.set(id, toItemList(item));
-        }
-        pending = res.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
+      const { left } = await retryPending(
+        keys,
+        this.retryPolicy,
+        async (pending) => {
+          this.stats.reads++;
+          const res = await this.client.send(
+            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: [...pending] } } }),
+          );
+          for (const item of res.Responses?.[this.tableName] ?? []) {
+            const pk = typeof item.pk === 'string' ? item.pk : '';
+            const id = pk.slice(pk.lastIndexOf('#') + 1);
+            out.set(id, toItemList(item));
+          }
+          return res.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+        },
+        this.retryDeps,
+      );
+      if (left.length > 0) throw new UnprocessedWritesError(left.length);
     }
     if (this.listCache) for (const id of unique) this.remember(itemListKey(version, id), out.get(id));
     return out;
@@ -309,9 +314,18 @@ export class RecommendationStore {
     return (await this.cachedList(popularKey(version, category), toStoredList)) ?? toStoredList(undefined);
   }
 
-  private backoff(attempt: number): Promise<void> {
-    this.stats.retries++;
-    return this.sleep(Math.floor(Math.random() * Math.min(2_000, 25 * 2 ** attempt)));
+  /** Unprocessed batch items: jittered exponential backoff from 50 ms to 2 s (lambdas/shared/retry.ts). */
+  private get retryPolicy(): BackoffPolicy {
+    return { maxAttempts: this.maxBatchAttempts, baseMs: 50, capMs: 2_000 };
+  }
+
+  private get retryDeps(): RetryDeps {
+    return {
+      sleep: this.sleep,
+      onRetry: () => {
+        this.stats.retries++;
+      },
+    };
   }
 
   /**
@@ -330,8 +344,8 @@ export class RecommendationStore {
           client: this.client,
           tableName: this.tableName,
           items: batch,
-          maxAttempts: this.maxBatchAttempts,
-          backoff: (attempt) => this.backoff(attempt),
+          policy: this.retryPolicy,
+          retry: this.retryDeps,
           onRequest: () => {
             this.stats.writes++;
           },

@@ -4,7 +4,7 @@
  * points serving back at an earlier published version (the same `activate` the training
  * state machine's last task runs).
  */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { ID_PATTERN } from '../../../lambdas/shared/event-schema.ts';
 import type { RegistryEntry } from '../../../lambdas/shared/recommender/store.ts';
 import { activateVersion } from '../../../lambdas/training/pipeline.ts';
@@ -12,12 +12,41 @@ import { withRuntime } from '../../runtime/session.ts';
 import { fmt, reporter } from '../output.ts';
 import { localRecommendationStore } from './train.ts';
 
-export class InvalidVersionError extends Error {
-  constructor(version: string) {
-    super(
-      `model version must be 1-64 characters of A-Za-z0-9._:-, got ${JSON.stringify(version.slice(0, 80))}`,
+/** A model version argument: checked while parsing, before the runtime starts (exit 2). */
+function versionArg(value: string): string {
+  if (!ID_PATTERN.test(value))
+    throw new InvalidArgumentError(
+      `model version must be 1-64 characters of A-Za-z0-9._:-, got ${JSON.stringify(value.slice(0, 80))}`,
     );
-    this.name = 'InvalidVersionError';
+  return value;
+}
+
+/** Statuses `activate` accepts (lambdas/shared/recommender/store.ts). */
+const ACTIVATABLE = new Set(['published', 'active', 'retired']);
+
+export class UnknownModelVersionError extends Error {
+  readonly available: { version: string; status: string }[];
+  constructor(
+    readonly version: string,
+    entries: readonly RegistryEntry[],
+  ) {
+    const available = entries
+      .filter((e) => ACTIVATABLE.has(e.status))
+      .map((e) => ({ version: e.version, status: e.status }));
+    super(
+      `model version ${JSON.stringify(version)} does not exist in the registry; ${
+        available.length > 0
+          ? `versions you can roll back to: ${available.map((a) => `${a.version} (${a.status})`).join(', ')}`
+          : 'no published model yet (run shoplake train or shoplake demo)'
+      }`,
+    );
+    this.name = 'UnknownModelVersionError';
+    this.available = available;
+  }
+
+  /** For `--json` errors (local/cli/errors.ts). */
+  cliDetails(): Record<string, unknown> {
+    return { available_versions: this.available };
   }
 }
 
@@ -67,17 +96,20 @@ export function register(program: Command): void {
 
   models
     .command('rollback')
-    .argument('<version>', 'a published version (see shoplake models)')
+    .argument('<version>', 'a published version (see shoplake models)', versionArg)
     .description('point serving at an earlier published model version')
     .option('--json', 'print the new pointer as JSON on stdout')
     .action(async (version: string, _opts: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<{ json?: boolean; quiet?: boolean; stateDir: string }>();
-      if (!ID_PATTERN.test(version)) throw new InvalidVersionError(version);
       const report = reporter({ json: opts.json, quiet: opts.quiet ?? true });
       await withRuntime(
         { stateDir: opts.stateDir, report, firehose: false, consumer: false },
         async ({ runtime }) => {
-          const pointer = await activateVersion({ version }, { store: localRecommendationStore(runtime) });
+          const store = localRecommendationStore(runtime);
+          const entries = await store.listRegistry();
+          if (!entries.some((e) => e.version === version))
+            throw new UnknownModelVersionError(version, entries);
+          const pointer = await activateVersion({ version }, { store });
           report.result(
             pointer,
             () => `active model is now ${pointer.version} (was ${pointer.previous ?? 'none'})`,
