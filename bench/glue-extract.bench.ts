@@ -16,10 +16,11 @@ import { startPostgres } from '../local/oltp/postgres-server.ts';
 import { OltpDatabase } from '../local/oltp/source.ts';
 import { type ExtractSummary, LocalGlueJobs, sparkToolchain } from '../local/oltp/spark-extract.ts';
 
-/** RSS (bytes) of a process and all its descendants. */
-function treeRss(root: number): number {
+/** RSS (bytes) and CPU seconds (user + system) of a process and all its descendants. */
+function treeUsage(root: number): { rss: number; cpu: number } {
   const parent = new Map<number, number>();
   const rss = new Map<number, number>();
+  const cpu = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
@@ -27,18 +28,24 @@ function treeRss(root: number): number {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       parent.set(Number(name), Number(fields[1]));
       rss.set(Number(name), Number(fields[21]) * 4096);
+      cpu.set(Number(name), (Number(fields[11]) + Number(fields[12])) / 100);
     } catch {
       // the process ended meanwhile
     }
   }
-  let total = 0;
+  const total = { rss: 0, cpu: 0 };
   for (const [pid, bytes] of rss) {
     let p: number | undefined = pid;
     while (p !== undefined && p > 1 && p !== root) p = parent.get(p);
-    if (p === root) total += bytes;
+    if (p === root) {
+      total.rss += bytes;
+      total.cpu += cpu.get(pid) ?? 0;
+    }
   }
   return total;
 }
+
+const treeRss = (root: number): number => treeUsage(root).rss;
 
 async function measured(jobs: LocalGlueJobs, fn: () => Promise<ExtractSummary>) {
   let peak = 0;
@@ -46,10 +53,12 @@ async function measured(jobs: LocalGlueJobs, fn: () => Promise<ExtractSummary>) 
   const timer = setInterval(() => {
     peak = Math.max(peak, treeRss(pid));
   }, 250);
+  const cpu0 = treeUsage(pid).cpu;
   const t0 = performance.now();
   try {
     const summary = await fn();
     const seconds = (performance.now() - t0) / 1000;
+    const cpuSeconds = treeUsage(pid).cpu - cpu0;
     const read = summary.tables.reduce((s, t) => s + t.rows_read, 0);
     const written = summary.tables.reduce((s, t) => s + t.rows_written + t.rows_deleted, 0);
     return {
@@ -57,6 +66,8 @@ async function measured(jobs: LocalGlueJobs, fn: () => Promise<ExtractSummary>) 
       rows_read: read,
       rows_written: written,
       rows_per_s: Math.round(read / seconds),
+      // CPU seconds of local_run.py + its JVM: what the run costs independent of machine load.
+      cpu_s: Math.round(cpuSeconds * 10) / 10,
       peak_rss_mb: Math.round(Math.max(peak, treeRss(pid)) / 2 ** 20),
       tables: Object.fromEntries(
         summary.tables.map((t) => [
@@ -117,11 +128,14 @@ export async function run(): Promise<object> {
       first_load_wall_s: first.wall_s,
       first_load_rows_per_s: first.rows_per_s,
       first_load_peak_rss_mb: first.peak_rss_mb,
+      first_load_cpu_s: first.cpu_s,
       incremental_1pct_wall_s: incremental.wall_s,
       incremental_1pct_rows_written: incremental.rows_written,
       incremental_1pct_peak_rss_mb: incremental.peak_rss_mb,
+      incremental_1pct_cpu_s: incremental.cpu_s,
       no_change_wall_s: unchanged.wall_s,
       no_change_rows_written: unchanged.rows_written,
+      no_change_cpu_s: unchanged.cpu_s,
       load_average: loadavg()
         .map((x) => x.toFixed(2))
         .join(' '),
