@@ -93,13 +93,18 @@ export async function run(): Promise<object> {
     const warehouse = join(dir, 'lake', 'warehouse');
     await (await DuckdbEngine.open({ warehouseDir: warehouse })).close();
     const q = (sql: string) => db.db.query(sql);
-    await q(`INSERT INTO customers (customer_id, name, email, country, city, segment, signup_at)
+    // updated_at spread over the past (as in a live database), not one seeding timestamp: an
+    // incremental run then reads only what changed since the watermark.
+    await q(`INSERT INTO customers (customer_id, name, email, country, city, segment, signup_at, updated_at)
              SELECT 'C' || g, 'name ' || g, 'c' || g || '@example.com', 'DE', 'Berlin', 'consumer',
-                    timestamptz '2025-01-01' + g * interval '1 minute' FROM generate_series(1, 50000) g`);
-    await q(`INSERT INTO products (product_id, name, category, price, currency, stock)
-             SELECT 'P' || g, 'product ' || g, 'cat' || (g % 50), (g % 100) + 0.99, 'EUR', 10 FROM generate_series(1, 5000) g`);
-    await q(`INSERT INTO orders (order_id, customer_id, status, order_time, total_amount, currency)
-             SELECT 'O' || g, 'C' || (g % 50000 + 1), 'placed', timestamptz '2026-01-01' + g * interval '30 seconds', 0, 'EUR'
+                    timestamptz '2025-01-01' + g * interval '1 minute', timestamptz '2025-01-01' + g * interval '1 minute'
+             FROM generate_series(1, 50000) g`);
+    await q(`INSERT INTO products (product_id, name, category, price, currency, stock, updated_at)
+             SELECT 'P' || g, 'product ' || g, 'cat' || (g % 50), (g % 100) + 0.99, 'EUR', 10,
+                    timestamptz '2025-06-01' + g * interval '1 minute' FROM generate_series(1, 5000) g`);
+    await q(`INSERT INTO orders (order_id, customer_id, status, order_time, total_amount, currency, updated_at)
+             SELECT 'O' || g, 'C' || (g % 50000 + 1), 'placed', timestamptz '2026-01-01' + g * interval '30 seconds', 0, 'EUR',
+                    timestamptz '2026-01-01' + g * interval '30 seconds'
              FROM generate_series(1, ${orders}) g`);
     await q(`INSERT INTO order_lines (order_id, line_no, product_id, quantity, unit_price)
              SELECT 'O' || o, l, 'P' || ((o * 7 + l) % 5000 + 1), 1 + (o + l) % 3, ((o + l) % 100) + 0.5
