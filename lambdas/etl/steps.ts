@@ -120,6 +120,7 @@ const GOLD: readonly EtlStep[] = [
   sql('GoldConversionFunnel', 'etl_31_gold_conversion_funnel', ['run_id'], ['QualityGate']),
   sql('GoldRecClickThrough', 'etl_32_gold_rec_click_through', ['run_id'], ['QualityGate']),
   sql('GoldRecImpressionCtr', 'etl_44_gold_rec_impression_ctr', ['run_id'], ['QualityGate']),
+  sql('GoldRecAbArms', 'etl_45_gold_rec_ab_arms', ['run_id'], ['QualityGate']),
   sql('GoldMonthlyKpis', 'etl_33_gold_monthly_kpis', ['run_id'], ['QualityGate']),
   sql('GoldCategoryRevenueDelete', 'etl_34_gold_category_revenue_delete', [], ['QualityGate']),
   sql(
@@ -141,6 +142,17 @@ const GOLD: readonly EtlStep[] = [
     ['run_id'],
     ['GoldCampaignAttributionDelete'],
   ),
+  // Demand forecasting (docs/forecasting.md): daily demand → features; forecasts vs actuals.
+  sql('GoldDemandDailyDelete', 'etl_60_gold_demand_daily_delete', [], ['QualityGate']),
+  sql('GoldDemandDailyInsert', 'etl_61_gold_demand_daily_insert', ['run_id'], ['GoldDemandDailyDelete']),
+  sql('GoldDemandFeaturesDelete', 'etl_62_gold_demand_features_delete', [], ['GoldDemandDailyInsert']),
+  sql(
+    'GoldDemandFeaturesInsert',
+    'etl_63_gold_demand_features_insert',
+    ['run_id'],
+    ['GoldDemandFeaturesDelete'],
+  ),
+  sql('GoldDemandVsActual', 'etl_64_gold_demand_vs_actual', ['run_id'], ['GoldDemandDailyInsert']),
 ];
 
 /** The ETL pipeline, in the order the states are written. */

@@ -168,6 +168,9 @@ export interface LocalEtlResult {
   readonly elapsedMs: number;
 }
 
+/** Exit code of a run stopped by a failed blocking data-quality check (sysexits EX_DATAERR). */
+export const DATA_QUALITY_GATE_EXIT_CODE = 65;
+
 export class EtlRunFailedError extends Error {
   constructor(
     readonly result: LocalEtlResult,
@@ -175,6 +178,31 @@ export class EtlRunFailedError extends Error {
   ) {
     super(message);
     this.name = 'EtlRunFailedError';
+  }
+
+  /** True when a blocking data-quality check stopped the run before gold. */
+  get dataQualityGateFailed(): boolean {
+    return this.result.error?.error === 'DataQualityGateFailed';
+  }
+
+  /** The process exit code the CLI uses: a distinct one for a failed gate, so schedulers can tell. */
+  get exitCode(): number {
+    return this.dataQualityGateFailed ? DATA_QUALITY_GATE_EXIT_CODE : 1;
+  }
+
+  /** For `--json` errors (local/cli/errors.ts). */
+  get cliCode(): string {
+    return this.dataQualityGateFailed ? 'data_quality_gate_failed' : 'etl_failed';
+  }
+
+  cliDetails(): Record<string, unknown> {
+    return {
+      run_id: this.result.run?.run_id ?? null,
+      date_from: this.result.run?.date_from ?? null,
+      date_to: this.result.run?.date_to ?? null,
+      failure: this.result.error?.error ?? null,
+      failed_checks: this.result.failedChecks,
+    };
   }
 }
 
