@@ -118,7 +118,7 @@ function pageOf(e: GeneratedEvent): { method: string; target: string; scale: num
 /**
  * The web server's view of a clickstream: one request per page-level event (status 200, except
  * 0.5 % of checkouts failing with 502), crawler requests (`botShare` of the total) to product
- * pages and robots.txt, and a few 404s. Product-page requests from browsers equal the
+ * pages and robots.txt, and a few 404s. Product-page requests from browsers equal the distinct
  * `product_view` events, so the reconciliation check has a known answer.
  */
 export function accessLogForEvents(
@@ -130,9 +130,12 @@ export function accessLogForEvents(
   const clients = new Map<string, { ip: string; ua: string }>();
   const out: GeneratedRequest[] = [];
   const products: string[] = [];
+  const seen = new Set<string>();
   for (const e of events) {
     const page = pageOf(e);
-    if (!page) continue;
+    // A re-sent event (tracker retry, same event_id) is not a second page load.
+    if (!page || seen.has(e.event_id)) continue;
+    seen.add(e.event_id);
     let c = clients.get(e.session_id);
     if (!c) {
       c = { ip: ipFor(rng), ua: rng.pick(BROWSER_AGENTS) };
