@@ -26,6 +26,13 @@ const stream = (): FoundResource => {
   if (!s) throw new Error('no access-log delivery stream');
   return s;
 };
+const apiStage = (): FoundResource => {
+  const stages = resourcesOfType(app, 'AWS::ApiGateway::Stage');
+  expect(stages).toHaveLength(1);
+  const [stage] = stages;
+  if (!stage) throw new Error('no API stage');
+  return stage;
+};
 const policiesOf = (roleLogicalId: string, stack: string) =>
   resourcesOfType(app, 'AWS::IAM::Policy').filter(
     (p) => p.stack === stack && JSON.stringify(p.properties.Roles).includes(roleLogicalId),
@@ -103,8 +110,7 @@ describe('access-log delivery stream', () => {
 
 describe('API Gateway access logs → shipper', () => {
   it('writes the JSON format the parser reads', () => {
-    const [stage] = resourcesOfType(app, 'AWS::ApiGateway::Stage');
-    const format = (stage?.properties.AccessLogSetting as { Format: string }).Format;
+    const format = (apiStage().properties.AccessLogSetting as { Format: string }).Format;
     expect(JSON.parse(format)).toEqual(API_ACCESS_LOG_FIELDS);
   });
 
@@ -113,9 +119,8 @@ describe('API Gateway access logs → shipper', () => {
     expect(filters).toHaveLength(1);
     const filter = filters[0];
     expect(filter?.stack).toBe('Api');
-    const [stage] = resourcesOfType(app, 'AWS::ApiGateway::Stage');
     const destination = (
-      stage?.properties.AccessLogSetting as { DestinationArn: { 'Fn::GetAtt': [string, string] } }
+      apiStage().properties.AccessLogSetting as { DestinationArn: { 'Fn::GetAtt': [string, string] } }
     ).DestinationArn;
     const logGroupId = destination['Fn::GetAtt'][0];
     expect(filter?.properties.LogGroupName).toEqual({ Ref: logGroupId });
