@@ -1,5 +1,5 @@
 -- gold.access_top, step 2 of 2: per day, the 20 most requested paths, the 20 most frequent
--- referrer hosts and the 20 slowest routes (p95 latency, routes with at least 20 timed requests).
+-- referrer hosts and the 20 slowest routes (p95 latency, routes with at least 5 timed requests, so a quiet day still ranks its busy routes).
 -- Params: none.
 INSERT INTO gold.access_top (report_date, kind, rank, item, requests, latency_p95_ms, rate_5xx)
 WITH days AS (
@@ -29,7 +29,7 @@ slow AS (
          CAST(count_if(q.status >= 500) AS double) / CAST(count(*) AS double) AS rate_5xx
   FROM req q
   GROUP BY q.request_date, q.route
-  HAVING count(q.latency_ms) >= 20
+  HAVING count(q.latency_ms) >= 5
 ),
 ranked AS (
   SELECT c.*, row_number() OVER (PARTITION BY c.d, c.kind ORDER BY c.requests DESC, c.item) AS rnk

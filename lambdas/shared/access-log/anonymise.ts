@@ -10,6 +10,11 @@
  */
 import { createHmac } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
+import { LRUCache } from 'lru-cache';
+
+/** Pseudonyms remembered (logs repeat a client's address many times). @default 50_000 */
+export const CLIENT_HASH_CACHE_SIZE = 50_000;
+const hashes = new LRUCache<string, string>({ max: CLIENT_HASH_CACHE_SIZE });
 
 /** Minimum salt length: shorter salts are refused (a guessable salt makes the hash reversible). */
 export const MIN_SALT_CHARS = 16;
@@ -32,7 +37,13 @@ export function checkSalt(salt: string | undefined): string {
 /** HMAC-SHA256 pseudonym of a client address (32 hex chars); null for no address. */
 export function clientHash(ip: string | null, salt: string): string | null {
   if (!ip) return null;
-  return createHmac('sha256', salt).update(ip.toLowerCase()).digest('hex').slice(0, 32);
+  const key = `${salt}\u0000${ip}`;
+  let hash = hashes.get(key);
+  if (hash === undefined) {
+    hash = createHmac('sha256', salt).update(ip.toLowerCase()).digest('hex').slice(0, 32);
+    hashes.set(key, hash);
+  }
+  return hash;
 }
 
 /** Expands an IPv6 address to its eight 16-bit groups (null if not IPv6). */

@@ -769,7 +769,7 @@ export const GOLD_ACCESS_TRAFFIC = table(
 export const GOLD_ACCESS_TOP = table(
   'gold',
   'access_top',
-  'Per day: top paths, top referrer hosts and slowest routes (p95, routes with at least 20 timed requests)',
+  'Per day: top paths, top referrer hosts and slowest routes (p95, routes with at least 5 timed requests)',
   columns([
     [1, 'report_date', 'date', true],
     [2, 'kind', 'string', true, 'path | referrer_host | slowest_route'],
