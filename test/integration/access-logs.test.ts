@@ -140,6 +140,8 @@ describe('access logs: ingest → ETL → gold on the local lake', () => {
     expect(again).toMatchObject({ accepted: 0, rejected: 0, duplicates: summaries[1]?.accepted });
     const rerun = await runLocalEtl({ engine, lakeDir: lake, input: { full: true } });
     expect(rerun.status).toBe('SUCCEEDED');
+    // Nothing new in bronze (events or access logs): the idle skip applies.
+    expect(rerun.extractSummary?.idle).toBe('true');
     const [n] = await engine.query<{ n: number }>('SELECT count(*) AS n FROM silver.access_requests');
     expect(n?.n).toBe(requests.length);
   });
@@ -303,5 +305,23 @@ describe('access logs: ingest → ETL → gold on the local lake', () => {
     );
     for (let i = 1; i < slow.length; i++) expect(slow[i - 1]?.p95).toBeGreaterThanOrEqual(slow[i]?.p95 ?? 0);
     expect(readFileSync(files[0] ?? '', 'utf8')).toContain('this is not a log line');
+  });
+  it('an access-log-only delivery is not idle: the new requests reach silver and gold', async () => {
+    const quarantine = new FileObjectStore(pathToFileURL(`${lake}/`).href);
+    const extra = join(dir, 'late.log');
+    const late = {
+      ...(requests[0] as GeneratedRequest),
+      target: '/late-arrival',
+      time: (requests[0]?.time ?? 0) + 7,
+    };
+    writeFileSync(extra, `${formatRequest(late, 'combined')}\n`);
+    const s = await ingestAccessLogFile(engine, lake, extra, { format: 'combined', salt: SALT, quarantine });
+    expect(s).toMatchObject({ received: 1, accepted: 1 });
+    const run = await runLocalEtl({ engine, lakeDir: lake, input: { full: true } });
+    expect(run.extractSummary?.idle).toBe('false');
+    const [n] = await engine.query<{ n: number }>(
+      "SELECT count(*) AS n FROM gold.access_top WHERE kind = 'path' AND item = '/late-arrival'",
+    );
+    expect(n?.n).toBe(1);
   });
 });

@@ -96,7 +96,8 @@ export function register(program: Command): void {
         );
         report.result(result, () => describe(result));
       } catch (error: unknown) {
-        if (error instanceof EtlRunFailedError) {
+        // With --json the error document (main.ts) carries the run's failure details.
+        if (error instanceof EtlRunFailedError && !opts.json) {
           report.result(error.result, () => describe(error.result));
         }
         throw error;
