@@ -315,6 +315,6 @@ export class ApiStack extends Stack {
       filterPattern: '',
       destinationArn: shipper.functionArn,
     });
-    filter.addDependency(permission);
+    filter.node.addDependency(permission);
   }
 }
