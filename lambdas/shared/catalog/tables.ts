@@ -857,6 +857,178 @@ export const OPS_EXTRACT_REJECTS = table(
   ]),
 );
 
+// ---------------------------------------------------------------------------------------------
+// access logs (docs/access-logs.md): bronze keeps raw client IPs (short retention), silver and
+// gold only the salted pseudonym and the truncated network
+// ---------------------------------------------------------------------------------------------
+
+/** Days bronze.access_logs keeps raw rows (they hold raw client IPs). @default 30 */
+export const ACCESS_LOG_BRONZE_RETENTION_DAYS = 30;
+
+export const BRONZE_ACCESS_LOGS = table(
+  'bronze',
+  'access_logs',
+  `Parsed web-server and API access-log lines as delivered (Firehose on AWS, shoplake ingest locally); holds raw client IPs, referrers and user agents: rows older than ${ACCESS_LOG_BRONZE_RETENTION_DAYS} days are deleted`,
+  columns([
+    [1, 'record_id', 'string', true, 'Dedup key: request id, delivery id, or line hash + occurrence'],
+    [2, 'log_format', 'string', true, 'combined | nginx | apigw'],
+    [3, 'request_time', 'timestamptz', true],
+    [4, 'client_ip', 'string', false, 'Raw client address (bronze only)'],
+    [5, 'client_hash', 'string', false, 'HMAC-SHA256 of the address under the secret salt (32 hex)'],
+    [6, 'client_prefix', 'string', false, 'IPv4 /24 or IPv6 /48 network'],
+    [7, 'method', 'string', false],
+    [8, 'path', 'string', false, 'Path without query string (capped at 2,048 chars)'],
+    [9, 'route', 'string', true, 'Route template, ids collapsed (/product/{id})'],
+    [10, 'query_keys', { type: 'list', element: 'string' }, false, 'Query parameter names, never values'],
+    [11, 'protocol', 'string', false],
+    [12, 'status', 'int', true],
+    [13, 'bytes', 'long', false],
+    [14, 'latency_ms', 'double', false, 'Request time (nginx $request_time, API Gateway responseLatency)'],
+    [15, 'referrer', 'string', false, 'Raw referrer (bronze only)'],
+    [16, 'referrer_host', 'string', false],
+    [17, 'user_agent', 'string', false, 'Raw user agent (bronze only)'],
+    [18, 'ua_family', 'string', true],
+    [19, 'ua_os', 'string', true],
+    [20, 'ua_device', 'string', true, 'desktop | mobile | tablet | bot | …'],
+    [21, 'is_bot', 'boolean', true],
+    [22, 'host', 'string', false],
+    [23, 'request_id', 'string', false],
+    [24, 'ingested_at', 'timestamptz', false],
+    [25, 'source_file', 'string', false, 'File the line came from (local ingest)'],
+    [26, 'source_line', 'long', false, '1-based line of source_file'],
+  ]),
+  { partition: [day('request_time')], sort: [asc('request_time')] },
+);
+
+export const SILVER_ACCESS_REQUESTS = table(
+  'silver',
+  'access_requests',
+  'One row per logged request, deduplicated by record_id; no raw client IP, referrer URL or user agent',
+  columns([
+    [1, 'record_id', 'string', true],
+    [2, 'request_time', 'timestamptz', true, 'UTC'],
+    [3, 'request_date', 'date', true],
+    [4, 'log_format', 'string', true],
+    [5, 'client_hash', 'string', false],
+    [6, 'client_prefix', 'string', false],
+    [7, 'method', 'string', false],
+    [8, 'path', 'string', false],
+    [9, 'route', 'string', true],
+    [10, 'query_keys', { type: 'list', element: 'string' }, false],
+    [11, 'protocol', 'string', false],
+    [12, 'status', 'int', true],
+    [13, 'status_class', 'string', true, '1xx … 5xx'],
+    [14, 'bytes', 'long', false],
+    [15, 'latency_ms', 'double', false],
+    [16, 'referrer_host', 'string', false],
+    [17, 'ua_family', 'string', true],
+    [18, 'ua_os', 'string', true],
+    [19, 'ua_device', 'string', true],
+    [20, 'is_bot', 'boolean', true],
+    [21, 'host', 'string', false],
+    [22, 'ingested_at', 'timestamptz', false],
+    [23, 'etl_run_id', 'string', true],
+  ]),
+  { partition: [day('request_time')], sort: [asc('request_time')], key: ['record_id'] },
+);
+
+export const SILVER_ACCESS_SESSIONS = table(
+  'silver',
+  'access_sessions',
+  'Sessions inferred from log-only traffic: one client pseudonym + user-agent family, split after 30 minutes of inactivity and at UTC midnight',
+  columns([
+    [1, 'session_key', 'string', true],
+    [2, 'session_date', 'date', true],
+    [3, 'client_hash', 'string', true],
+    [4, 'ua_family', 'string', true],
+    [5, 'ua_device', 'string', true],
+    [6, 'is_bot', 'boolean', true],
+    [7, 'session_start', 'timestamptz', true],
+    [8, 'session_end', 'timestamptz', true],
+    [9, 'duration_seconds', 'long', true],
+    [10, 'requests', 'long', true],
+    [11, 'product_page_requests', 'long', true],
+    [12, 'error_requests', 'long', true, 'status >= 400'],
+    [13, 'landing_route', 'string', false],
+    [14, 'etl_run_id', 'string', true],
+  ]),
+  { partition: [day('session_start')], key: ['session_key'] },
+);
+
+export const GOLD_ACCESS_TRAFFIC = table(
+  'gold',
+  'access_traffic',
+  "Requests, 4xx/5xx rates, bot share and latency percentiles per 5-minute, hour and day bucket, per route and for all routes (route = '*')",
+  columns([
+    [1, 'grain', 'string', true, '5m | 1h | 1d'],
+    [2, 'bucket_start', 'timestamptz', true],
+    [3, 'bucket_date', 'date', true],
+    [4, 'route', 'string', true, "route template, '*' = all routes"],
+    [5, 'requests', 'long', true],
+    [6, 'status_4xx', 'long', true],
+    [7, 'status_5xx', 'long', true],
+    [8, 'rate_4xx', 'double', true],
+    [9, 'rate_5xx', 'double', true],
+    [10, 'bot_requests', 'long', true],
+    [11, 'bytes', 'long', false],
+    [12, 'latency_p50_ms', 'double', false, 'approx_percentile (Trino/Athena), approx_quantile locally'],
+    [13, 'latency_p95_ms', 'double', false],
+    [14, 'latency_p99_ms', 'double', false],
+    [15, 'latency_max_ms', 'double', false],
+  ]),
+  { partition: [month('bucket_date')], key: ['grain', 'bucket_start', 'route'] },
+);
+
+export const GOLD_ACCESS_TOP = table(
+  'gold',
+  'access_top',
+  'Per day: top paths, top referrer hosts and slowest routes (p95, routes with at least 5 timed requests)',
+  columns([
+    [1, 'report_date', 'date', true],
+    [2, 'kind', 'string', true, 'path | referrer_host | slowest_route'],
+    [3, 'rank', 'int', true],
+    [4, 'item', 'string', true],
+    [5, 'requests', 'long', true],
+    [6, 'latency_p95_ms', 'double', false],
+    [7, 'rate_5xx', 'double', true],
+  ]),
+  { partition: [month('report_date')], key: ['report_date', 'kind', 'rank'] },
+);
+
+export const GOLD_ACCESS_DAILY_HEALTH = table(
+  'gold',
+  'access_daily_health',
+  'Daily health summary of the logged traffic, with the events-vs-logs reconciliation of product pages',
+  columns([
+    [1, 'report_date', 'date', true],
+    [2, 'requests', 'long', true],
+    [3, 'bot_requests', 'long', true],
+    [4, 'bot_share', 'double', true],
+    [5, 'rate_4xx', 'double', true],
+    [6, 'rate_5xx', 'double', true],
+    [7, 'latency_p50_ms', 'double', false],
+    [8, 'latency_p95_ms', 'double', false],
+    [9, 'latency_p99_ms', 'double', false],
+    [10, 'unique_clients', 'long', true, 'distinct client pseudonyms'],
+    [11, 'sessions', 'long', true, 'inferred sessions (silver.access_sessions)'],
+    [12, 'slowest_route', 'string', false],
+    [13, 'slowest_route_p95_ms', 'double', false],
+    [14, 'product_page_requests', 'long', true, 'non-bot GET /product/{id} answered < 400'],
+    [15, 'product_view_events', 'long', true, 'product_view events in silver.events that day'],
+    [16, 'product_view_ratio', 'double', false, 'product_page_requests / product_view_events'],
+  ]),
+  { partition: [month('report_date')], key: ['report_date'] },
+);
+
+/** The access-log tables, bronze → gold. */
+export const ACCESS_LOG_TABLES: readonly TableSpec[] = [
+  BRONZE_ACCESS_LOGS,
+  SILVER_ACCESS_REQUESTS,
+  SILVER_ACCESS_SESSIONS,
+  GOLD_ACCESS_TRAFFIC,
+  GOLD_ACCESS_TOP,
+  GOLD_ACCESS_DAILY_HEALTH,
+];
 export const OPS_ETL_RUNS = table(
   'ops',
   'etl_runs',
@@ -870,6 +1042,8 @@ export const OPS_ETL_RUNS = table(
     [6, 'oltp_rows', 'long', true, 'Rows of the bronze.oltp_* and bronze.marketing_* tables then'],
     [7, 'oltp_snapshot_max', 'timestamptz', false, 'Latest OLTP / marketing snapshot_at then'],
     [8, 'marked_at', 'timestamptz', true],
+    [9, 'access_log_rows', 'long', false, 'Rows of bronze.access_logs then (docs/access-logs.md)'],
+    [10, 'access_log_ingested_max', 'timestamptz', false, 'Latest bronze.access_logs ingested_at then'],
   ]),
   { key: ['run_id'] },
 );
@@ -1030,6 +1204,7 @@ export const TABLES: readonly TableSpec[] = [
   OPS_EXTRACT_WATERMARKS,
   OPS_EXTRACT_REJECTS,
   ...ML_TABLES,
+  ...ACCESS_LOG_TABLES,
 ];
 
 /** `namespace.name`, the logical identifier SQL uses. */
