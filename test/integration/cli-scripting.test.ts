@@ -187,3 +187,60 @@ describe('shoplake models rollback', () => {
     expect(r.stderr).not.toContain('emulators');
   });
 });
+
+describe('progress bars only on a terminal', () => {
+  /** Runs the CLI on a pseudo-terminal (util-linux `script`), as a person at a shell would. */
+  function onTerminal(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+    const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    return new Promise((resolve, reject) => {
+      const child = spawn('script', ['-qec', command, '/dev/null'], {
+        env: { ...process.env, CI: '', TERM: 'xterm', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      child.on('error', (e) =>
+        reject(
+          new Error(`util-linux \`script\` is needed for this test (apt-get install bsdutils): ${e.message}`),
+        ),
+      );
+      const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? 1, stdout: out, stderr: '' });
+      });
+    });
+  }
+  const ESC = String.fromCharCode(27); // terminal control sequences start with it
+  const BAR = /ingest \[[=-]+\] 100% \| 302\/302 events \| [\d,]+\/s \| ETA/;
+
+  it('draws counts, rate and ETA for ingest on a terminal', async () => {
+    const r = await onTerminal(['--state-dir', join(work, 'tty'), 'ingest', SAMPLE]);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(BAR);
+  });
+
+  it('stays silent when piped, with --json, --quiet or in CI: the plain lines are unchanged', async () => {
+    const piped = await cli(['--state-dir', join(work, 'tty'), 'ingest', SAMPLE]);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stderr).toContain('ingest: 302 sent; waiting for the consumer');
+    expect(piped.stderr).not.toContain(ESC);
+    expect(piped.stderr).not.toMatch(/\r|events \|/);
+    const etl = await cli(['--state-dir', join(work, 'tty'), 'etl']);
+    expect(etl.code, etl.stderr).toBe(0);
+    expect(etl.stderr).not.toContain(ESC);
+    expect(etl.stderr).not.toMatch(/\r|tasks \|/);
+    for (const [extra, env] of [
+      [['--json'], {}],
+      [['--quiet'], {}],
+      [[], { CI: 'true' }],
+      [[], { TERM: 'dumb' }],
+    ] as const) {
+      const r = await onTerminal(['--state-dir', join(work, 'tty'), 'ingest', SAMPLE, ...extra], env);
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.stdout, `${extra.join(' ')} ${JSON.stringify(env)}`).not.toMatch(/events \|/);
+    }
+  });
+});

@@ -24,6 +24,7 @@ const TOOLS: Record<string, string> = {
   tsx: 'bin/shoplake.mjs and cdk.json run TypeScript through it',
   '@types/node': 'types',
   '@types/aws-lambda': "types (import type from 'aws-lambda')",
+  '@types/cli-progress': 'types',
 };
 
 const SOURCE_DIRS = ['bin', 'lambdas', 'local', 'infra', 'test', 'bench', 'scripts', 'clients/web'];

@@ -13,6 +13,7 @@ import { withStateDirClaim } from '../../runtime/state-dir.ts';
 import { EtlRunFailedError, type LocalEtlResult, runLocalEtl } from '../../sfn/etl-runner.ts';
 import { isoDateArg } from '../args.ts';
 import { fmt, reporter } from '../output.ts';
+import { withProgressBar } from '../progress.ts';
 
 export interface EtlCommandOptions {
   readonly date?: string;
@@ -26,6 +27,7 @@ export async function runEtlOnStateDir(
   stateDir: string,
   options: EtlCommandOptions,
   onProgress?: (message: string) => void,
+  onTask?: (done: number, total: number, state: string) => void,
 ): Promise<LocalEtlResult> {
   const input: EtlRunInput =
     options.from || options.to
@@ -46,6 +48,7 @@ export async function runEtlOnStateDir(
       input,
       ...(oltp ? { extractOltp: (e) => oltp.snapshotToBronze(e, new Date()) } : {}),
       ...(onProgress ? { onProgress } : {}),
+      ...(onTask ? { onTask } : {}),
     });
   } finally {
     await oltp?.close();
@@ -89,11 +92,18 @@ export function register(program: Command): void {
     .action(async (opts: EtlCommandOptions & { json?: boolean; quiet?: boolean }, cmd: Command) => {
       const { stateDir } = cmd.optsWithGlobals<{ stateDir: string }>();
       const report = reporter({ json: opts.json, quiet: opts.quiet });
+      // A bar of task states on a terminal (step lines print above it); plain lines otherwise.
+      const { report: steps, bar } = withProgressBar(report, { label: 'etl', unit: 'tasks', ...opts });
       try {
         // One run at a time: a second `etl` (or `serve`/`ingest`) on this state dir is refused.
         const result = await withStateDirClaim(stateDir, 'etl', () =>
-          runEtlOnStateDir(stateDir, opts, (m) => report.progress(m)),
-        );
+          runEtlOnStateDir(
+            stateDir,
+            opts,
+            (m) => steps.progress(m),
+            bar ? (done, total, state) => bar.update(done, total, state) : undefined,
+          ),
+        ).finally(() => bar?.stop());
         report.result(result, () => describe(result));
       } catch (error: unknown) {
         // With --json the error document (main.ts) carries the run's failure details.
