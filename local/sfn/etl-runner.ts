@@ -265,6 +265,9 @@ export function localEtlDefinition(
   return parsed;
 }
 
+/** Definition texts this process has validated (see runWithLease). */
+const VALIDATED = new Set<string>();
+
 /**
  * Runs one ETL execution locally. Resolves with the run summary when the execution succeeds;
  * throws `EtlRunFailedError` (carrying the same summary, the failed checks and the failure
@@ -404,9 +407,13 @@ async function runWithLease(options: LocalEtlOptions, lease: EtlLeaseStore): Pro
     }
   }
 
+  // Validating the definition (asl-validator, ARNs, paths) costs a few hundred ms, more than
+  // an idle run's statements: it is done once per definition text and process.
+  const text = JSON.stringify(definition);
   const machine = new StateMachine(definition as never, {
-    validationOptions: { checkArn: true, checkPaths: true },
+    validationOptions: VALIDATED.has(text) ? { noValidate: true } : { checkArn: true, checkPaths: true },
   });
+  VALIDATED.add(text);
   const t = now();
   const executionName = `etl-${t.toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${Math.random().toString(36).slice(2, 8)}`;
   const execution = machine.run((options.input ?? {}) as never, {

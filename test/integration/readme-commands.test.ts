@@ -22,6 +22,8 @@ const SKIPPED: Record<string, string> = {
   'npm install && npm test': 'the whole test suite (this test is part of it)',
   'npx shoplake demo': 'ends in `shoplake serve`, which runs until stopped',
   'npx shoplake demo --events 6000 --days 120': 'ends in `shoplake serve`, which runs until stopped',
+  'npx shoplake models ab start --control V1 --treatment V2 --split 0.5':
+    'needs two published model versions; on the README lake the sample-sized retrains are refused by the gate, so there is one (test/integration/reco-ab.test.ts runs it)',
   'npx shoplake serve --port 3000':
     'a server that runs until stopped (test/unit/http-server.test.ts, api-contract)',
   'npx shoplake serve': 'a server that runs until stopped (test/unit/http-server.test.ts, api-contract)',

@@ -12,6 +12,7 @@ import {
 } from '../../lambdas/etl/definition.ts';
 import { handler } from '../../lambdas/etl/handler.ts';
 import { InvalidRunInputError, parseRunInput, prepareRun } from '../../lambdas/etl/prepare-run.ts';
+import { ID_PATTERN, LIMITS } from '../../lambdas/shared/event-schema.ts';
 
 const aslValidator = createRequire(import.meta.url)('asl-validator') as (d: unknown) => {
   isValid: boolean;
@@ -188,5 +189,30 @@ describe('PrepareRun', () => {
     const ctx = await handler({ input: { date: '2024-05-05', lookbackDays: 0 }, executionName: 'sfn-exec' });
     expect(ctx).toMatchObject({ run_id: 'sfn-exec', date_from: '2024-05-05', date_to: '2024-05-05' });
     expect(ctx.maintenance_tables).toContain('shoplake_gold.monthly_kpis');
+  });
+
+  it('applies the same event-contract rules when rejecting (etl_10) and admitting (etl_11) silver rows', () => {
+    const block = (file: string) => {
+      const sql = readFileSync(`${SQL_DIR}/${file}`, 'utf8');
+      const start = sql.indexOf('-- contract rules: begin');
+      const end = sql.indexOf('-- contract rules: end');
+      expect(start, file).toBeGreaterThan(0);
+      expect(end, file).toBeGreaterThan(start);
+      return sql.slice(start, end);
+    };
+    const rejecting = block('etl_10_silver_rejected_events.sql');
+    expect(block('etl_11_silver_events.sql')).toBe(rejecting);
+    // the contract's limits, as the SQL states them
+    for (const limit of [
+      LIMITS.maxReviewTextChars,
+      LIMITS.maxFreeTextChars,
+      LIMITS.maxPrice,
+      LIMITS.maxQuantity,
+    ]) {
+      expect(rejecting).toContain(String(limit));
+    }
+    expect(rejecting).toContain(String(LIMITS.maxPurchaseLines));
+    expect(rejecting).toContain(String(LIMITS.maxAttributes));
+    expect(rejecting).toContain(`'${ID_PATTERN.source}'`);
   });
 });

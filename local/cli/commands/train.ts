@@ -37,6 +37,7 @@ import {
   parseTrainInput,
   prepareRun,
   publishCandidate,
+  TRAINING_ACTIVATION,
   type TrainingDeps,
   type TrainOutput,
   trainAndEvaluate,
@@ -196,7 +197,7 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
         deps,
       ),
     [LOCAL_TRAIN_RESOURCES.TrainingActivateFunctionArn]: async (input) =>
-      activateVersion({ version: requiredText(input, 'version') }, deps),
+      activateVersion({ version: requiredText(input, 'version') }, deps, TRAINING_ACTIVATION),
   };
 
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
