@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseEvent } from '../../lambdas/shared/event-schema.ts';
+import { parseEvent, type ShopEvent } from '../../lambdas/shared/event-schema.ts';
 import { generateShop } from '../../local/generator/shop.ts';
 import { writeLandingFiles } from '../../local/sfn/landing.ts';
 
@@ -95,14 +95,27 @@ describe('exit codes', () => {
     ]
       .map((e) => parseEvent(e, { now: () => Date.parse('2026-11-21T00:00:00Z') }))
       .flatMap((r) => (r.ok ? [r.event] : []));
-    const sample = events.find((e) => e.event_type === 'product_view');
-    if (!sample) throw new Error('the generated shop has no product_view');
-    // Valid for the contract, impossible for the shop: the blocking price-range check stops gold.
-    writeLandingFiles(lake, [...events, { ...sample, event_id: 'too-expensive', price: 2e9 }]);
+    const sample = events[0];
+    if (!sample) throw new Error('the generated shop has no events');
+    // Within the event contract (each line price ≤ 1e9) but an order total over the blocking
+    // silver_orders_amount_range check's 1e9: silver takes it, the gate stops gold.
+    const bad = {
+      ...sample,
+      event_id: 'too-expensive',
+      event_type: 'purchase',
+      session_id: 's-too-expensive',
+      user_id: null,
+      order_id: 'o-too-expensive',
+      product_id: null,
+      price: null,
+      quantity: 1,
+      items: [{ product_id: 'p-too-expensive', quantity: 2, price: 600_000_000 }],
+    } as ShopEvent;
+    writeLandingFiles(lake, [...events, bad]);
     const failed = await cli(['--state-dir', state, 'etl', '--quiet']);
     expect(failed.code, failed.stderr).toBe(65);
-    expect(failed.stderr).toMatch(/data-quality gate failed, gold not updated: .*silver_events_price_range/);
-    expect(failed.stdout).toContain('failed checks: silver_events_price_range');
+    expect(failed.stderr).toMatch(/data-quality gate failed, gold not updated: .*silver_orders_amount_range/);
+    expect(failed.stdout).toContain('failed checks: silver_orders_amount_range');
   });
 });
 
@@ -161,7 +174,7 @@ describe('--json errors are JSON on stdout', () => {
     const e = jsonError(r);
     expect(e).toMatchObject({ code: 'data_quality_gate_failed', failure: 'DataQualityGateFailed' });
     expect((e.failed_checks as { check_name: string }[]).map((c) => c.check_name)).toContain(
-      'silver_events_price_range',
+      'silver_orders_amount_range',
     );
   });
 });
