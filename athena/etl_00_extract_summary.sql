@@ -5,7 +5,7 @@
 -- idle (the FIRST column: the generated Choice reads it by position and checks its name) is true
 -- when this run has nothing to do: it is the only pending run (ops.etl_pending), and the
 -- latest completed run that read bronze (ops.etl_runs, athena/etl_02_mark_run.sql) covered this
--- window and saw the same bronze.events and bronze.oltp_* fingerprints (row count and latest
+-- window and saw the same bronze.events and bronze.oltp_* / marketing_* fingerprints (row count and latest
 -- arrival) as now, so every row silver could read has been read. An idle run skips silver,
 -- the quality checks, gold and maintenance and completes. Everything here is a count or a
 -- max over whole tables (cheap on both engines): no join of bronze with silver and no
@@ -25,6 +25,8 @@ oltp AS (
     UNION ALL SELECT count(*), max(snapshot_at) FROM bronze.oltp_products
     UNION ALL SELECT count(*), max(snapshot_at) FROM bronze.oltp_orders
     UNION ALL SELECT count(*), max(snapshot_at) FROM bronze.oltp_order_lines
+    UNION ALL SELECT count(*), max(snapshot_at) FROM bronze.marketing_leads
+    UNION ALL SELECT count(*), max(snapshot_at) FROM bronze.marketing_deals
   ) o
 ),
 last_read AS (

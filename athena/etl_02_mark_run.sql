@@ -1,6 +1,6 @@
 -- Records what this run reads from bronze, after the extract and before its first silver write:
 -- the pending runs' window (what the silver steps read) and the fingerprints of bronze.events and
--- bronze.oltp_* (row count, latest arrival). Every row counted here is visible to the silver
+-- bronze.oltp_* / marketing_* (row count, latest arrival; extracts only append). Every row counted here is visible to the silver
 -- steps that follow (bronze only grows), so once the run has completed (left ops.etl_pending) a
 -- later run that finds the same fingerprints and a window inside this one has nothing to read
 -- (athena/etl_00_extract_summary.sql, column idle). A run that crashes keeps its row but stays
@@ -19,6 +19,8 @@ CROSS JOIN (
     UNION ALL SELECT count(*), max(snapshot_at) FROM bronze.oltp_products
     UNION ALL SELECT count(*), max(snapshot_at) FROM bronze.oltp_orders
     UNION ALL SELECT count(*), max(snapshot_at) FROM bronze.oltp_order_lines
+    UNION ALL SELECT count(*), max(snapshot_at) FROM bronze.marketing_leads
+    UNION ALL SELECT count(*), max(snapshot_at) FROM bronze.marketing_deals
   ) x
 ) o
 WHERE NOT EXISTS (SELECT 1 FROM ops.etl_runs r WHERE r.run_id = :run_id)

@@ -78,8 +78,10 @@ checks AS (
   FROM silver.sessions WHERE etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
   UNION ALL
   SELECT 'silver_dim_customer_one_current', 'silver.dim_customer', 'blocking',
-         CAST(count(*) AS double), 0.0E0, count(*) = 0, 'customers without exactly one current version'
-  FROM (SELECT customer_id FROM silver.dim_customer GROUP BY customer_id HAVING count_if(is_current) <> 1) x
+         CAST(count(*) AS double), 0.0E0, count(*) = 0,
+         'customers without exactly one current version (none only when deleted in the source: every version closed)'
+  FROM (SELECT customer_id FROM silver.dim_customer GROUP BY customer_id
+        HAVING count_if(is_current) > 1 OR count_if(is_current) <> count_if(valid_to IS NULL)) x
   UNION ALL
   SELECT 'silver_dim_customer_contiguous', 'silver.dim_customer', 'blocking',
          CAST(count(*) AS double), 0.0E0, count(*) = 0, 'versions whose valid_to is not the next valid_from'
@@ -87,7 +89,8 @@ checks AS (
     SELECT valid_to, lead(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS next_from
     FROM silver.dim_customer
   ) x
-  WHERE x.valid_to IS DISTINCT FROM x.next_from
+  -- The last version ends open (current) or at the customer's deletion in the source.
+  WHERE x.next_from IS NOT NULL AND x.valid_to IS DISTINCT FROM x.next_from
   UNION ALL
   SELECT 'bronze_oltp_customers_unique', 'bronze.oltp_customers', 'blocking',
          CAST(count(*) AS double), 0.0E0, count(*) = 0, 'customer ids appearing twice in one OLTP snapshot'
@@ -98,8 +101,10 @@ checks AS (
   FROM (SELECT snapshot_at, product_id FROM bronze.oltp_products GROUP BY snapshot_at, product_id HAVING count(*) > 1) x
   UNION ALL
   SELECT 'silver_dim_product_one_current', 'silver.dim_product', 'blocking',
-         CAST(count(*) AS double), 0.0E0, count(*) = 0, 'products without exactly one current version'
-  FROM (SELECT product_id FROM silver.dim_product GROUP BY product_id HAVING count_if(is_current) <> 1) x
+         CAST(count(*) AS double), 0.0E0, count(*) = 0,
+         'products without exactly one current version (none only when deleted in the source: every version closed)'
+  FROM (SELECT product_id FROM silver.dim_product GROUP BY product_id
+        HAVING count_if(is_current) > 1 OR count_if(is_current) <> count_if(valid_to IS NULL)) x
 )
 SELECT :run_id, localtimestamp, c.check_name, c.table_name, c.severity, c.passed, c.observed, c.threshold, c.detail
 FROM checks c

@@ -109,6 +109,25 @@ const SILVER: readonly EtlStep[] = [
   sql('SilverOrders', 'etl_16_silver_orders', ['run_id'], ['SilverSessionsInsert']),
   sql('SilverOrderLinesDelete', 'etl_17_silver_order_lines_delete', [], ['SilverOrders']),
   sql('SilverOrderLinesInsert', 'etl_18_silver_order_lines_insert', ['run_id'], ['SilverOrderLinesDelete']),
+  sql('SilverMarketingLeadsDelete', 'etl_19_silver_marketing_leads_delete', [], ['SilverOrderLinesInsert']),
+  sql(
+    'SilverMarketingLeadsInsert',
+    'etl_19_silver_marketing_leads_insert',
+    ['run_id'],
+    ['SilverMarketingLeadsDelete'],
+  ),
+  sql(
+    'SilverMarketingDealsDelete',
+    'etl_19_silver_marketing_deals_delete',
+    [],
+    ['SilverMarketingLeadsInsert'],
+  ),
+  sql(
+    'SilverMarketingDealsInsert',
+    'etl_19_silver_marketing_deals_insert',
+    ['run_id'],
+    ['SilverMarketingDealsDelete'],
+  ),
 ];
 
 /**
@@ -141,6 +160,13 @@ const GOLD: readonly EtlStep[] = [
     'etl_43_gold_campaign_attribution_insert',
     ['run_id'],
     ['GoldCampaignAttributionDelete'],
+  ),
+  sql('GoldMarketingFunnelDelete', 'etl_45_gold_marketing_funnel_delete', [], ['QualityGate']),
+  sql(
+    'GoldMarketingFunnelInsert',
+    'etl_46_gold_marketing_funnel_insert',
+    ['run_id'],
+    ['GoldMarketingFunnelDelete'],
   ),
   // Demand forecasting (docs/forecasting.md): daily demand → features; forecasts vs actuals.
   sql('GoldDemandDailyDelete', 'etl_60_gold_demand_daily_delete', [], ['QualityGate']),

@@ -22,6 +22,11 @@ const SKIPPED: Record<string, string> = {
   'npm install && npm test': 'the whole test suite (this test is part of it)',
   'npx shoplake demo': 'ends in `shoplake serve`, which runs until stopped',
   'npx shoplake demo --events 6000 --days 120': 'ends in `shoplake serve`, which runs until stopped',
+  'npx shoplake etl --oltp postgres://u:p@host:5432/shop':
+    'a placeholder PostgreSQL URL; needs a PostgreSQL server and local Spark (the spark test project runs it)',
+  'npx vitest run --project spark': 'a test suite (PostgreSQL + Spark, minutes) run separately',
+  '~/.cache/shoplake/spark/venv/bin/python -m pytest glue-jobs/tests':
+    'Python tests in the Spark virtualenv scripts/setup-spark-pg.sh installs; run separately',
   'npx shoplake models ab start --control V1 --treatment V2 --split 0.5':
     'needs two published model versions; on the README lake the sample-sized retrains are refused by the gate, so there is one (test/integration/reco-ab.test.ts runs it)',
   'npx shoplake serve --port 3000':

@@ -25,6 +25,7 @@ const TOOLS: Record<string, string> = {
   '@types/node': 'types',
   '@types/aws-lambda': "types (import type from 'aws-lambda')",
   '@types/cli-progress': 'types',
+  '@types/pg': "types of pg (local/oltp/source.ts imports 'pg')",
 };
 
 const SOURCE_DIRS = ['bin', 'lambdas', 'local', 'infra', 'test', 'bench', 'scripts', 'clients/web'];

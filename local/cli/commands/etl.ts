@@ -3,12 +3,19 @@
  * landing → bronze, OLTP snapshot → bronze, silver, data-quality gate, gold, maintenance —
  * with the same SQL Athena runs. Without a date it processes every date (a full, idempotent
  * run); `--date D` processes [D - lookback, D] like the scheduled AWS run.
+ *
+ * The OLTP and marketing sources: by default the embedded PGlite database of the state dir
+ * (seeded by the demo); with `--oltp postgres://…` (or SHOPLAKE_OLTP_URL) a real PostgreSQL,
+ * extracted by the Glue jobs' code (glue-jobs/) on local Spark (local/oltp/spark-extract.ts).
  */
 import { existsSync } from 'node:fs';
-import type { Command } from 'commander';
+import { join } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { LAKE_PREFIXES } from '../../../infra/definitions/resources.ts';
 import type { EtlRunInput } from '../../../lambdas/etl/prepare-run.ts';
 import { lakeDirOf, openLocalEngine } from '../../engine/open.ts';
 import { OltpDatabase, oltpDirOf } from '../../oltp/source.ts';
+import { glueExtractHook, LocalGlueJobs } from '../../oltp/spark-extract.ts';
 import { withStateDirClaim } from '../../runtime/state-dir.ts';
 import { EtlRunFailedError, type LocalEtlResult, runLocalEtl } from '../../sfn/etl-runner.ts';
 import { isoDateArg } from '../args.ts';
@@ -20,6 +27,8 @@ export interface EtlCommandOptions {
   readonly from?: string;
   readonly to?: string;
   readonly lookback?: number;
+  /** A PostgreSQL URL: extract it with the Glue job code on local Spark instead of PGlite. */
+  readonly oltp?: string;
 }
 
 /** Runs the ETL on a state dir. */
@@ -39,6 +48,29 @@ export async function runEtlOnStateDir(
           }
         : { full: true };
   const engine = await openLocalEngine(stateDir);
+  if (options.oltp) {
+    let jobs: LocalGlueJobs | undefined;
+    try {
+      onProgress?.('etl: starting local Spark for the Glue extract jobs (glue-jobs/)');
+      jobs = await LocalGlueJobs.start(join(lakeDirOf(stateDir), LAKE_PREFIXES.warehouse));
+      const url = options.oltp;
+      return await runLocalEtl({
+        engine,
+        lakeDir: lakeDirOf(stateDir),
+        input,
+        extractOltp: glueExtractHook(jobs, url, {
+          onSummary: (s) =>
+            onProgress?.(
+              `  glue ${s.source}: ${s.tables.map((t) => `${t.table} ${t.mode} +${t.rows_written}/-${t.rows_deleted}${t.duplicates ? ` dup ${t.duplicates}` : ''}${t.rejected ? ` rejected ${t.rejected}` : ''}`).join(', ')}`,
+            ),
+        }),
+        ...(onProgress ? { onProgress } : {}),
+      });
+    } finally {
+      await jobs?.close();
+      await engine.close();
+    }
+  }
   const oltpDir = oltpDirOf(stateDir);
   const oltp = existsSync(oltpDir) ? await OltpDatabase.open(oltpDir) : undefined;
   try {
@@ -87,6 +119,15 @@ export function register(program: Command): void {
     .option('--lookback <days>', 'days before --date to re-read for late events', (v) => Number(v))
     .option('--from <YYYY-MM-DD>', 'explicit window start', isoDateArg('--from'))
     .option('--to <YYYY-MM-DD>', 'explicit window end', isoDateArg('--to'))
+    .option(
+      '--oltp <postgres-url>',
+      'extract a real PostgreSQL (postgres://user:pass@host:port/db; tables public.* and marketing.*) with the Glue job code on local Spark (default: SHOPLAKE_OLTP_URL, else the embedded PGlite)',
+      (v: string) => {
+        if (!/^postgres(ql)?:\/\/[^/]+\/[^/?]+/.test(v))
+          throw new InvalidArgumentError('expected postgres://user:password@host:port/dbname');
+        return v;
+      },
+    )
     .option('--json', 'print the run summary as JSON on stdout')
     .option('--quiet', 'no progress on stderr')
     .action(async (opts: EtlCommandOptions & { json?: boolean; quiet?: boolean }, cmd: Command) => {
@@ -99,7 +140,12 @@ export function register(program: Command): void {
         const result = await withStateDirClaim(stateDir, 'etl', () =>
           runEtlOnStateDir(
             stateDir,
-            opts,
+            {
+              ...opts,
+              ...(opts.oltp || process.env.SHOPLAKE_OLTP_URL
+                ? { oltp: opts.oltp ?? process.env.SHOPLAKE_OLTP_URL }
+                : {}),
+            },
             (m) => steps.progress(m),
             bar ? (done, total, state) => bar.update(done, total, state) : undefined,
           ),
