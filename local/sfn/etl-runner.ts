@@ -138,6 +138,11 @@ export interface LocalEtlOptions {
   readonly now?: () => Date;
   readonly onProgress?: (message: string) => void;
   /**
+   * Called after every task state finished: distinct task states finished so far, task states
+   * in the definition (a Map state's tasks count once however often they run).
+   */
+  readonly onTask?: (done: number, total: number, state: string) => void;
+  /**
    * Called before every task state runs (test hook: crash or fail a given state). A throw
    * fails that task attempt like a failed AWS call would.
    */
@@ -295,12 +300,17 @@ async function runWithLease(options: LocalEtlOptions, lease: EtlLeaseStore): Pro
 
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   const retryOverrides: Record<string, number> = {};
+  const taskTotal = [...states.values()].filter((s) => s.Type === 'Task' && s.Resource).length;
+  const tasksDone = new Set<string>();
   for (const [name, s] of states) {
     if (s.Retry) retryOverrides[name] = 0;
     if (s.Type !== 'Task' || !s.Resource) continue;
     const task = (fn: (input: unknown) => Promise<unknown>) => async (input: unknown) => {
       await options.beforeTask?.(name);
-      return fn(input);
+      const output = await fn(input);
+      tasksDone.add(name);
+      options.onTask?.(tasksDone.size, taskTotal, name);
+      return output;
     };
     if (s.Resource === 'arn:aws:states:::lambda:invoke') {
       handlers[name] = task(async (input) => {

@@ -20,6 +20,7 @@ import { withStateDirClaim } from '../../runtime/state-dir.ts';
 import { EtlRunFailedError, type LocalEtlResult, runLocalEtl } from '../../sfn/etl-runner.ts';
 import { isoDateArg } from '../args.ts';
 import { fmt, reporter } from '../output.ts';
+import { withProgressBar } from '../progress.ts';
 
 export interface EtlCommandOptions {
   readonly date?: string;
@@ -35,6 +36,7 @@ export async function runEtlOnStateDir(
   stateDir: string,
   options: EtlCommandOptions,
   onProgress?: (message: string) => void,
+  onTask?: (done: number, total: number, state: string) => void,
 ): Promise<LocalEtlResult> {
   const input: EtlRunInput =
     options.from || options.to
@@ -78,6 +80,7 @@ export async function runEtlOnStateDir(
       input,
       ...(oltp ? { extractOltp: (e) => oltp.snapshotToBronze(e, new Date()) } : {}),
       ...(onProgress ? { onProgress } : {}),
+      ...(onTask ? { onTask } : {}),
     });
   } finally {
     await oltp?.close();
@@ -130,6 +133,8 @@ export function register(program: Command): void {
     .action(async (opts: EtlCommandOptions & { json?: boolean; quiet?: boolean }, cmd: Command) => {
       const { stateDir } = cmd.optsWithGlobals<{ stateDir: string }>();
       const report = reporter({ json: opts.json, quiet: opts.quiet });
+      // A bar of task states on a terminal (step lines print above it); plain lines otherwise.
+      const { report: steps, bar } = withProgressBar(report, { label: 'etl', unit: 'tasks', ...opts });
       try {
         // One run at a time: a second `etl` (or `serve`/`ingest`) on this state dir is refused.
         const result = await withStateDirClaim(stateDir, 'etl', () =>
@@ -141,9 +146,10 @@ export function register(program: Command): void {
                 ? { oltp: opts.oltp ?? process.env.SHOPLAKE_OLTP_URL }
                 : {}),
             },
-            (m) => report.progress(m),
+            (m) => steps.progress(m),
+            bar ? (done, total, state) => bar.update(done, total, state) : undefined,
           ),
-        );
+        ).finally(() => bar?.stop());
         report.result(result, () => describe(result));
       } catch (error: unknown) {
         // With --json the error document (main.ts) carries the run's failure details.

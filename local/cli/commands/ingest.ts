@@ -28,6 +28,7 @@ import type { ReplaySummary } from '../../runtime/replay.ts';
 import { replayThroughRuntime, withRuntime } from '../../runtime/session.ts';
 import { withStateDirClaim } from '../../runtime/state-dir.ts';
 import { fmt, type Reporter, reporter } from '../output.ts';
+import { type ProgressBar, withProgressBar } from '../progress.ts';
 
 /** One NDJSON line as a payload: parsed JSON, the raw line when it is not JSON, nothing when blank. */
 function linePayload(raw: string): { payload: unknown } | undefined {
@@ -75,6 +76,21 @@ export async function* ndjsonStreamPayloads(
   }
   const p = linePayload(rest + decoder.end());
   if (p) yield p.payload;
+}
+
+/** Non-blank lines of a file, for the progress bar's total (read once more, in chunks). */
+async function countLines(file: string): Promise<number> {
+  let lines = 0;
+  let blank = true;
+  for await (const chunk of createReadStream(file)) {
+    for (const byte of chunk as Buffer) {
+      if (byte === 10) {
+        if (!blank) lines += 1;
+        blank = true;
+      } else if (byte !== 13 && byte !== 32 && byte !== 9) blank = false;
+    }
+  }
+  return blank ? lines : lines + 1;
 }
 
 /** `-` is standard input, as for cat, jq or the aws CLI. */
@@ -147,10 +163,11 @@ function describeAccessLog(s: AccessLogIngestSummary): string {
   return lines.join('\n');
 }
 
-function progress(report: Reporter, total: number | undefined) {
+function progress(report: Reporter, total: number | undefined, bar: ProgressBar | undefined) {
   let last = 0;
   return (t: { received: number; accepted: number; rejected: number }) => {
-    if (t.received - last >= 5_000) {
+    if (bar) bar.update(t.received, total);
+    else if (t.received - last >= 5_000) {
       last = t.received;
       report.progress(
         `  ingest: ${fmt(t.received)}${total ? ` / ${fmt(total)}` : ''} sent (${fmt(t.accepted)} accepted, ${fmt(t.rejected)} rejected)`,
@@ -218,33 +235,48 @@ export function register(program: Command): void {
         payloads = ndjsonStreamPayloads(() => (file === STDIN_FILE ? process.stdin : createReadStream(file)));
       }
 
-      const summary = await withRuntime({ stateDir: opts.stateDir, report }, async ({ runtime }) => {
-        const replay = await replayThroughRuntime(runtime, report, payloads, {
-          onProgress: progress(report, total),
-          onResult: (index, status) => {
-            if (!accounting) return;
-            const n = eventLines[index]?.length ?? 0;
-            if (status === 'accepted') accounting.lines_in_events_passed_ingest += n;
-            else accounting.lines_in_events_rejected_at_ingest += n;
-          },
-        });
-        if (
-          accounting &&
-          accounting.lines_in_events_passed_ingest + accounting.lines_in_events_rejected_at_ingest !==
-            accounting.csv_records
-        ) {
-          throw new Error('online-retail line accounting does not add up');
-        }
-        const out: IngestCommandSummary = {
-          file,
-          format,
-          ...replay,
-          quarantine_uri: runtime.env.QUARANTINE_URI ?? '',
-          on_failure_file: runtime.onFailureFile,
-          ...(accounting ? { online_retail: { ...accounting, attribution: UCI_ATTRIBUTION } } : {}),
-        };
-        return out;
-      });
+      // A bar with counts, rate and ETA on a terminal (local/cli/progress.ts); plain lines otherwise.
+      const withBar = withProgressBar(report, { label: 'ingest', unit: 'events', ...opts });
+      const bar = withBar.bar;
+      if (bar) {
+        if (total === undefined && file !== STDIN_FILE) total = await countLines(file);
+        // The bar starts with the first event read, so its rate and ETA are the sending's.
+        const inner = payloads;
+        payloads = (async function* () {
+          bar.update(0, total);
+          yield* inner;
+        })();
+      }
+      const summary = await withRuntime(
+        { stateDir: opts.stateDir, report: withBar.report },
+        async ({ runtime }) => {
+          const replay = await replayThroughRuntime(runtime, withBar.report, payloads, {
+            onProgress: progress(report, total, withBar.bar),
+            onResult: (index, status) => {
+              if (!accounting) return;
+              const n = eventLines[index]?.length ?? 0;
+              if (status === 'accepted') accounting.lines_in_events_passed_ingest += n;
+              else accounting.lines_in_events_rejected_at_ingest += n;
+            },
+          });
+          if (
+            accounting &&
+            accounting.lines_in_events_passed_ingest + accounting.lines_in_events_rejected_at_ingest !==
+              accounting.csv_records
+          ) {
+            throw new Error('online-retail line accounting does not add up');
+          }
+          const out: IngestCommandSummary = {
+            file,
+            format,
+            ...replay,
+            quarantine_uri: runtime.env.QUARANTINE_URI ?? '',
+            on_failure_file: runtime.onFailureFile,
+            ...(accounting ? { online_retail: { ...accounting, attribution: UCI_ATTRIBUTION } } : {}),
+          };
+          return out;
+        },
+      ).finally(() => withBar.bar?.stop());
 
       report.result(summary, () => {
         const lines = [
