@@ -2,11 +2,13 @@
  * `shoplake etl`: runs the batch ETL state machine (`step-functions/etl.asl.json`) locally —
  * landing → bronze, OLTP snapshot → bronze, silver, data-quality gate, gold, maintenance —
  * with the same SQL Athena runs. Without a date it processes every date (a full, idempotent
- * run); `--date D` processes [D - lookback, D] like the scheduled AWS run.
+ * run); `--date D` processes [D - lookback, D] like the scheduled AWS run. `--stage <name>`
+ * starts the deployed stage's ETL state machine with the same window and follows it.
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { EtlRunInput } from '../../../lambdas/etl/prepare-run.ts';
+import { deployedEtlInput, runDeployedStateMachine } from '../../deployed/run.ts';
 import { lakeDirOf, openLocalEngine } from '../../engine/open.ts';
 import { OltpDatabase, oltpDirOf } from '../../oltp/source.ts';
 import { withStateDirClaim } from '../../runtime/state-dir.ts';
@@ -22,20 +24,25 @@ export interface EtlCommandOptions {
 }
 
 /** Runs the ETL on a state dir. */
+/** The execution input of a run with these options (the same locally and on AWS). */
+export function etlRunInput(options: EtlCommandOptions): EtlRunInput {
+  return options.from || options.to
+    ? { ...(options.from ? { from: options.from } : {}), ...(options.to ? { to: options.to } : {}) }
+    : options.date
+      ? {
+          date: options.date,
+          ...(options.lookback !== undefined ? { lookbackDays: options.lookback } : {}),
+        }
+      : { full: true };
+}
+
+/** Runs the ETL on a state dir. */
 export async function runEtlOnStateDir(
   stateDir: string,
   options: EtlCommandOptions,
   onProgress?: (message: string) => void,
 ): Promise<LocalEtlResult> {
-  const input: EtlRunInput =
-    options.from || options.to
-      ? { ...(options.from ? { from: options.from } : {}), ...(options.to ? { to: options.to } : {}) }
-      : options.date
-        ? {
-            date: options.date,
-            ...(options.lookback !== undefined ? { lookbackDays: options.lookback } : {}),
-          }
-        : { full: true };
+  const input = etlRunInput(options);
   const engine = await openLocalEngine(stateDir);
   const oltpDir = oltpDirOf(stateDir);
   const oltp = existsSync(oltpDir) ? await OltpDatabase.open(oltpDir) : undefined;
@@ -86,20 +93,35 @@ export function register(program: Command): void {
     .option('--to <YYYY-MM-DD>', 'explicit window end', isoDateArg('--to'))
     .option('--json', 'print the run summary as JSON on stdout')
     .option('--quiet', 'no progress on stderr')
-    .action(async (opts: EtlCommandOptions & { json?: boolean; quiet?: boolean }, cmd: Command) => {
-      const { stateDir } = cmd.optsWithGlobals<{ stateDir: string }>();
-      const report = reporter({ json: opts.json, quiet: opts.quiet });
-      try {
-        // One run at a time: a second `etl` (or `serve`/`ingest`) on this state dir is refused.
-        const result = await withStateDirClaim(stateDir, 'etl', () =>
-          runEtlOnStateDir(stateDir, opts, (m) => report.progress(m)),
-        );
-        report.result(result, () => describe(result));
-      } catch (error: unknown) {
-        if (error instanceof EtlRunFailedError) {
-          report.result(error.result, () => describe(error.result));
+    .option(
+      '--stage <name>',
+      "start the deployed stage's ETL state machine and follow it (AWS credentials from the environment)",
+    )
+    .action(
+      async (opts: EtlCommandOptions & { json?: boolean; quiet?: boolean; stage?: string }, cmd: Command) => {
+        const { stateDir } = cmd.optsWithGlobals<{ stateDir: string }>();
+        const report = reporter({ json: opts.json, quiet: opts.quiet });
+        if (opts.stage) {
+          await runDeployedStateMachine(
+            opts.stage,
+            'etlStateMachine',
+            deployedEtlInput(opts.stage, { ...etlRunInput(opts) }),
+            report,
+          );
+          return;
         }
-        throw error;
-      }
-    });
+        try {
+          // One run at a time: a second `etl` (or `serve`/`ingest`) on this state dir is refused.
+          const result = await withStateDirClaim(stateDir, 'etl', () =>
+            runEtlOnStateDir(stateDir, opts, (m) => report.progress(m)),
+          );
+          report.result(result, () => describe(result));
+        } catch (error: unknown) {
+          if (error instanceof EtlRunFailedError) {
+            report.result(error.result, () => describe(error.result));
+          }
+          throw error;
+        }
+      },
+    );
 }
