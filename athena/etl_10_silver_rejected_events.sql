@@ -1,6 +1,7 @@
 -- bronze → ops.rejected_events: events of the pending runs' windows (ops.etl_pending) that fail
--- silver validation, with the reason. Each (event_id, reason, source_file) is recorded once, so
--- re-runs add nothing. The same rules (keep in sync) admit rows in etl_11_silver_events.sql.
+-- silver validation (the contract rules block below), with the reason. Each (event_id, reason,
+-- source_file) is recorded once, so re-runs add nothing. etl_11_silver_events.sql admits exactly
+-- the rows this block gives no reason for (the same block; a unit test compares them).
 -- Params: :run_id.
 INSERT INTO ops.rejected_events (run_id, event_id, event_type, event_time, reason, ingested_at, source_file)
 SELECT :run_id, v.event_id, v.event_type, v.event_time, v.reason, v.ingested_at, v.source_file
@@ -8,6 +9,12 @@ FROM (
   SELECT
     b.event_id, b.event_type, b.event_time, b.ingested_at, b.source_file,
     CASE
+      -- contract rules: begin. The same block, character for character, in etl_10 and etl_11
+      -- (test/unit/asl-etl.test.ts checks it): the event contract (lambdas/shared/event-schema.ts,
+      -- LIMITS) for rows that reached bronze without it (a landing line DuckDB reads whole). Ids,
+      -- lengths, ranges and enums; lengths count code points (zod counts UTF-16 units). Control
+      -- characters and per-line checks of purchase items are left to ingest / the Firehose
+      -- transformation / the landing line check: as SQL they cost more than the rest of the step.
       WHEN b.event_type NOT IN ('page_view', 'product_view', 'search', 'add_to_cart', 'remove_from_cart',
                                 'begin_checkout', 'purchase', 'review', 'recommendation_impression') THEN 'unknown_event_type'
       WHEN b.event_type IN ('product_view', 'add_to_cart', 'remove_from_cart', 'review')
@@ -17,6 +24,29 @@ FROM (
       WHEN b.event_type = 'review' AND (b.rating IS NULL OR b.rating < 1 OR b.rating > 5) THEN 'missing_rating'
       WHEN b.price < 0 OR b.quantity < 1 THEN 'invalid_field'
       WHEN b.ingested_at IS NOT NULL AND b.event_time > b.ingested_at + INTERVAL '1' DAY THEN 'future_event_time'
+      WHEN NOT regexp_like(b.event_id, '^[A-Za-z0-9._:-]{1,64}$') OR b.event_id IN ('.', '..') THEN 'invalid_field: event_id is not an id (1-64 of A-Za-z0-9._:-)'
+      WHEN NOT regexp_like(b.session_id, '^[A-Za-z0-9._:-]{1,64}$') OR b.session_id IN ('.', '..') THEN 'invalid_field: session_id is not an id (1-64 of A-Za-z0-9._:-)'
+      WHEN b.user_id IS NOT NULL AND (NOT regexp_like(b.user_id, '^[A-Za-z0-9._:-]{1,64}$') OR b.user_id IN ('.', '..')) THEN 'invalid_field: user_id is not an id (1-64 of A-Za-z0-9._:-)'
+      WHEN b.product_id IS NOT NULL AND (NOT regexp_like(b.product_id, '^[A-Za-z0-9._:-]{1,64}$') OR b.product_id IN ('.', '..')) THEN 'invalid_field: product_id is not an id (1-64 of A-Za-z0-9._:-)'
+      WHEN b.order_id IS NOT NULL AND (NOT regexp_like(b.order_id, '^[A-Za-z0-9._:-]{1,64}$') OR b.order_id IN ('.', '..')) THEN 'invalid_field: order_id is not an id (1-64 of A-Za-z0-9._:-)'
+      WHEN b.rec_id IS NOT NULL AND (NOT regexp_like(b.rec_id, '^[A-Za-z0-9._:-]{1,64}$') OR b.rec_id IN ('.', '..')) THEN 'invalid_field: rec_id is not an id (1-64 of A-Za-z0-9._:-)'
+      WHEN length(b.category) NOT BETWEEN 1 AND 200 THEN 'invalid_field: category is not 1-200 characters'
+      WHEN length(b.page_type) NOT BETWEEN 1 AND 64 THEN 'invalid_field: page_type is not 1-64 characters'
+      WHEN length(b.referrer) NOT BETWEEN 1 AND 1000 THEN 'invalid_field: referrer is not 1-1000 characters'
+      WHEN length(b.utm_source) NOT BETWEEN 1 AND 200 THEN 'invalid_field: utm_source is not 1-200 characters'
+      WHEN length(b.utm_medium) NOT BETWEEN 1 AND 200 THEN 'invalid_field: utm_medium is not 1-200 characters'
+      WHEN length(b.utm_campaign) NOT BETWEEN 1 AND 200 THEN 'invalid_field: utm_campaign is not 1-200 characters'
+      WHEN length(b.discount_code) NOT BETWEEN 1 AND 64 THEN 'invalid_field: discount_code is not 1-64 characters'
+      WHEN length(b.device) NOT BETWEEN 1 AND 64 THEN 'invalid_field: device is not 1-64 characters'
+      WHEN length(b.text) NOT BETWEEN 0 AND 5000 THEN 'invalid_field: text is not 0-5000 characters'
+      WHEN length(b.query) NOT BETWEEN 0 AND 1000 THEN 'invalid_field: query is not 0-1000 characters'
+      WHEN length(b.currency) <> 3 OR upper(b.currency) <> b.currency THEN 'invalid_field: currency is not an ISO 4217 code'
+      WHEN b.order_status NOT IN ('placed', 'cancelled') THEN 'invalid_field: order_status is not placed or cancelled'
+      WHEN b.price > 1000000000 THEN 'invalid_field: price is over 1000000000'
+      WHEN b.quantity > 100000 THEN 'invalid_field: quantity is over 100000'
+      WHEN cardinality(b.items) > 100 THEN 'invalid_field: more than 100 purchase lines'
+      WHEN cardinality(map_keys(b.attributes)) > 50 THEN 'invalid_attributes: more than 50 extra fields'
+      -- contract rules: end
     END AS reason
   FROM bronze.events b
   WHERE CAST(b.event_time AS date) BETWEEN (SELECT min(w.date_from) FROM ops.etl_pending w)

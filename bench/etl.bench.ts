@@ -100,8 +100,10 @@ export async function run(): Promise<Record<string, unknown>> {
     }));
     // A rerun with nothing new: no bronze row unseen, nothing pending (target: ≤ 5% of a full run).
     let t0 = performance.now();
-    await runLocalEtl({ engine, lakeDir: lake, input: { full: true } });
+    const noop = await runLocalEtl({ engine, lakeDir: lake, input: { full: true } });
     const noopMs = performance.now() - t0;
+    const noopSteps: Record<string, number> = {};
+    for (const s of noop.steps) noopSteps[s.state] = (noopSteps[s.state] ?? 0) + s.ms;
     const noopCommits = engine.commits.length - fullCommits;
     // Recovery after a kill mid-gold: the durable state such a kill leaves is the full run's
     // silver changes (stamped with its run id) still pending in ops.etl_pending. Re-register
@@ -136,6 +138,8 @@ export async function run(): Promise<Record<string, unknown>> {
       noop_rerun_s: Math.round(noopMs / 100) / 10,
       noop_rerun_pct_of_full: Math.round((noopMs / etlMs) * 1000) / 10,
       noop_rerun_commits: noopCommits,
+      noop_rerun_states: noop.steps.map((s) => s.state).join(' '),
+      noop_steps: noopSteps,
       recovery_after_kill_mid_gold_s: Math.round(recoveryMs / 100) / 10,
       steps,
       writes,

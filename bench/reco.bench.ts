@@ -5,7 +5,9 @@
  *    1M interactions of generated shop traffic (5M with RECO_BENCH_5M=1); target 1M ≤ 60 s;
  *  - offline evaluation of every model (loo-sampled) on 300k interactions; target ≤ 60 s;
  *  - recommendation handler latency p50/p99 in-process against the DynamoDB emulator
- *    (user lists blended with real-time recent items, similar items, trending); target p99 ≤ 10 ms;
+ *    (user lists blended with real-time recent items, similar items, trending) of a published
+ *    `ranker` model (the production winner; `RECO_BENCH_MODEL` picks another), alone and during
+ *    an A/B test between two published versions (`handler_ab_*`); target p99 ≤ 10 ms;
  *  - `shoplake serve` under concurrent load from this (separate) process: requests/s and p99.
  *
  * Run alone: `npx tsx bench/reco.bench.ts` (or `npm run bench -- reco`); `RECO_BENCH_ONLY=serving`
@@ -36,7 +38,7 @@ import {
   shopperHistories,
 } from '../lambdas/shared/recommender/data.ts';
 import { evaluate } from '../lambdas/shared/recommender/evaluate.ts';
-import { blendModel, MODELS } from '../lambdas/shared/recommender/models.ts';
+import { MODELS, modelsByName } from '../lambdas/shared/recommender/models.ts';
 import { buildPublication } from '../lambdas/shared/recommender/publication.ts';
 import { RecommendationStore } from '../lambdas/shared/recommender/store.ts';
 import { DEFAULT_EVENT_WEIGHTS, type Interaction } from '../lambdas/shared/recommender/types.ts';
@@ -46,6 +48,8 @@ import { getProxyEvent } from '../local/runtime/http-server.ts';
 import { startLocalRuntime } from '../local/runtime/runtime.ts';
 
 const END = Date.parse('2026-11-20T12:00:00.000Z');
+/** Model published for the serving benchmark. @default ranker (what `model: auto` publishes) */
+const BENCH_MODEL = process.env.RECO_BENCH_MODEL ?? 'ranker';
 
 /** Generated shop traffic → interactions, stopping at `n`. */
 export function generatedInteractions(n: number, seed = 11): Interaction[] {
@@ -135,21 +139,33 @@ async function seedTables(
     shopperHistories(interactions, DEFAULT_EVENT_WEIGHTS),
     DEFAULT_EVENT_WEIGHTS,
   );
-  const model = blendModel.fit(data, {});
+  const [factory] = modelsByName(BENCH_MODEL);
+  if (!factory) throw new Error(`RECO_BENCH_MODEL names no model: ${BENCH_MODEL}`);
+  const t0 = performance.now();
+  const model = factory.fit(data, factory.grid[0] ?? {});
   const publication = buildPublication('vbench', model, data);
-  await store.putItems(publication.items);
-  await store.putRegistryEntry({
-    version: 'vbench',
-    status: 'published',
-    model: 'blend',
-    params: {},
-    metrics: {},
-    snapshots: {},
-    trained_at: new Date().toISOString(),
-    interactions: interactions.length,
-    users: publication.counts.users,
-    items: publication.counts.items,
-  });
+  process.stderr.write(
+    `  serving: ${BENCH_MODEL} fitted and published in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
+  // The A/B treatment: the same lists under a second version (same read pattern, other keys).
+  const treatment = publication.items.map((i) => ({
+    ...i,
+    pk: i.pk.replace(/^MODEL#vbench#/, 'MODEL#vbench-b#'),
+  }));
+  await store.putItems([...publication.items, ...treatment]);
+  for (const version of ['vbench', 'vbench-b'])
+    await store.putRegistryEntry({
+      version,
+      status: 'published',
+      model: factory.name,
+      params: {},
+      metrics: {},
+      snapshots: {},
+      trained_at: new Date().toISOString(),
+      interactions: interactions.length,
+      users: publication.counts.users,
+      items: publication.counts.items,
+    });
   await store.activate('vbench', new Date().toISOString());
   const users = data.shoppers
     .map((s) => s.user)
@@ -345,13 +361,28 @@ async function servingBenchmarks(out: Record<string, unknown>): Promise<void> {
       workload = await seedTables(runtime, generatedInteractions(200_000, 21));
       // Both configurations in one run, alternating so load changes hit both alike; the
       // served configuration (list cache on) is the headline `handler_*`.
+      // `ab`: an A/B test (vbench vs vbench-b, 50 %) runs: arm assignment on every user request.
       const configs = [
-        { prefix: 'handler', cached: true, runs: [] as Record<string, unknown>[] },
-        { prefix: 'handler_nocache', cached: false, runs: [] as Record<string, unknown>[] },
+        { prefix: 'handler', cached: true, ab: false, runs: [] as Record<string, unknown>[] },
+        { prefix: 'handler_nocache', cached: false, ab: false, runs: [] as Record<string, unknown>[] },
+        { prefix: 'handler_ab', cached: true, ab: true, runs: [] as Record<string, unknown>[] },
       ];
+      const pointer = new RecommendationStore({
+        client: documentClient(runtime.clients.dynamodb),
+        tableName: runtime.names.recommendationsTable,
+      });
       for (let round = 0; round < 3; round++)
-        for (const c of configs)
+        for (const c of configs) {
+          const at = new Date().toISOString();
+          if (c.ab)
+            await pointer.startExperiment(
+              { name: `bench-${round}`, control: 'vbench', treatment: 'vbench-b', split: 0.5 },
+              at,
+            );
           c.runs.push(await handlerLatency(runtime, workload, 2_000, c.cached, c.prefix));
+          if (c.ab) await pointer.stopExperiment(at);
+        }
+      out.serving_model = BENCH_MODEL;
       for (const c of configs) Object.assign(out, medianOf(c.runs, c.prefix));
     } finally {
       await runtime.stop();

@@ -16,10 +16,22 @@ export const TRAINING_TASK_LAMBDAS: readonly TaskLambda[] = [
   { key: 'TrainingActivateFunctionArn', entry: 'training/activate.ts', group: 'training', name: 'Activate' },
 ];
 
+/**
+ * The demand-forecast state machine's TypeScript tasks (`step-functions/forecast.asl.json`); its
+ * Python model step (`${ForecastModelFunctionArn}`) is `infra/constructs/forecast-model-function.ts`.
+ */
+export const FORECAST_TASK_LAMBDAS: readonly TaskLambda[] = [
+  { key: 'ForecastPrepareFunctionArn', entry: 'forecast/prepare.ts', group: 'forecast', name: 'Prepare' },
+  { key: 'ForecastRegisterFunctionArn', entry: 'forecast/register.ts', group: 'forecast', name: 'Register' },
+  { key: 'ForecastActivateFunctionArn', entry: 'forecast/activate.ts', group: 'forecast', name: 'Activate' },
+  { key: 'ForecastResolveFunctionArn', entry: 'forecast/resolve.ts', group: 'forecast', name: 'Resolve' },
+  { key: 'ForecastLoadFunctionArn', entry: 'forecast/load.ts', group: 'forecast', name: 'Load' },
+];
+
 /** Task Lambdas by substitution key. */
 export function taskLambdas(): Readonly<Record<string, TaskLambda>> {
   const out: Record<string, TaskLambda> = {};
-  for (const t of [...etlTaskLambdas(), ...TRAINING_TASK_LAMBDAS]) {
+  for (const t of [...etlTaskLambdas(), ...TRAINING_TASK_LAMBDAS, ...FORECAST_TASK_LAMBDAS]) {
     if (out[t.key] && out[t.key]?.entry !== t.entry) {
       throw new Error(`task Lambda key ${t.key} names two modules: ${out[t.key]?.entry}, ${t.entry}`);
     }

@@ -19,7 +19,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { athenaStatementOfFile, NO_EXTRACT_JOB, sqlFileOfKey } from '../../lambdas/etl/definition.ts';
 import { PREPARE_RUN_LAMBDA } from '../../lambdas/etl/steps.ts';
-import { DEFAULT_DATABASE_PREFIX, NAMESPACES } from '../../lambdas/shared/catalog/index.ts';
+import { DEFAULT_DATABASE_PREFIX, NAMESPACES, type Namespace } from '../../lambdas/shared/catalog/index.ts';
 import {
   ETL_SOURCES_ENV,
   EXTRACT_JOB_NAME_KEYS,
@@ -29,6 +29,7 @@ import {
 } from '../../lambdas/shared/extract-sources.ts';
 import type { StageConfig } from '../config/stage-config.ts';
 import { SourceExtractJobs } from '../constructs/extract-jobs.ts';
+import { ForecastModelFunction } from '../constructs/forecast-model-function.ts';
 import { dataRemovalPolicy, serviceNotificationTopic, stageLogGroup } from '../constructs/secure-defaults.ts';
 import { ShoplakeFunction } from '../constructs/shoplake-function.ts';
 import { pascalCase, type StateMachineFile, stateMachineFiles } from '../constructs/state-machine-files.ts';
@@ -116,9 +117,27 @@ export interface TaskAccess {
   readonly lakePut?: readonly string[];
   /** Read-only Athena queries in the stage's workgroup (catalog read, warehouse read, results). */
   readonly athenaReadQueries?: boolean;
+  /**
+   * Lake tables (`namespace.table`) it writes with Athena INSERT/DELETE: Athena queries in the
+   * workgroup, catalog read, `glue:UpdateTable` on those tables only (the Iceberg commit) and
+   * warehouse read/write (no delete).
+   */
+  readonly athenaWriteTables?: readonly string[];
   readonly recommendations?: readonly TableAction[];
   readonly features?: readonly TableAction[];
 }
+
+/** Forecast models and outputs (`<lake root>/ml/forecast/`, forecast/context.ts). */
+export const FORECAST_ARTIFACTS_PREFIX = 'ml/forecast/';
+
+/**
+ * Schedules of the demand-forecast machine (stage time zone): weekly training (which also
+ * predicts) on Monday after the daily ETL, daily prediction on the other days.
+ */
+export const FORECAST_SCHEDULES = {
+  'forecast-train': { expression: 'cron(0 5 ? * MON *)', mode: 'train' },
+  'forecast-predict': { expression: 'cron(0 5 ? * TUE-SUN *)', mode: 'predict' },
+} as const;
 
 /** Model artifacts (`<lake root>/ml/models/`, training/context.ts `artifactsUri`). */
 export const MODEL_ARTIFACTS_PREFIX = 'ml/models/';
@@ -147,6 +166,16 @@ export const TASK_ACCESS: Readonly<Record<string, TaskAccess>> = {
   },
   /** Reads the registry and active pointer, writes the pointer and the retired entry. */
   'training/activate.ts': { recommendations: ['GetItem', 'PutItem'] },
+  /** Demand forecasting (docs/forecasting.md). Prepare: validates the input, no AWS call. */
+  'forecast/prepare.ts': {},
+  /** Writes the candidate's registry entry (kind demand-forecast). */
+  'forecast/register.ts': { recommendations: ['PutItem'] },
+  /** Reads the entry and pointer, writes the pointer and the entries' status. */
+  'forecast/activate.ts': { recommendations: ['GetItem', 'PutItem'] },
+  /** Reads the active pointer and its entry. */
+  'forecast/resolve.ts': { recommendations: ['GetItem'] },
+  /** Reads the model step's forecasts, replaces them in gold.demand_forecast through Athena. */
+  'forecast/load.ts': { lakeRead: [FORECAST_ARTIFACTS_PREFIX], athenaWriteTables: ['gold.demand_forecast'] },
 };
 
 /** A task handler without a `TASK_ACCESS` entry: it would get no access, so synthesis stops. */
@@ -210,7 +239,9 @@ export class ProcessingStack extends Stack {
   readonly stateMachines: Readonly<Record<string, sfn.StateMachine>>;
   readonly taskFunctions: Readonly<Record<string, ShoplakeFunction>>;
   /** Substitution values every state machine may use (besides `<Task>FunctionArn`). */
-  readonly substitutions: Readonly<Record<string, string>>;
+  substitutions: Readonly<Record<string, string>>;
+  /** The demand-forecast model step (Python), when a definition references it. */
+  forecastModelFunction?: ForecastModelFunction;
   /** The Glue extract jobs of the stage's batch sources (none without sources). */
   readonly extractJobs: SourceExtractJobs;
 
@@ -299,6 +330,22 @@ export class ProcessingStack extends Stack {
       formatSourceFlags(sourceFlags(EXTRACT_SOURCES.filter((s) => extractJobs[s] !== undefined))),
     );
 
+    // The forecast model step: a Python Lambda (not a TypeScript task), named like the others.
+    if (referenced.has('ForecastModelFunctionArn')) {
+      const model = new ForecastModelFunction(this, 'ForecastModelFunction', {
+        config,
+        environment: {
+          LAKE_ROOT_URI: storage.lakeRootUri,
+          FORECAST_ARTIFACTS_URI: `${storage.lakeRootUri.replace(/\/+$/, '')}/${FORECAST_ARTIFACTS_PREFIX}`,
+        },
+      });
+      storage.lakeBucket.grantRead(model.function, `${LAKE_PREFIXES.athenaResults}*`);
+      storage.lakeBucket.grantRead(model.function, `${FORECAST_ARTIFACTS_PREFIX}*`);
+      storage.lakeBucket.grantPut(model.function, `${FORECAST_ARTIFACTS_PREFIX}*`);
+      this.forecastModelFunction = model;
+      this.substitutions = { ...this.substitutions, ForecastModelFunctionArn: model.function.functionArn };
+    }
+
     const machines: Record<string, sfn.StateMachine> = {};
     for (const file of files) machines[file.name] = this.stateMachine(file, config, props);
     this.stateMachines = machines;
@@ -315,6 +362,9 @@ export class ProcessingStack extends Stack {
         description: `Glue job extracting the ${source} database into bronze`,
       });
     }
+    const forecastMachine = machines.forecast;
+    if (forecastMachine && this.forecastModelFunction)
+      this.forecastModelFunction.function.grantInvoke(forecastMachine);
 
     const scheduleRole = new iam.Role(this, 'ScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
@@ -336,6 +386,27 @@ export class ProcessingStack extends Stack {
           maxEventAge: Duration.hours(1),
         }),
       });
+    }
+    if (forecastMachine) {
+      for (const [name, s] of Object.entries(FORECAST_SCHEDULES)) {
+        new scheduler.Schedule(this, `${pascalCase(name)}Schedule`, {
+          description: `shoplake ${config.stage}: forecast (${s.mode})`,
+          schedule: scheduler.ScheduleExpression.expression(
+            s.expression,
+            TimeZone.of(config.schedules.timeZone),
+          ),
+          target: new schedulerTargets.StepFunctionsStartExecution(forecastMachine, {
+            role: scheduleRole,
+            input: scheduler.ScheduleTargetInput.fromObject({
+              trigger: 'schedule',
+              schedule: name,
+              mode: s.mode,
+            }),
+            retryAttempts: 3,
+            maxEventAge: Duration.hours(1),
+          }),
+        });
+      }
     }
 
     const selfNotifying = new Set(
@@ -414,6 +485,36 @@ export class ProcessingStack extends Stack {
     if (!access) throw new MissingTaskAccessError(entry);
     for (const prefix of access.lakeRead ?? []) storage.lakeBucket.grantRead(fn.function, `${prefix}*`);
     for (const prefix of access.lakePut ?? []) storage.lakeBucket.grantPut(fn.function, `${prefix}*`);
+    if (access.athenaWriteTables && access.athenaWriteTables.length > 0) {
+      this.grantAthena(fn.role, storage, { readOnly: true });
+      iam.Grant.addToPrincipal({
+        grantee: fn.role,
+        actions: ['glue:UpdateTable'],
+        resourceArns: [
+          this.formatArn({ service: 'glue', resource: 'catalog' }),
+          ...access.athenaWriteTables.map((t) => {
+            const [ns, name] = t.split('.') as [Namespace, string];
+            return this.formatArn({
+              service: 'glue',
+              resource: 'table',
+              resourceName: `${storage.catalog.databaseNames[ns]}/${name}`,
+            });
+          }),
+          ...access.athenaWriteTables.map((t) =>
+            this.formatArn({
+              service: 'glue',
+              resource: 'database',
+              resourceName: storage.catalog.databaseNames[t.split('.')[0] as Namespace],
+            }),
+          ),
+        ],
+      });
+      storage.lakeKey.grantEncryptDecrypt(fn.role);
+      storage.lakeBucket.grantRead(fn.function, `${LAKE_PREFIXES.warehouse}*`);
+      storage.lakeBucket.grantPut(fn.function, `${LAKE_PREFIXES.warehouse}*`);
+      storage.lakeBucket.grantRead(fn.function, `${LAKE_PREFIXES.athenaResults}*`);
+      storage.lakeBucket.grantPut(fn.function, `${LAKE_PREFIXES.athenaResults}*`);
+    }
     if (access.athenaReadQueries) {
       // Athena runs the query with the caller's rights: catalog and table files read, results
       // written and read back under the workgroup's output location.

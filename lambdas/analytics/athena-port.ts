@@ -6,11 +6,11 @@
  */
 import {
   type AthenaClient,
-  GetQueryExecutionCommand,
   GetQueryResultsCommand,
   type GetQueryResultsCommandOutput,
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+import { AthenaQueryTimeoutError, waitForAthenaQuery } from '../shared/athena-query.ts';
 import {
   athenaLiteral,
   bindNamed,
@@ -73,22 +73,12 @@ export function athenaQueryPort(options: AthenaPortOptions): AnalyticsQueryPort 
   };
 
   const waitFor = async (id: string): Promise<void> => {
-    const begin = o.now();
-    let delay = o.pollInitialMs;
-    for (;;) {
-      const out = await o.client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
-      const status = out.QueryExecution?.Status;
-      const state = status?.State ?? 'UNKNOWN';
-      if (state === 'SUCCEEDED') return;
-      if (state === 'FAILED' || state === 'CANCELLED') {
-        throw new Error(`Athena query ${id} ${state}: ${status?.StateChangeReason ?? 'no reason given'}`);
-      }
-      const waited = o.now() - begin;
-      if (waited >= o.timeoutMs) {
-        throw new AnalyticsTimeoutError(`Athena query ${id} still running after ${waited} ms`, id);
-      }
-      await o.sleep(Math.min(delay, o.timeoutMs - waited));
-      delay = Math.min(delay * 2, POLL_MAX_MS);
+    try {
+      await waitForAthenaQuery(o.client, id, { ...o, pollMaxMs: POLL_MAX_MS });
+    } catch (error: unknown) {
+      // The deadline is per request: 504 with a retry hint (the retry reuses the result).
+      if (error instanceof AthenaQueryTimeoutError) throw new AnalyticsTimeoutError(error.message, id);
+      throw error;
     }
   };
 

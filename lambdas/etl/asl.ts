@@ -140,8 +140,31 @@ function validate(steps: readonly EtlStep[]): void {
         );
       }
       if (s.gate && !s.results) throw new EtlStepListError(`step ${s.name}: a gate needs results`);
+      if (s.skipWhenIdle && !s.results)
+        throw new EtlStepListError(`step ${s.name}: skipWhenIdle needs results`);
     }
   }
+  const skips = steps.filter((s): s is SqlStep => s.kind === 'sql' && s.skipWhenIdle !== undefined);
+  if (skips.length > 1) throw new EtlStepListError('only one step may declare skipWhenIdle');
+  for (const s of skips) {
+    const to = s.skipWhenIdle?.to ?? '';
+    const target = steps.find((x) => x.name === to);
+    if (!target || steps.indexOf(target) <= steps.indexOf(s))
+      throw new EtlStepListError(`step ${s.name}: skipWhenIdle jumps to ${to}, which is not a later step`);
+  }
+}
+
+/** The Choice condition of the idle skip: the first result column is `column` and is true. */
+function idleCondition(step: SqlStep): Json {
+  const path = step.results?.path ?? '';
+  return {
+    And: [
+      { Variable: `${path}.Rows[0].Data[0].VarCharValue`, IsPresent: true },
+      { Variable: `${path}.Rows[0].Data[0].VarCharValue`, StringEquals: step.skipWhenIdle?.column },
+      { Variable: `${path}.Rows[1].Data[0].VarCharValue`, IsPresent: true },
+      { Variable: `${path}.Rows[1].Data[0].VarCharValue`, StringEquals: 'true' },
+    ],
+  };
 }
 
 /** Transitive dependencies of each step. */
@@ -300,6 +323,15 @@ function emitStep(step: EtlStep, next: string | null, states: Json, topLevel: bo
   if (step.gate) {
     afterResults = `${step.name}Choice`;
   }
+  if (step.skipWhenIdle) {
+    afterResults = `${step.name}IdleChoice`;
+    states[afterResults] = {
+      Type: 'Choice',
+      Comment: `Idle: nothing new since the last completed run and nothing pending (column ${step.skipWhenIdle.column} of athena/${step.sql}.sql): skip to ${step.skipWhenIdle.to}`,
+      Choices: [{ ...idleCondition(step), Next: step.skipWhenIdle.to }],
+      ...(next === null ? {} : { Default: next }),
+    };
+  }
   states[step.name] = {
     ...task,
     ResultSelector: { 'QueryExecutionId.$': '$.QueryExecution.QueryExecutionId' },
@@ -435,6 +467,7 @@ function stateOrder(blocks: readonly Block[]): string[] {
     if (s.kind === 'sql' && s.results) {
       order.push(s.results.state);
       if (s.gate) order.push(`${s.name}Choice`, `${s.name}Failed`);
+      if (s.skipWhenIdle) order.push(`${s.name}IdleChoice`);
     }
   }
   return order;
@@ -474,6 +507,7 @@ export function generateEtlDefinition(steps: readonly EtlStep[] = ETL_STEPS): Js
   const startAt = emitBlocks(blocks, 'MaintenanceChoice', generated, true);
   const leased = steps.some((s) => s.kind === 'lease');
   const release = leased ? 'ReleaseLease' : 'Succeeded';
+  const idleStep = steps.find((s): s is SqlStep => s.kind === 'sql' && s.skipWhenIdle !== undefined);
   const states: Json = {
     ...ordered(generated, stateOrder(blocks)),
     MaintenanceChoice: {
@@ -481,6 +515,7 @@ export function generateEtlDefinition(steps: readonly EtlStep[] = ETL_STEPS): Js
       Comment:
         'Iceberg maintenance runs once: when the deployed stage enables Glue table optimizers its schedule passes glueTableOptimizers=true and Glue compacts/expires; otherwise (local runs, stages without optimizers) OPTIMIZE/VACUUM run here',
       Choices: [
+        ...(idleStep ? [{ ...idleCondition(idleStep), Next: 'MaintenanceSkippedIdle' }] : []),
         {
           And: [
             { Variable: '$.glueTableOptimizers', IsPresent: true },
@@ -491,6 +526,16 @@ export function generateEtlDefinition(steps: readonly EtlStep[] = ETL_STEPS): Js
       ],
       Default: 'Maintenance',
     },
+    ...(idleStep
+      ? {
+          MaintenanceSkippedIdle: {
+            Type: 'Pass',
+            Comment:
+              'An idle run wrote no data: the tables are as the last run that did work left (and maintained) them',
+            Next: release,
+          },
+        }
+      : {}),
     MaintenanceByGlueOptimizers: {
       Type: 'Pass',
       Comment:

@@ -57,6 +57,15 @@ export interface SqlStep extends StepBase {
   readonly results?: { readonly state: string; readonly queryPath: string; readonly path: string };
   /** With `results`: any result row (besides the header) fails the run with this error. */
   readonly gate?: { readonly error: string; readonly cause: string };
+  /**
+   * With `results`: the idle skip. When the FIRST column of the first result row is named
+   * `column` (checked in the header row, so a reordered SELECT never skips) and is `true`, a
+   * Choice jumps to the top-level step `to`, skipping every step in between, and the Iceberg
+   * maintenance after the pipeline is skipped too (nothing was written since the run that
+   * last maintained the tables). Every step that writes bronze (extracts) must come before
+   * this one.
+   */
+  readonly skipWhenIdle?: { readonly column: string; readonly to: string };
 }
 
 /** Invokes a task Lambda; its payload fields are kept at `resultPath`. */
@@ -109,7 +118,7 @@ const sql = (
   file: string,
   params: readonly EtlParam[],
   dependsOn: readonly string[],
-  extra: Partial<Pick<SqlStep, 'results' | 'gate' | 'comment'>> = {},
+  extra: Partial<Pick<SqlStep, 'results' | 'gate' | 'skipWhenIdle' | 'comment'>> = {},
 ): SqlStep => ({ kind: 'sql', name, sql: file, params, dependsOn, ...extra });
 
 /** The extract job of one source, with the run id and the scheduled (incremental) mode. */
@@ -128,7 +137,7 @@ const glue = (source: ExtractSource, dependsOn: readonly string[]): GlueStep => 
 
 /** Every silver step: the quality checks wait for all of them. */
 const SILVER: readonly EtlStep[] = [
-  sql('SilverRejectedEvents', 'etl_10_silver_rejected_events', ['run_id'], ['Extract']),
+  sql('SilverRejectedEvents', 'etl_10_silver_rejected_events', ['run_id'], ['MarkRun']),
   sql('SilverEvents', 'etl_11_silver_events', ['run_id'], ['SilverRejectedEvents']),
   sql('SilverDimCustomer', 'etl_12_silver_dim_customer', [], ['SilverEvents']),
   sql('SilverDimProduct', 'etl_13_silver_dim_product', [], ['SilverDimCustomer']),
@@ -148,6 +157,7 @@ const GOLD: readonly EtlStep[] = [
   sql('GoldConversionFunnel', 'etl_31_gold_conversion_funnel', ['run_id'], ['QualityGate']),
   sql('GoldRecClickThrough', 'etl_32_gold_rec_click_through', ['run_id'], ['QualityGate']),
   sql('GoldRecImpressionCtr', 'etl_44_gold_rec_impression_ctr', ['run_id'], ['QualityGate']),
+  sql('GoldRecAbArms', 'etl_45_gold_rec_ab_arms', ['run_id'], ['QualityGate']),
   sql('GoldMonthlyKpis', 'etl_33_gold_monthly_kpis', ['run_id'], ['QualityGate']),
   sql('GoldCategoryRevenueDelete', 'etl_34_gold_category_revenue_delete', [], ['QualityGate']),
   sql(
@@ -169,6 +179,17 @@ const GOLD: readonly EtlStep[] = [
     ['run_id'],
     ['GoldCampaignAttributionDelete'],
   ),
+  // Demand forecasting (docs/forecasting.md): daily demand → features; forecasts vs actuals.
+  sql('GoldDemandDailyDelete', 'etl_60_gold_demand_daily_delete', [], ['QualityGate']),
+  sql('GoldDemandDailyInsert', 'etl_61_gold_demand_daily_insert', ['run_id'], ['GoldDemandDailyDelete']),
+  sql('GoldDemandFeaturesDelete', 'etl_62_gold_demand_features_delete', [], ['GoldDemandDailyInsert']),
+  sql(
+    'GoldDemandFeaturesInsert',
+    'etl_63_gold_demand_features_insert',
+    ['run_id'],
+    ['GoldDemandFeaturesDelete'],
+  ),
+  sql('GoldDemandVsActual', 'etl_64_gold_demand_vs_actual', ['run_id'], ['GoldDemandDailyInsert']),
 ];
 
 /** The ETL pipeline, in the order the states are written. */
@@ -207,6 +228,11 @@ export const ETL_STEPS: readonly EtlStep[] = [
   sql('Extract', 'etl_00_extract_summary', [], ['ExtractMarketing'], {
     comment: 'athena/etl_00_extract_summary.sql (locally preceded by landing → bronze)',
     results: { state: 'ExtractSummary', queryPath: '$.extract', path: '$.extract_summary' },
+    // nothing new in bronze since the last completed run and nothing pending: complete now
+    skipWhenIdle: { column: 'idle', to: 'CompleteRun' },
+  }),
+  sql('MarkRun', 'etl_02_mark_run', ['run_id'], ['Extract'], {
+    comment: 'athena/etl_02_mark_run.sql: what this run reads from bronze (the idle check compares with it)',
   }),
   ...SILVER,
   sql(

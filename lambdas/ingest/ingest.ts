@@ -30,6 +30,7 @@ import { isPlainObject, LIMITS, parseEvent, type ShopEvent } from '../shared/eve
 import { inspectJsonText } from '../shared/json-guard.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
 import { type QuarantineEntry, writeQuarantine } from '../shared/quarantine.ts';
+import { retryPending } from '../shared/retry.ts';
 
 /** The slice of the Kinesis client ingest needs (a `KinesisClient` satisfies it). */
 export interface KinesisPutRecords {
@@ -134,42 +135,43 @@ export async function putWithRetries(
   pending: readonly Pending[],
   deps: IngestDeps,
 ): Promise<{ written: Set<number>; failed: Map<number, string> }> {
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const random = deps.random ?? Math.random;
-  const maxAttempts = deps.maxAttempts ?? PUT_RECORDS_MAX_ATTEMPTS;
   const written = new Set<number>();
   const lastError = new Map<number, string>();
-  let todo = [...pending];
-  for (let attempt = 0; attempt < maxAttempts && todo.length > 0; attempt += 1) {
-    if (attempt > 0) {
-      const ceiling = Math.min(PUT_RECORDS_BACKOFF_CAP_MS, PUT_RECORDS_BACKOFF_BASE_MS * 2 ** (attempt - 1));
-      await sleep(Math.floor(random() * ceiling));
-    }
-    const retry: Pending[] = [];
-    for (const chunk of chunkEntries(todo)) {
-      try {
-        const res = await deps.kinesis.send(
-          new PutRecordsCommand({ StreamName: deps.streamName, Records: chunk.map((p) => p.entry) }),
-        );
-        const results = res.Records ?? [];
-        chunk.forEach((p, i) => {
-          const r = results[i];
-          if (r && !r.ErrorCode && r.SequenceNumber) {
-            written.add(p.index);
-          } else {
-            lastError.set(p.index, r?.ErrorCode ? `${r.ErrorCode}: ${r.ErrorMessage ?? ''}` : 'no result');
-            retry.push(p);
-          }
-        });
-      } catch (error: unknown) {
-        for (const p of chunk) lastError.set(p.index, errorMessage(error));
-        retry.push(...chunk);
+  const { left } = await retryPending(
+    pending,
+    {
+      maxAttempts: deps.maxAttempts ?? PUT_RECORDS_MAX_ATTEMPTS,
+      baseMs: PUT_RECORDS_BACKOFF_BASE_MS,
+      capMs: PUT_RECORDS_BACKOFF_CAP_MS,
+    },
+    async (todo) => {
+      const retry: Pending[] = [];
+      for (const chunk of chunkEntries(todo)) {
+        try {
+          const res = await deps.kinesis.send(
+            new PutRecordsCommand({ StreamName: deps.streamName, Records: chunk.map((p) => p.entry) }),
+          );
+          const results = res.Records ?? [];
+          chunk.forEach((p, i) => {
+            const r = results[i];
+            if (r && !r.ErrorCode && r.SequenceNumber) {
+              written.add(p.index);
+            } else {
+              lastError.set(p.index, r?.ErrorCode ? `${r.ErrorCode}: ${r.ErrorMessage ?? ''}` : 'no result');
+              retry.push(p);
+            }
+          });
+        } catch (error: unknown) {
+          for (const p of chunk) lastError.set(p.index, errorMessage(error));
+          retry.push(...chunk);
+        }
       }
-    }
-    todo = retry;
-  }
+      return retry;
+    },
+    { ...(deps.sleep ? { sleep: deps.sleep } : {}), ...(deps.random ? { random: deps.random } : {}) },
+  );
   const failed = new Map<number, string>();
-  for (const p of todo) failed.set(p.index, lastError.get(p.index) ?? 'not attempted');
+  for (const p of left) failed.set(p.index, lastError.get(p.index) ?? 'not attempted');
   return { written, failed };
 }
 

@@ -4,7 +4,10 @@
  *   GET /items/{itemId}/similar?k=
  *   GET /trending?window=5m|1h|1d&category=&k=
  * Clients and clock come in as dependencies, so tests, the local server and Lambda run the
- * same code. Bad input always yields a 400 with a message, never a 500; 404 only when
+ * same code. During an A/B test (the active pointer names two versions), a shopper's
+ * recommendations come from the version of their arm — a stable hash of the user id, or of the
+ * session id for `anonymous` — and the response names the arm (`ab`) and the version; `/similar`
+ * and `/trending` name no shopper and are served by the control. Bad input always yields a 400 with a message, never a 500; 404 only when
  * `/similar` names an item the active model does not know.
  */
 
@@ -21,6 +24,7 @@ import {
 } from '../shared/features/read.ts';
 import type { RecentItem } from '../shared/features/recent.ts';
 import type { FeatureReader } from '../shared/features/store.ts';
+import { type Arm, assignArm } from '../shared/recommender/ab.ts';
 import {
   type BlendedItem,
   type BlendWeights,
@@ -28,7 +32,7 @@ import {
   DEFAULT_BLEND_WEIGHTS,
   recentSeeds,
 } from '../shared/recommender/blend.ts';
-import type { RecommendationStore, StoredList } from '../shared/recommender/store.ts';
+import { type RecommendationStore, type StoredList, splitOf } from '../shared/recommender/store.ts';
 import { sharedReads } from './shared-reads.ts';
 
 /** The reads the API needs from the recommendations table (a fake in unit tests). */
@@ -270,6 +274,21 @@ export function createRecommendationsHandler(deps: RecommendationsDeps) {
     return (await deps.store.getActive())?.version ?? null;
   }
 
+  /**
+   * The version that serves `shopper` and, during an A/B test, the shopper's arm. Without a
+   * shopper (an anonymous visitor with no session) the control serves, outside the test.
+   */
+  async function versionFor(
+    shopper: string | undefined,
+  ): Promise<{ version: string | null; ab: { experiment: string; arm: Arm } | null }> {
+    const pointer = await deps.store.getActive();
+    const experiment = pointer?.experiment;
+    if (!pointer || !experiment || shopper === undefined)
+      return { version: pointer?.version ?? null, ab: null };
+    const { arm, version } = assignArm(splitOf(experiment), shopper);
+    return { version, ab: { experiment: experiment.name, arm } };
+  }
+
   /** Trending in context: real-time windows first, then the model's popular list. */
   async function trendingItems(
     version: string | null,
@@ -311,7 +330,8 @@ export function createRecommendationsHandler(deps: RecommendationsDeps) {
     const sessionId = optionalId('session_id', query(event, 'session_id'));
     // `anonymous` is the path placeholder for visitors known only by their session.
     const anonymous = userId === 'anonymous';
-    const version = await activeVersion();
+    // A session id cannot collide with a user id in the hash: sessions are prefixed.
+    const { version, ab } = await versionFor(anonymous ? sessionId && `session:${sessionId}` : userId);
     const [stored, userRecent, sessionRecent] = await Promise.all([
       version && !anonymous ? deps.store.getUserList(version, userId) : Promise.resolve(undefined),
       anonymous ? Promise.resolve([] as RecentItem[]) : getRecentItems(deps.features, { userId }),
@@ -355,6 +375,7 @@ export function createRecommendationsHandler(deps: RecommendationsDeps) {
       user_id: anonymous ? null : userId,
       session_id: sessionId ?? null,
       model_version: version,
+      ab,
       strategy,
       items,
     };
@@ -406,6 +427,7 @@ export function createRecommendationsHandler(deps: RecommendationsDeps) {
         rec_id: recIdValue,
         route: route.resource,
         model_version: body.model_version,
+        ...(body.ab ? { ab: body.ab } : {}),
       });
       return json(200, { rec_id: recIdValue, ...body });
     } catch (error: unknown) {

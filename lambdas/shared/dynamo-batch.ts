@@ -4,6 +4,7 @@
  * chunk still unprocessed after the last attempt fails loudly (the caller's error says what).
  */
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type BackoffPolicy, type RetryDeps, retryPending } from './retry.ts';
 
 /** DynamoDB's limit of requests in one BatchWriteItem. */
 export const BATCH_WRITE_LIMIT = 25;
@@ -13,9 +14,9 @@ export interface BatchPutChunkOptions {
   readonly tableName: string;
   /** At most `BATCH_WRITE_LIMIT` items. */
   readonly items: readonly Record<string, unknown>[];
-  readonly maxAttempts: number;
-  /** Waits before retry `attempt` (1, 2, …): jittered exponential backoff. */
-  readonly backoff: (attempt: number) => Promise<void>;
+  /** Attempts and backoff for unprocessed items (lambdas/shared/retry.ts). */
+  readonly policy: BackoffPolicy;
+  readonly retry?: RetryDeps;
   /** Called once per request sent (request counters for benchmarks and metrics). */
   readonly onRequest?: () => void;
   /** The error to throw when items are still unprocessed after `maxAttempts` requests. */
@@ -28,15 +29,21 @@ export async function batchPutChunk(options: BatchPutChunkOptions): Promise<void
       `a BatchWriteItem takes at most ${BATCH_WRITE_LIMIT} items, got ${options.items.length}`,
     );
   }
-  let pending: NonNullable<ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']>[string] =
-    options.items.map((Item) => ({ PutRequest: { Item } }));
-  for (let attempt = 0; pending.length > 0; attempt += 1) {
-    if (attempt >= options.maxAttempts) throw options.exhausted(pending.length);
-    if (attempt > 0) await options.backoff(attempt);
-    options.onRequest?.();
-    const res = await options.client.send(
-      new BatchWriteCommand({ RequestItems: { [options.tableName]: pending } }),
-    );
-    pending = res.UnprocessedItems?.[options.tableName] ?? [];
-  }
+  type WriteRequest = NonNullable<
+    ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']
+  >[string][number];
+  const requests: WriteRequest[] = options.items.map((Item) => ({ PutRequest: { Item } }));
+  const { left } = await retryPending(
+    requests,
+    options.policy,
+    async (pending) => {
+      options.onRequest?.();
+      const res = await options.client.send(
+        new BatchWriteCommand({ RequestItems: { [options.tableName]: [...pending] } }),
+      );
+      return res.UnprocessedItems?.[options.tableName] ?? [];
+    },
+    options.retry,
+  );
+  if (left.length > 0) throw options.exhausted(left.length);
 }

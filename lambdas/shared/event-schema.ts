@@ -62,9 +62,19 @@ export const LIMITS = {
  * `model_version` that served them. Both extra fields are validated here and kept in
  * `attributes` in a canonical form — `rec_items` as the ids joined by ',' (ids cannot contain a
  * comma), `model_version` as the id — so the lake reads them with `split(attributes['rec_items'],
- * ',')` without a new column.
+ * ',')` without a new column. During an A/B test the impression also names the test and the
+ * arm (`ab_experiment`, `ab_arm`, from the response's `ab`), validated the same way.
  */
-export const IMPRESSION_ATTRIBUTES = { items: 'rec_items', modelVersion: 'model_version' } as const;
+export const IMPRESSION_ATTRIBUTES = {
+  items: 'rec_items',
+  modelVersion: 'model_version',
+  /** During an A/B test: the test's name and the shopper's arm (`A` | `B`), both or neither. */
+  abExperiment: 'ab_experiment',
+  abArm: 'ab_arm',
+} as const;
+
+/** Arms of an A/B test (A = control, B = treatment), as the recommendation response names them. */
+export const AB_ARMS = ['A', 'B'] as const;
 
 /**
  * Identifier charset for every id that ends up inside a storage key (DynamoDB single-table
@@ -474,6 +484,23 @@ function impressionAttributes(
   }
   if (fromRecId !== undefined && version !== fromRecId) {
     return reject('invalid_field', `model_version ${version} does not match rec_id ${recId}`, raw);
+  }
+  const rawExperiment = decode(IMPRESSION_ATTRIBUTES.abExperiment);
+  const rawArm = decode(IMPRESSION_ATTRIBUTES.abArm);
+  const experiment = isPlainObject(rawExperiment) ? rawExperiment.canonical : rawExperiment;
+  const arm = isPlainObject(rawArm) ? rawArm.canonical : rawArm;
+  if ((experiment === undefined) !== (arm === undefined)) {
+    return reject('invalid_field', 'ab_experiment and ab_arm go together (both or neither)', raw);
+  }
+  if (experiment !== undefined) {
+    if (typeof experiment !== 'string' || !ID_PATTERN.test(experiment)) {
+      return reject('invalid_field', 'ab_experiment must be 1-64 characters of A-Za-z0-9._:-', raw);
+    }
+    if (typeof arm !== 'string' || !(AB_ARMS as readonly string[]).includes(arm)) {
+      return reject('invalid_field', `ab_arm must be one of ${AB_ARMS.join(', ')}`, raw);
+    }
+    attributes[IMPRESSION_ATTRIBUTES.abExperiment] = experiment;
+    attributes[IMPRESSION_ATTRIBUTES.abArm] = arm;
   }
   attributes[IMPRESSION_ATTRIBUTES.items] = items.join(',');
   attributes[IMPRESSION_ATTRIBUTES.modelVersion] = version;

@@ -48,6 +48,14 @@ export const RecommendationsResponseSchema = z
   .object({
     rec_id: z.string().describe('Id to send back with clicks (`<model version>:<12 hex>`)'),
     model_version: z.string().nullable().optional(),
+    ab: z
+      .object({
+        experiment: z.string().describe('Running A/B test (send back as `ab_experiment` on the impression)'),
+        arm: z.enum(['A', 'B']).describe('A = control, B = treatment (send back as `ab_arm`)'),
+      })
+      .nullable()
+      .optional()
+      .describe("The shopper's A/B arm while a test runs (user recommendations only), else null"),
   })
   .loose();
 

@@ -393,12 +393,28 @@ export async function publishCandidate(
   return { version: input.version, items: written };
 }
 
-/** Task `Activate` (and `shoplake models rollback`): switches the active-version pointer. */
+/**
+ * Task `Activate` (and `shoplake models rollback`): switches the active-version pointer. While
+ * an A/B test runs, an activation would end it silently: `rollback` is refused
+ * (`ExperimentStateError`), while the training task (`whileExperiment: 'defer'`) leaves the
+ * new version published but not active and says so (`deferred_by`), so a nightly training run
+ * neither fails nor ends the experiment.
+ */
+/** How the training state machine's `Activate` task activates (the Lambda and the local runner). */
+export const TRAINING_ACTIVATION = { whileExperiment: 'defer' } as const;
+
 export async function activateVersion(
   input: { version: string },
   deps: Pick<TrainingDeps, 'store' | 'now'>,
-): Promise<{ version: string; previous: string | null }> {
+  options: { whileExperiment?: 'fail' | 'defer' } = {},
+): Promise<{ version: string; previous: string | null; deferred_by?: string }> {
   const now = (deps.now ?? (() => new Date()))();
+  if (options.whileExperiment === 'defer') {
+    const current = await deps.store.getActive(true);
+    if (current?.experiment) {
+      return { version: current.version, previous: current.previous, deferred_by: current.experiment.name };
+    }
+  }
   const pointer = await deps.store.activate(input.version, now.toISOString());
   return { version: pointer.version, previous: pointer.previous };
 }

@@ -5,10 +5,14 @@
  */
 import {
   type AthenaClient,
-  GetQueryExecutionCommand,
   GetQueryResultsCommand,
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+import {
+  AthenaQueryFailedError,
+  AthenaQueryTimeoutError,
+  waitForAthenaQuery,
+} from '../shared/athena-query.ts';
 
 export type SnapshotResolver = () => Promise<Record<string, string>>;
 
@@ -18,8 +22,6 @@ export class SnapshotQueryError extends Error {
     this.name = 'SnapshotQueryError';
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Current snapshot id of each `namespace.table` through Athena (`"db"."table$snapshots"`).
@@ -46,18 +48,12 @@ export function athenaSnapshotResolver(
       );
       const id = started.QueryExecutionId;
       if (!id) throw new SnapshotQueryError('Athena returned no query execution id');
-      const deadline = Date.now() + timeoutMs;
-      for (let wait = 200; ; wait = Math.min(wait * 2, 3_000)) {
-        const q = await client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
-        const state = q.QueryExecution?.Status?.State;
-        if (state === 'SUCCEEDED') break;
-        if (state === 'FAILED' || state === 'CANCELLED') {
-          throw new SnapshotQueryError(
-            `snapshot query ${id} ${state}: ${q.QueryExecution?.Status?.StateChangeReason ?? ''}`,
-          );
-        }
-        if (Date.now() > deadline) throw new SnapshotQueryError(`snapshot query ${id} still running`);
-        await sleep(wait);
+      try {
+        await waitForAthenaQuery(client, id, { pollInitialMs: 200, pollMaxMs: 3_000, timeoutMs });
+      } catch (error: unknown) {
+        if (error instanceof AthenaQueryFailedError || error instanceof AthenaQueryTimeoutError)
+          throw new SnapshotQueryError(`snapshot ${error.message}`);
+        throw error;
       }
       const rows = await client.send(new GetQueryResultsCommand({ QueryExecutionId: id }));
       const value = rows.ResultSet?.Rows?.[1]?.Data?.[0]?.VarCharValue;

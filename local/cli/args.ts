@@ -9,6 +9,8 @@ export const EXIT_CODES = {
   ok: 0,
   failure: 1,
   usage: 2,
+  /** The ETL's blocking data-quality gate failed: gold was not updated (local/sfn/etl-runner.ts). */
+  dataQualityGate: 65,
   /** The state directory is held by another live shoplake process (local/runtime/state-dir.ts). */
   stateDirInUse: 75,
 } as const;
@@ -18,7 +20,9 @@ Exit codes:
   0   success
   1   failure
   2   usage error (unknown option, invalid argument)
-  75  state directory in use by another shoplake process`;
+  65  data-quality gate failed: the ETL stopped before gold (etl, demo)
+  75  state directory in use by another shoplake process
+With --json, a failure also prints {"error": {"code", "message", "exit_code", ...}} on stdout.`;
 
 /** A real calendar date `YYYY-MM-DD` (2026-13-45 and 2026-02-30 are refused). */
 export function isoDateArg(name: string) {

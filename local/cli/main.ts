@@ -8,8 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { StateDirInUseError } from '../runtime/state-dir.ts';
-import { EXIT_CODES, EXIT_CODES_HELP } from './args.ts';
+import { EXIT_CODES_HELP } from './args.ts';
+import { errorBody, exitCodeOf, jsonRequested } from './errors.ts';
+
+export { exitCodeOf };
 
 export interface CommandModule {
   register(program: Command): void;
@@ -58,12 +60,19 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return 0;
   } catch (error: unknown) {
-    // Help and --version exit 0; every other commander error is a usage error.
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_CODES.usage;
+    const code = exitCodeOf(error);
+    // Help and --version exit 0; commander already printed every usage error on stderr.
+    if (error instanceof CommanderError) {
+      if (code !== 0 && jsonRequested(argv.slice(2)))
+        process.stdout.write(`${JSON.stringify({ error: errorBody(error) }, null, 2)}\n`);
+      return code;
+    }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`shoplake: ${message}\n`);
     if (process.env.SHOPLAKE_DEBUG && error instanceof Error && error.stack)
       process.stderr.write(`${error.stack}\n`);
-    return error instanceof StateDirInUseError ? error.exitCode : 1;
+    if (jsonRequested(argv.slice(2)))
+      process.stdout.write(`${JSON.stringify({ error: errorBody(error) }, null, 2)}\n`);
+    return code;
   }
 }

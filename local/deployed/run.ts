@@ -52,12 +52,38 @@ export function describeDeployedExecution(e: DeployedExecution): string {
   ].join('\n');
 }
 
-/** Starts and follows one execution; reports it; throws unless it succeeded. */
+/** A deployed execution that ended other than SUCCEEDED (exit 1; `--json`: its details). */
+export class DeployedExecutionFailedError extends Error {
+  readonly cliCode = 'execution_failed';
+  constructor(readonly execution: DeployedExecution) {
+    super(
+      `execution ${execution.executionArn} ended ${execution.status}${execution.error ? `: ${execution.error}` : ''}`,
+    );
+    this.name = 'DeployedExecutionFailedError';
+  }
+
+  cliDetails(): Record<string, unknown> {
+    const e = this.execution;
+    return {
+      execution_arn: e.executionArn,
+      status: e.status,
+      states: e.states,
+      ...(e.error ? { error: e.error } : {}),
+      ...(e.cause ? { cause: e.cause } : {}),
+    };
+  }
+}
+
+/**
+ * Starts and follows one execution and reports it; throws `DeployedExecutionFailedError` unless
+ * it succeeded (with `json`, the error document of main.ts carries the execution instead).
+ */
 export async function runDeployedStateMachine(
   stage: string,
   machine: 'etlStateMachine' | 'trainStateMachine',
   input: Record<string, unknown>,
   report: Reporter,
+  options: { readonly json?: boolean } = {},
 ): Promise<DeployedExecution> {
   const clients = deployedClients();
   try {
@@ -67,9 +93,11 @@ export async function runDeployedStateMachine(
     const execution = await startAndFollow(clients, stage, machine, input, {
       onState: (state) => report.progress(`  ${state}`),
     });
+    if (execution.status !== 'SUCCEEDED') {
+      if (!options.json) report.result(execution, () => describeDeployedExecution(execution));
+      throw new DeployedExecutionFailedError(execution);
+    }
     report.result(execution, () => describeDeployedExecution(execution));
-    if (execution.status !== 'SUCCEEDED')
-      throw new DeployedStageError(`execution ${execution.executionArn} ended ${execution.status}`);
     return execution;
   } finally {
     destroyClients(clients);

@@ -6,11 +6,15 @@
  */
 import {
   type AthenaClient,
-  GetQueryExecutionCommand,
   GetQueryResultsCommand,
   type GetQueryResultsCommandOutput,
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+import {
+  AthenaQueryFailedError,
+  AthenaQueryTimeoutError,
+  waitForAthenaQuery,
+} from '../../lambdas/shared/athena-query.ts';
 import { DEFAULT_DATABASE_PREFIX } from '../../lambdas/shared/catalog/index.ts';
 import {
   analyzeStatement,
@@ -52,27 +56,7 @@ export const ATHENA_ENGINE_DEFAULTS = {
   pageSize: 1_000,
 } as const;
 
-export class AthenaQueryFailedError extends Error {
-  constructor(
-    readonly queryExecutionId: string,
-    readonly state: string,
-    readonly reason: string,
-    readonly errorType?: number,
-  ) {
-    super(`Athena query ${queryExecutionId} ${state}: ${reason}`);
-    this.name = 'AthenaQueryFailedError';
-  }
-}
-
-export class AthenaQueryTimeoutError extends Error {
-  constructor(
-    readonly queryExecutionId: string,
-    readonly waitedMs: number,
-  ) {
-    super(`Athena query ${queryExecutionId} still running after ${waitedMs} ms`);
-    this.name = 'AthenaQueryTimeoutError';
-  }
-}
+export { AthenaQueryFailedError, AthenaQueryTimeoutError };
 
 const NUMERIC = new Set([
   'tinyint',
@@ -175,27 +159,8 @@ export class AthenaEngine implements QueryEngine {
   }
 
   /** Polls until the query leaves QUEUED/RUNNING, backing off exponentially to `pollMaxMs`. */
-  private async waitFor(id: string): Promise<void> {
-    const begin = this.o.now();
-    let delay = this.o.pollInitialMs;
-    for (;;) {
-      const out = await this.o.client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
-      const status = out.QueryExecution?.Status;
-      const state = status?.State ?? 'UNKNOWN';
-      if (state === 'SUCCEEDED') return;
-      if (state === 'FAILED' || state === 'CANCELLED') {
-        throw new AthenaQueryFailedError(
-          id,
-          state,
-          status?.StateChangeReason ?? status?.AthenaError?.ErrorMessage ?? 'no reason given',
-          status?.AthenaError?.ErrorType,
-        );
-      }
-      const waited = this.o.now() - begin;
-      if (waited >= this.o.timeoutMs) throw new AthenaQueryTimeoutError(id, waited);
-      await this.o.sleep(Math.min(delay, Math.max(0, this.o.timeoutMs - waited)));
-      delay = Math.min(delay * 2, this.o.pollMaxMs);
-    }
+  private waitFor(id: string): Promise<void> {
+    return waitForAthenaQuery(this.o.client, id, this.o);
   }
 
   private async fetchAll<T>(id: string): Promise<{ columns: ColumnInfo[]; rows: T[] }> {

@@ -56,6 +56,24 @@ export const SHIM_SETUP_SQL: readonly string[] = [
   // to_hex(md5(to_utf8(s))): DuckDB's md5(varchar) is lower-case hex already.
   'CREATE OR REPLACE TEMP MACRO to_utf8(s) AS s',
   'CREATE OR REPLACE TEMP MACRO to_hex(x) AS upper(x)',
+  // Trino element_at(map, key) is NULL for a missing key (map[key] fails there); DuckDB's
+  // element_at returns a list, its map[key] is NULL when missing. Arrays: both 1-based.
+  'CREATE OR REPLACE TEMP MACRO element_at(m, k) AS m[k]',
+  // Trino normal_cdf(mean, sd, v): Hart's double-precision algorithm (as given by G. West,
+  // "Better approximations to cumulative normal functions", 2005); |error| < 1e-14.
+  `CREATE OR REPLACE TEMP MACRO shoplake_ncdf_tail(x) AS (
+    CASE
+      WHEN x > 37 THEN 0.0
+      WHEN x < 7.07106781186547 THEN exp(-x * x / 2) * ((((((0.0352624965998911 * x + 0.700383064443688) * x
+        + 6.37396220353165) * x + 33.912866078383) * x + 112.079291497871) * x + 221.213596169931) * x
+        + 220.206867912376) / (((((((0.0883883476483184 * x + 1.75566716318264) * x + 16.064177579207) * x
+        + 86.7807322029461) * x + 296.564248779674) * x + 637.333633378831) * x + 793.826512519948) * x
+        + 440.413735824752)
+      ELSE exp(-x * x / 2) / (x + 1 / (x + 2 / (x + 3 / (x + 4 / (x + 0.65))))) / 2.506628274631
+    END)`,
+  `CREATE OR REPLACE TEMP MACRO normal_cdf(m, sd, v) AS (
+    CASE WHEN (v - m) / sd > 0 THEN 1 - shoplake_ncdf_tail(abs((v - m) / sd))
+    ELSE shoplake_ncdf_tail(abs((v - m) / sd)) END)`,
 ];
 
 /**

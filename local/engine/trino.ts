@@ -15,10 +15,12 @@
  *
  * Used by the Trino test tier (`test/trino/`), which runs every `athena/*.sql` on a real Trino.
  */
+
 import type { IcebergType } from '../../lambdas/shared/catalog/index.ts';
 import { getTable, qualifiedName } from '../../lambdas/shared/catalog/index.ts';
 import { tokenize } from '../../lambdas/shared/catalog/sql.ts';
 import type { TableSpec } from '../../lambdas/shared/catalog/types.ts';
+import { retryWithBackoff } from '../../lambdas/shared/retry.ts';
 
 export interface TrinoColumn {
   readonly name: string;
@@ -128,17 +130,22 @@ export class TrinoClient {
 
   private async request(url: string, init: RequestInit): Promise<ProtocolResponse> {
     // 503 means "busy, retry" in the protocol.
-    for (let attempt = 0; ; attempt++) {
-      const res = await fetch(url, init);
-      if (res.status === 503 && attempt < 20) {
-        await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
-        continue;
-      }
-      const text = await res.text();
-      if (!res.ok)
-        throw new Error(`Trino ${init.method ?? 'GET'} ${url}: HTTP ${res.status} ${text.slice(0, 500)}`);
-      return JSON.parse(text) as ProtocolResponse;
-    }
+    const outcome = await retryWithBackoff<Response, number>(
+      { maxAttempts: 21, baseMs: 50, capMs: 1_000, jitter: 'equal' },
+      async () => {
+        const res = await fetch(url, init);
+        return res.status === 503 ? { retry: res.status } : { done: res };
+      },
+    );
+    if (!outcome.ok)
+      throw new Error(
+        `Trino ${init.method ?? 'GET'} ${url}: still busy (503) after ${outcome.attempts} tries`,
+      );
+    const res = outcome.value;
+    const text = await res.text();
+    if (!res.ok)
+      throw new Error(`Trino ${init.method ?? 'GET'} ${url}: HTTP ${res.status} ${text.slice(0, 500)}`);
+    return JSON.parse(text) as ProtocolResponse;
   }
 }
 

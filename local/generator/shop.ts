@@ -135,6 +135,8 @@ export interface GeneratedEvent {
   discount_code?: string;
   device?: string;
   rec_id?: string;
+  /** Purchases only: `cancelled` for a cancellation document (demand history option). */
+  order_status?: 'placed' | 'cancelled';
 }
 
 export interface GeneratedShop {

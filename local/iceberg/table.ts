@@ -26,6 +26,7 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { type BackoffPolicy, retryWithBackoff } from '../../lambdas/shared/retry.ts';
 import { faultPoint } from '../fault-points.ts';
 import {
   type DataFile,
@@ -983,12 +984,18 @@ export class IcebergTable {
     started: number,
     commitStarted: number,
   ): Promise<CommitResult> {
-    for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
+    const policy: BackoffPolicy = {
+      maxAttempts: this.retry.maxAttempts,
+      baseMs: this.retry.baseDelayMs,
+      capMs: this.retry.baseDelayMs * 64,
+      jitter: 'equal',
+    };
+    const outcome = await retryWithBackoff<CommitResult, undefined>(policy, async (attempt) => {
       const base = this.metadata;
       const baseVersion = this.version;
       const { metadata, stats } = await change.apply(base, attempt);
       if (metadata === base) {
-        return { ...this.noop(started), ...stats, attempts: attempt, operation: 'noop' };
+        return { done: { ...this.noop(started), ...stats, attempts: attempt, operation: 'noop' } };
       }
       const next: TableMetadata = {
         ...metadata,
@@ -1021,7 +1028,7 @@ export class IcebergTable {
         this.metadataLocation = target;
         await this.writeHint(this.version);
         const snap = currentSnapshot(next);
-        return {
+        const committed: CommitResult = {
           ident: this.ident,
           operation: 'append',
           snapshotId: snap?.['snapshot-id'] ?? NO_SNAPSHOT,
@@ -1037,13 +1044,14 @@ export class IcebergTable {
           commitMs: performance.now() - commitStarted,
           totalMs: performance.now() - started,
         };
+        return { done: committed };
       }
-      // Lost the race: drop this attempt's files, re-read, re-apply.
+      // Lost the race: drop this attempt's files, re-read, re-apply after a backoff.
       await Promise.all(change.attemptFiles.splice(0).map((f) => rm(toLocalPath(f), { force: true })));
       await this.refresh();
-      const delay = this.retry.baseDelayMs * Math.min(2 ** (attempt - 1), 64) * (0.5 + Math.random());
-      await new Promise((r) => setTimeout(r, delay));
-    }
+      return { retry: undefined };
+    });
+    if (outcome.ok) return outcome.value;
     throw new CommitConflictError(
       this.ident,
       `gave up after ${this.retry.maxAttempts} attempts (too many concurrent commits)`,

@@ -8,6 +8,7 @@
  * number), and an on-failure destination for records that exhaust their retries. Nothing is
  * dropped silently: a record is either processed or written to the on-failure file.
  */
+
 import {
   appendFileSync,
   closeSync,
@@ -29,6 +30,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { CONSUMER_EVENT_SOURCE } from '../../infra/definitions/resources.ts';
+import { backoffDelay } from '../../lambdas/shared/retry.ts';
 
 /** The settings of `CONSUMER_EVENT_SOURCE` the poller honours. */
 export interface EventSourceConfig {
@@ -379,7 +381,15 @@ export class KinesisEventSourceMapping {
         this.sendToOnFailure(shard.shardId, pending, 'RetryAttemptsExhausted', retries);
         return;
       }
-      await sleep(Math.min(1_000, (this.options.retryBaseDelayMs ?? 20) * 2 ** (retries - 1)));
+      // Lambda's own retry count and bisecting decide *whether* to retry; the wait is the shared backoff.
+      await sleep(
+        backoffDelay(retries, {
+          maxAttempts: this.config.maxRetryAttempts + 1,
+          baseMs: this.options.retryBaseDelayMs ?? 20,
+          capMs: 1_000,
+          jitter: 'none',
+        }),
+      );
     }
   }
 

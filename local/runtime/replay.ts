@@ -11,6 +11,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { IngestHandler } from '../../lambdas/ingest/ingest.ts';
 import { isPlainObject, LIMITS } from '../../lambdas/shared/event-schema.ts';
+import { retryPending } from '../../lambdas/shared/retry.ts';
 import type { ConsumerTotals } from './handlers.ts';
 import { proxyEventFor } from './http-server.ts';
 import type { EmbeddedRuntime } from './runtime.ts';
@@ -55,7 +56,7 @@ function proxyEvent(body: string): APIGatewayProxyEvent {
  * most `batchSize` events and 1 MB, and tallies the per-event answers.
  */
 export async function sendThroughIngest(
-  payloads: Iterable<unknown>,
+  payloads: Iterable<unknown> | AsyncIterable<unknown>,
   options: ReplayOptions,
 ): Promise<IngestTally> {
   const batchSize = Math.min(options.batchSize ?? LIMITS.maxEventsPerRequest, LIMITS.maxEventsPerRequest);
@@ -78,8 +79,9 @@ export async function sendThroughIngest(
   let bytes = 0;
   const envelopeBytes = '{"events":[]}'.length;
 
-  const send = async (items: { index: number; json: string }[], attempt: number): Promise<void> => {
-    if (items.length === 0) return;
+  type Item = { index: number; json: string };
+  /** One request; returns the events to send again (Kinesis could not take them: `failed`). */
+  const sendOnce = async (items: readonly Item[]): Promise<Item[]> => {
     tally.requests += 1;
     const res = await options.ingest(proxyEvent(`{"events":[${items.map((i) => i.json).join(',')}]}`));
     let body: unknown;
@@ -93,7 +95,7 @@ export async function sendThroughIngest(
     if (res.statusCode === 400 && typeof body.error === 'string') {
       // The whole request was refused (and quarantined by the handler): each event is rejected.
       for (const item of items) reject(item.index, body.error);
-      return;
+      return [];
     }
     const results = body.results;
     if (!Array.isArray(results) || results.length !== items.length) {
@@ -101,9 +103,9 @@ export async function sendThroughIngest(
         `ingest answered ${res.statusCode} without one result per event: ${res.body.slice(0, 300)}`,
       );
     }
-    const retry: { index: number; json: string }[] = [];
+    const retry: Item[] = [];
     results.forEach((r: unknown, i) => {
-      const item = items[i] as { index: number; json: string };
+      const item = items[i] as Item;
       const status = isPlainObject(r) ? r.status : undefined;
       if (status === 'accepted') {
         tally.accepted += 1;
@@ -114,15 +116,23 @@ export async function sendThroughIngest(
         retry.push(item);
       }
     });
-    if (retry.length > 0) {
-      if (attempt >= maxResends) {
-        throw new IngestAccountingError(
-          `${retry.length} events could not be written to the stream after ${attempt + 1} sends`,
-        );
-      }
-      tally.resent += retry.length;
-      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
-      await send(retry, attempt + 1);
+    return retry;
+  };
+
+  const send = async (items: readonly Item[]): Promise<void> => {
+    if (items.length === 0) return;
+    const { left, attempts } = await retryPending(
+      items,
+      { maxAttempts: maxResends + 1, baseMs: 100, capMs: 2_000, jitter: 'none' },
+      async (pending, attempt) => {
+        if (attempt > 1) tally.resent += pending.length;
+        return sendOnce(pending);
+      },
+    );
+    if (left.length > 0) {
+      throw new IngestAccountingError(
+        `${left.length} events could not be written to the stream after ${attempts} sends`,
+      );
     }
   };
 
@@ -130,11 +140,11 @@ export async function sendThroughIngest(
     const items = batch;
     batch = [];
     bytes = 0;
-    await send(items, 0);
+    await send(items);
     options.onProgress?.(tally);
   };
 
-  for (const payload of payloads) {
+  for await (const payload of payloads) {
     const index = tally.received;
     tally.received += 1;
     const json = JSON.stringify(payload) ?? 'null';

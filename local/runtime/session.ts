@@ -94,7 +94,7 @@ export async function drainWithProgress(
 export async function replayThroughRuntime(
   runtime: EmbeddedRuntime,
   report: Reporter,
-  payloads: Iterable<unknown>,
+  payloads: Iterable<unknown> | AsyncIterable<unknown>,
   options: Omit<ReplayOptions, 'ingest'> = {},
 ): Promise<ReplaySummary & { elapsed_ms: number; events_per_second: number }> {
   await runtime.drain({ timeoutMs: 600_000 });

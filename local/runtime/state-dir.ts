@@ -53,6 +53,11 @@ export class StateDirInUseError extends Error {
     this.name = 'StateDirInUseError';
     this.holder = holder;
   }
+
+  /** For `--json` errors (local/cli/errors.ts). */
+  cliDetails(): Record<string, unknown> {
+    return { holder_pid: this.holder?.pid ?? null, holder_command: this.holder?.command ?? null };
+  }
 }
 
 /** A process's start time (clock ticks since boot), or undefined where /proc is not available. */

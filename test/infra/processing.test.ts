@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { pascalCase, stateMachineFiles } from '../../infra/constructs/state-machine-files.ts';
 import {
   DEFAULT_TASK_SIZING,
+  FORECAST_SCHEDULES,
   notifiesOwnFailures,
   SCHEDULED_STATE_MACHINES,
   sqlSubstitution,
@@ -101,7 +102,7 @@ describe('deployed state machines', () => {
     const expected = Object.entries(SCHEDULED_STATE_MACHINES).filter(([, machine]) =>
       files.some((f) => f.name === machine),
     );
-    expect(schedules).toHaveLength(expected.length);
+    expect(schedules).toHaveLength(expected.length + Object.keys(FORECAST_SCHEDULES).length);
     for (const [name] of expected) {
       const cron = name === 'etl' ? app.config.schedules.etl : app.config.schedules.training;
       expect(schedules.map((s) => s.properties.ScheduleExpression)).toContain(cron);
@@ -142,7 +143,7 @@ describe('deployed state machines', () => {
     expect(notifiesOwnFailures(train)).toBe(false);
 
     expect(patternOf('TIMED_OUT').map((ids) => [...ids].sort())).toEqual([
-      [machineId('etl'), machineId('train')].sort(),
+      [machineId('etl'), machineId('forecast'), machineId('train')].sort(),
     ]);
     expect(patternOf('ABORTED')).toEqual(patternOf('TIMED_OUT'));
     const timeoutRule = rules.find((r) =>
@@ -152,7 +153,9 @@ describe('deployed state machines', () => {
       ...UNCATCHABLE_FAILURE_STATUSES,
     ]);
     // FAILED: only for the machine that cannot notify itself; never for the ETL.
-    expect(patternOf('FAILED')).toEqual([[machineId('train')]]);
+    expect(patternOf('FAILED').map((ids) => [...ids].sort())).toEqual([
+      [machineId('forecast'), machineId('train')].sort(),
+    ]);
     for (const r of rules) expect(JSON.stringify(r.properties.Targets)).toContain('FailureTopic');
   });
 
@@ -267,6 +270,8 @@ describe('task Lambda sizing', () => {
         !String(f.logicalId).startsWith('TrainingTrainFunction') &&
         // Not a task: the EventBridge target that frees the ETL lease keeps the Lambda default.
         !String(f.logicalId).startsWith('EtlReleaseLeaseFunction') &&
+        // The Python forecast model step has its own sizing (test/infra/forecast.test.ts).
+        !String(f.logicalId).startsWith('ForecastModelFunction') &&
         f.properties.MemorySize !== undefined,
     );
     expect(others.length).toBeGreaterThan(0);

@@ -108,7 +108,8 @@ describe('ETL run lease (state machine + DynamoDB emulator)', () => {
       input: INPUT,
       lease: { client, tableName: TABLE },
       beforeTask: (state) => {
-        if (state === 'SilverEvents') throw new Error('injected failure');
+        // (a step every run reaches: an idle run, as this one is, skips the silver steps)
+        if (state === 'CompleteRun') throw new Error('injected failure');
       },
     });
     await expect(failed).rejects.toBeInstanceOf(EtlRunFailedError);

@@ -66,6 +66,9 @@ async function lakeState(engine: DuckdbEngine, lastRunId: string): Promise<Recor
   const out: Record<string, string[]> = {};
   for (const t of TABLES.filter((x) => ['bronze', 'silver', 'gold', 'ops'].includes(x.namespace))) {
     const name = qualifiedName(t);
+    // What each run read (the idle check's marks) is a per-run log too: a crashed run that got
+    // past MarkRun leaves its row. Its use is tested by the idle cases below.
+    if (name === 'ops.etl_runs') continue;
     // Quality results are a per-run log: compare the checks of the run that finished the work.
     const rows =
       name === 'ops.data_quality_results'
@@ -214,6 +217,9 @@ describe('restartable ETL: crash or fail anywhere, rerun, same lake as a clean r
       const before = await engine.describeTables();
       const again = await run(engine, lake);
       const after = await engine.describeTables();
+      // ... and is idle: no statement between the extract summary and CompleteRun runs.
+      expect(again.extractSummary?.idle).toBe('true');
+      expect(again.steps.map((s) => s.state)).toEqual(['RegisterRun', 'Extract', 'CompleteRun']);
       const dataSnapshots = (ts: typeof before) =>
         ts.filter((t) => /^(bronze|silver|gold)\./.test(t.table)).map((t) => [t.table, t.snapshotId]);
       expect(dataSnapshots(after)).toEqual(dataSnapshots(before));
@@ -269,7 +275,15 @@ describe('restartable ETL: crash or fail anywhere, rerun, same lake as a clean r
    * (every run redoes what the crashed ones left pending), and a final run must then reach
    * the clean state. Every point is crossed by a crash at least once, with real pending work.
    */
-  const killChains = chunk(killPoints, Math.ceil(killPoints.length / 4));
+  // A kill after CompleteRun leaves the data complete, so the next run of a chain would be idle
+  // and never reach maintenance: those points each get a fresh lake (a chain of one).
+  const afterComplete = ([s]: [string, string | undefined]) =>
+    states.indexOf(s) > states.indexOf('CompleteRun');
+  const chained = killPoints.filter((p) => !afterComplete(p));
+  const killChains = [
+    ...chunk(chained, Math.ceil(chained.length / 4)),
+    ...killPoints.filter(afterComplete).map((p) => [p]),
+  ];
   it.each(killChains.map((c) => [c.map(label).join(', '), c] as const))(
     'SIGKILL %s, then one rerun: clean state',
     async (_labels, chain) => {
@@ -334,27 +348,69 @@ describe('restartable ETL: crash or fail anywhere, rerun, same lake as a clean r
     CHAIN_TIMEOUT_MS,
   );
 
+  it('an idle run killed before CompleteRun, then one rerun: clean state; new landing data ends idleness', async () => {
+    const lake = freshLake();
+    await withEngine(lake, async (engine) => {
+      expect((await run(engine, lake)).status).toBe('SUCCEEDED');
+    });
+    const child = await runChild(lake, 'CompleteRun', FAST_INPUT);
+    expect(child.signal, `exit ${child.code}: ${child.stderr.slice(-2000)}`).toBe('SIGKILL');
+    const state = await withEngine(lake, async (engine) => {
+      // The killed idle run is still pending: the next run is not idle, redoes its (empty) work.
+      const rerun = await run(engine, lake);
+      expect(rerun.extractSummary?.idle).toBe('false');
+      expect(rerun.steps.map((s) => s.state)).toContain('GoldDailySales');
+      const [pending] = await engine.query<{ n: number }>('SELECT count(*) AS n FROM ops.etl_pending');
+      expect(pending?.n).toBe(0);
+      const afterRerun = await lakeState(engine, rerun.run?.run_id ?? '');
+      // Then idle again, until a landing file arrives (the bronze fingerprint changes).
+      expect((await run(engine, lake)).extractSummary?.idle).toBe('true');
+      const late = { ...shopEvents()[40], event_id: 'late-arrival-1' } as ShopEvent;
+      writeLandingFiles(lake, [late], { part: 'part-00010.jsonl' });
+      const busy = await run(engine, lake);
+      expect(busy.extractSummary?.idle).toBe('false');
+      const [seen] = await engine.query<{ n: number }>(
+        "SELECT count(*) AS n FROM silver.events WHERE event_id = 'late-arrival-1'",
+      );
+      expect(seen?.n).toBe(1);
+      return afterRerun;
+    });
+    expect(differences(withoutChecksIf(true, state), withoutChecksIf(true, clean))).toEqual({});
+  });
+
   it('a failed blocking gate stops gold; once the data is corrected the next run reaches the clean state', async () => {
     const lake = freshLake();
+    // Within the event contract (price ≤ 1e9 a line), but an order total over the blocking
+    // silver_orders_amount_range check's 1e9 (a price over 1e9 is now rejected before silver).
     const bad = {
       ...shopEvents()[30],
       event_id: 'too-expensive',
-      event_type: 'product_view',
-      price: 2e9,
+      event_type: 'purchase',
+      session_id: 's-too-expensive',
+      user_id: null,
+      order_id: 'o-too-expensive',
+      product_id: null,
+      price: null,
+      quantity: 1,
+      items: [{ product_id: 'p-too-expensive', quantity: 2, price: 600_000_000 }],
     } as ShopEvent;
     writeLandingFiles(lake, [bad], { part: 'part-00009.jsonl' });
     const state = await withEngine(lake, async (engine) => {
       const failed = run(engine, lake);
       await expect(failed).rejects.toThrow(
-        /data-quality gate failed, gold not updated: .*silver_events_price_range/,
+        /data-quality gate failed, gold not updated: .*silver_orders_amount_range/,
       );
       for (const t of TABLES.filter((x) => x.namespace === 'gold')) {
         const [r] = await engine.query<{ n: number }>(`SELECT count(*) AS n FROM ${qualifiedName(t)}`);
         expect(r?.n, `${qualifiedName(t)} untouched by the failed run`).toBe(0);
       }
-      // The operator removes the bad record (bronze and silver); nothing else is done by hand.
+      // The operator removes the bad record (bronze, and what silver built from it); nothing
+      // else is done by hand.
       await engine.execute("DELETE FROM bronze.events WHERE event_id = 'too-expensive'");
       await engine.execute("DELETE FROM silver.events WHERE event_id = 'too-expensive'");
+      await engine.execute("DELETE FROM silver.orders WHERE order_id = 'o-too-expensive'");
+      await engine.execute("DELETE FROM silver.order_lines WHERE order_id = 'o-too-expensive'");
+      await engine.execute("DELETE FROM silver.sessions WHERE session_id = 's-too-expensive'");
       const rerun = await run(engine, lake);
       expect(rerun.status).toBe('SUCCEEDED');
       return lakeState(engine, rerun.run?.run_id ?? '');

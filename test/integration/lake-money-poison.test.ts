@@ -357,6 +357,99 @@ describe('poison records in landing files are rejected with file and line, never
     expect(again.status).toBe('SUCCEEDED');
   });
 
+  it('contract violations in lines DuckDB reads whole reach ops.rejected_events with a reason, never silver', async () => {
+    // A file of well-typed lines under 64 KiB: the loader's typed read takes them as they are
+    // (no line check), so the silver SQL applies the event contract (LIMITS) itself.
+    const day = must(good[5], 'an event').event_time.slice(0, 10);
+    const sameDay = good.filter((e) => e.event_time.startsWith(day));
+    const base = { ...must(sameDay[0], 'an event of the day'), event_type: 'page_view', product_id: null };
+    const bad: { event: Record<string, unknown>; reason: RegExp }[] = [
+      {
+        event: {
+          ...base,
+          event_id: 'c-review-6000',
+          event_type: 'review',
+          product_id: 'p1',
+          rating: 4,
+          text: 'r'.repeat(6_000),
+        },
+        reason: /^invalid_field: text is not 0-5000 characters/,
+      },
+      {
+        event: { ...base, event_id: `c-${'x'.repeat(100)}` },
+        reason: /^invalid_field: event_id is not an id/,
+      },
+      {
+        event: { ...base, event_id: 'c-session', session_id: 's#1' },
+        reason: /^invalid_field: session_id is not an id/,
+      },
+      {
+        event: { ...base, event_id: 'c-user', user_id: 'u'.repeat(65) },
+        reason: /^invalid_field: user_id is not an id/,
+      },
+      {
+        event: { ...base, event_id: 'c-category', category: 'k'.repeat(201) },
+        reason: /^invalid_field: category/,
+      },
+      {
+        event: { ...base, event_id: 'c-referrer', referrer: 'h'.repeat(1_001) },
+        reason: /^invalid_field: referrer/,
+      },
+      {
+        event: { ...base, event_id: 'c-query', event_type: 'search', query: 'q'.repeat(1_001) },
+        reason: /^invalid_field: query/,
+      },
+      { event: { ...base, event_id: 'c-device', device: '' }, reason: /^invalid_field: device/ },
+      { event: { ...base, event_id: 'c-currency', currency: 'eur' }, reason: /^invalid_field: currency/ },
+      {
+        event: { ...base, event_id: 'c-status', order_status: 'lost' },
+        reason: /^invalid_field: order_status/,
+      },
+      { event: { ...base, event_id: 'c-price', price: 2e9 }, reason: /^invalid_field: price/ },
+      { event: { ...base, event_id: 'c-quantity', quantity: 200_000 }, reason: /^invalid_field: quantity/ },
+    ];
+    const valid: Record<string, unknown>[] = [
+      { ...must(sameDay[3], 'event 3'), event_id: 'c-valid-1' },
+      { ...must(sameDay[4], 'event 4'), event_id: 'c-valid-2' },
+    ];
+    // + one duplicate delivery
+    const lines: Record<string, unknown>[] = [...bad.map((b) => b.event), ...valid, must(valid[0], 'valid')];
+    for (const l of lines) expect(Buffer.byteLength(JSON.stringify(l))).toBeLessThan(65_536);
+    const file = join(lake, LAKE_PREFIXES.landingEvents, `event_date=${day}`, 'part-00004.jsonl');
+    appendFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    const [before] = await engine.query<{ n: number }>('SELECT count(*) AS n FROM silver.events');
+
+    const run = await runLocalEtl({ engine, lakeDir: lake, input: { full: true }, now: fixedNow });
+
+    expect(run.status).toBe('SUCCEEDED');
+    // the typed read took every line (none is malformed JSON or over 64 KiB)
+    expect(run.landing).toMatchObject({ rows: lines.length, rejected: 0 });
+    const rejected = await engine.query<{ event_id: string; reason: string }>(
+      "SELECT event_id, reason FROM ops.rejected_events WHERE source_file LIKE '%part-00004.jsonl'",
+    );
+    const byId = new Map(rejected.map((r) => [r.event_id, r.reason]));
+    for (const b of bad) {
+      const id = String(b.event.event_id);
+      expect(byId.get(id), id.slice(0, 40)).toMatch(b.reason);
+    }
+    const ids = lines.map((l) => String(l.event_id));
+    const inSilver = await engine.query<{ event_id: string }>(
+      `SELECT event_id FROM silver.events WHERE event_id IN (${ids.map((_, i) => `:i${i}`).join(', ')})`,
+      Object.fromEntries(ids.map((id, i) => [`i${i}`, id])),
+    );
+    expect(inSilver.map((r) => r.event_id).sort()).toEqual(['c-valid-1', 'c-valid-2']);
+    // every line is classified: accepted + duplicate + rejected = received
+    const [after] = await engine.query<{ n: number }>('SELECT count(*) AS n FROM silver.events');
+    const accepted = (after?.n ?? 0) - (before?.n ?? 0);
+    const duplicates = lines.length - new Set(ids).size;
+    expect({ accepted, duplicates, rejected: rejected.length }).toEqual({
+      accepted: 2,
+      duplicates: 1,
+      rejected: bad.length,
+    });
+    expect(accepted + duplicates + rejected.length).toBe(lines.length);
+  });
+
   it('an oversized line that is valid JSON (DuckDB would load it) is rejected with its line too', async () => {
     const e = must(good[3], 'an event');
     const day = e.event_time.slice(0, 10);

@@ -128,6 +128,60 @@ function positionalFile(file: string): { sql: string; names: string[] } {
   return toPositional(statements[0] ?? '');
 }
 
+/** 120 impressions of an A/B test (arm B clicks more), with clicks, carts and purchases. */
+function abTraffic(start: number): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; i < 120; i++) {
+    const arm = i % 2 === 0 ? 'A' : 'B';
+    const version = arm === 'A' ? 'trino-v1' : 'trino-v2';
+    const recId = `${version}:${i.toString(16).padStart(12, '0')}`;
+    const items = [`ab-p${i % 5}`, `ab-p${(i % 5) + 5}`, `ab-p${(i % 5) + 10}`];
+    const base = { session_id: `ab-s${i}`, user_id: `ab-u${i % 90}` };
+    const at = (step: number) => new Date(start + i * 60_000 + step * 1_000).toISOString();
+    out.push({
+      ...base,
+      event_id: `ab-imp-${i}`,
+      event_type: 'recommendation_impression',
+      event_time: at(0),
+      rec_id: recId,
+      rec_items: items,
+      model_version: version,
+      ab_experiment: 'trino-ab',
+      ab_arm: arm,
+    });
+    const product = items[i % 3] as string;
+    if (i % (arm === 'A' ? 5 : 3) === 0) {
+      out.push({
+        ...base,
+        event_id: `ab-click-${i}`,
+        event_type: 'product_view',
+        event_time: at(1),
+        product_id: product,
+        rec_id: recId,
+      });
+      if (i % 4 < 2)
+        out.push({
+          ...base,
+          event_id: `ab-cart-${i}`,
+          event_type: 'add_to_cart',
+          event_time: at(2),
+          product_id: product,
+          price: 5,
+        });
+      if (i % 4 === 0)
+        out.push({
+          ...base,
+          event_id: `ab-buy-${i}`,
+          event_type: 'purchase',
+          event_time: at(3),
+          order_id: `ab-o${i}`,
+          items: [{ product_id: product, quantity: 1, price: 5 }],
+        });
+    }
+  }
+  return out;
+}
+
 describe('athena/*.sql on Trino over shoplake tables', () => {
   let dir: string;
   let lakeDir: string;
@@ -163,9 +217,12 @@ describe('athena/*.sql on Trino over shoplake tables', () => {
       end: NOW.getTime() - 3_600_000,
     });
     const events = [];
-    for (const e of shop.events()) {
+    // Plus recommendation impressions of an A/B test with clicks, carts and purchases (the shop
+    // generator emits none), so gold.rec_impression_ctr and gold.rec_ab_arms compare with rows.
+    for (const e of [...shop.events(), ...abTraffic(NOW.getTime() - 2 * 3_600_000)]) {
       const r = parseEvent(e, { now: () => NOW.getTime() });
       if (r.ok) events.push(r.event);
+      else throw new Error(`test event rejected: ${r.reason} ${r.detail}`);
     }
     writeLandingFiles(lakeDir, events, { part: 'part-00001.jsonl' });
     duck = await DuckdbEngine.open({ warehouseDir: warehouse });

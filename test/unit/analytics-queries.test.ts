@@ -111,6 +111,23 @@ describe('dashboard data-set queries on DuckDB', () => {
     });
   });
 
+  it('rec_impression_ctr: impressions and clicks summed per month, version and position, CTR recomputed', async () => {
+    const rows = await run('rec_impression_ctr', all);
+    expect(rows).toEqual([
+      { month: '2026-01-01', model_version: 'v1', position: 1, impressions: 200, clicks: 20, ctr: 0.1 },
+      { month: '2026-01-01', model_version: 'v1', position: 2, impressions: 100, clicks: 5, ctr: 0.05 },
+    ]);
+  });
+
+  it('rec_ab_test: one row per arm of the tests with impressions in the range', async () => {
+    const rows = await run('rec_ab_test', { from: '2026-02-01', to: '2026-02-01' });
+    expect(rows.map((r) => [r.experiment, r.arm, r.impressions, r.ctr, r.ctr_p_value])).toEqual([
+      ['exp-1', 'A', 100, 0.1, null],
+      ['exp-1', 'B', 100, 0.2, 0.0477],
+    ]);
+    expect(await run('rec_ab_test', { from: '2026-03-01', to: '2026-03-01' })).toEqual([]);
+  });
+
   it('rec_click_through: the day total of product views counted once over model versions', async () => {
     const rows = await run('rec_click_through', all);
     expect(rows[0]).toMatchObject({

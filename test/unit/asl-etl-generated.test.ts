@@ -81,6 +81,29 @@ describe('generated ETL definition', () => {
     ).toThrow(/uses parameters \[run_id\]/);
   });
 
+  it('generates the idle skip from the step list: ExtractSummary → Choice → CompleteRun, else MarkRun', () => {
+    const def = generateEtlDefinition() as { States: Record<string, State & Record<string, unknown>> };
+    expect(def.States.ExtractSummary?.Next).toBe('ExtractIdleChoice');
+    const choice = def.States.ExtractIdleChoice as unknown as {
+      Choices: { Next: string }[];
+      Default: string;
+    };
+    expect(choice.Choices.map((c) => c.Next)).toEqual(['CompleteRun']);
+    expect(choice.Default).toBe('MarkRun');
+    const moved = ETL_STEPS.map((s) =>
+      s.name === 'Extract' && s.kind === 'sql'
+        ? { ...s, skipWhenIdle: { column: 'idle', to: 'RegisterRun' } }
+        : s,
+    );
+    expect(() => generateEtlDefinition(moved)).toThrow(/jumps to RegisterRun, which is not a later step/);
+    const twice = ETL_STEPS.map((s) =>
+      s.name === 'QualityGate' && s.kind === 'sql'
+        ? { ...s, skipWhenIdle: { column: 'idle', to: 'CompleteRun' } }
+        : s,
+    );
+    expect(() => generateEtlDefinition(twice)).toThrow(/only one step/);
+  });
+
   it('names its task Lambdas explicitly', () => {
     expect(etlTaskLambdas().map((l) => [l.key, l.entry])).toEqual([
       ['PrepareRunFunctionArn', 'etl/handler.ts'],

@@ -30,6 +30,7 @@ async function pathFor(input: Record<string, unknown>): Promise<unknown> {
       States: {
         MaintenanceChoice: state('MaintenanceChoice'),
         MaintenanceByGlueOptimizers: state('MaintenanceByGlueOptimizers'),
+        MaintenanceSkippedIdle: { Type: 'Pass', Result: 'idle-no-maintenance', End: true },
         Maintenance: { Type: 'Pass', Result: 'athena-optimize-vacuum', End: true },
         ReleaseLease: { Type: 'Pass', Result: 'glue-optimizers', End: true },
       },
@@ -58,5 +59,24 @@ describe('ETL maintenance choice (Glue optimizers vs. Athena OPTIMIZE/VACUUM)', 
     await expect(pathFor({ glueTableOptimizers: false })).resolves.toBe('athena-optimize-vacuum');
     // A string is not a boolean: no silent skip of maintenance.
     await expect(pathFor({ glueTableOptimizers: 'true' })).resolves.toBe('athena-optimize-vacuum');
+  });
+
+  it('skips maintenance after an idle run (nothing written), and only then', async () => {
+    expect(state('MaintenanceSkippedIdle').Next).toBe('ReleaseLease');
+    const summary = (header: string, value: string) => ({
+      extract_summary: {
+        Rows: [{ Data: [{ VarCharValue: header }] }, { Data: [{ VarCharValue: value }] }],
+      },
+    });
+    await expect(pathFor(summary('idle', 'true'))).resolves.toBe('idle-no-maintenance');
+    await expect(pathFor({ ...summary('idle', 'true'), glueTableOptimizers: true })).resolves.toBe(
+      'idle-no-maintenance',
+    );
+    await expect(pathFor(summary('idle', 'false'))).resolves.toBe('athena-optimize-vacuum');
+    // A result whose first column is not `idle` (a reordered SELECT) never skips.
+    await expect(pathFor(summary('bronze_rows', 'true'))).resolves.toBe('athena-optimize-vacuum');
+    await expect(pathFor({ extract_summary: { Rows: [{ Data: [{}] }] } })).resolves.toBe(
+      'athena-optimize-vacuum',
+    );
   });
 });

@@ -11,6 +11,7 @@ import {
   substituteDefinition,
 } from '../../lambdas/etl/definition.ts';
 import { InvalidRunInputError, parseRunInput, prepareRun } from '../../lambdas/etl/prepare-run.ts';
+import { ID_PATTERN, LIMITS } from '../../lambdas/shared/event-schema.ts';
 
 const aslValidator = createRequire(import.meta.url)('asl-validator') as (d: unknown) => {
   isValid: boolean;
@@ -265,5 +266,30 @@ describe('PrepareRun', () => {
       oltp: true,
       marketing: true,
     });
+  });
+
+  it('applies the same event-contract rules when rejecting (etl_10) and admitting (etl_11) silver rows', () => {
+    const block = (file: string) => {
+      const sql = readFileSync(`${SQL_DIR}/${file}`, 'utf8');
+      const start = sql.indexOf('-- contract rules: begin');
+      const end = sql.indexOf('-- contract rules: end');
+      expect(start, file).toBeGreaterThan(0);
+      expect(end, file).toBeGreaterThan(start);
+      return sql.slice(start, end);
+    };
+    const rejecting = block('etl_10_silver_rejected_events.sql');
+    expect(block('etl_11_silver_events.sql')).toBe(rejecting);
+    // the contract's limits, as the SQL states them
+    for (const limit of [
+      LIMITS.maxReviewTextChars,
+      LIMITS.maxFreeTextChars,
+      LIMITS.maxPrice,
+      LIMITS.maxQuantity,
+    ]) {
+      expect(rejecting).toContain(String(limit));
+    }
+    expect(rejecting).toContain(String(LIMITS.maxPurchaseLines));
+    expect(rejecting).toContain(String(LIMITS.maxAttributes));
+    expect(rejecting).toContain(`'${ID_PATTERN.source}'`);
   });
 });

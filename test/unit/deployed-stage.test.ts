@@ -420,13 +420,20 @@ describe('deployed executions (Step Functions over the HTTP stub)', () => {
         '--json',
       ]);
       expect(code).toBe(1);
+      // one JSON document: the error, carrying the execution
       expect(JSON.parse(stdout)).toMatchObject({
-        status: 'FAILED',
-        error: 'EtlFailed',
-        cause: 'An ETL step failed',
+        error: {
+          code: 'execution_failed',
+          exit_code: 1,
+          execution_arn: 'arn:aws:states:us-east-1:123456789012:execution:Etl:cli-1',
+          status: 'FAILED',
+          error: 'EtlFailed',
+          cause: 'An ETL step failed',
+          states: ['PrepareRun'],
+        },
       });
       expect(stderr).toContain('PrepareRun');
-      expect(stderr).toMatch(/ended FAILED/);
+      expect(stderr).toMatch(/ended FAILED: EtlFailed/);
     } finally {
       failExecution = false;
       vi.unstubAllEnvs();

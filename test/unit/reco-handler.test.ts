@@ -297,3 +297,80 @@ describe('recommendations handler blending', () => {
     expect(r.body.model_version).toBeNull();
   });
 });
+
+describe('recommendations during an A/B test', () => {
+  const experiment = {
+    name: 'exp-1',
+    control: 'v1',
+    treatment: 'v2',
+    split: 0.5,
+    started_at: '2026-11-21T09:00:00Z',
+  };
+  function abSetup() {
+    const base = fakeStore('v1');
+    const reads: string[] = [];
+    const store: RecommendationReader = {
+      ...base,
+      getActive: async () => ({
+        version: 'v1',
+        previous: null,
+        activated_at: '2026-11-21T09:00:00Z',
+        experiment,
+      }),
+      getUserList: async (v, id) => {
+        reads.push(v);
+        return base.getUserList(v, id);
+      },
+      getPopular: async (v, c) => {
+        reads.push(v);
+        return base.getPopular(v, c);
+      },
+    };
+    const handle = createRecommendationsHandler({
+      store,
+      features: new MemoryFeatureStore(),
+      now: () => NOW,
+    });
+    const call = async (path: string, query?: Record<string, string>) =>
+      JSON.parse((await handle(request(path, query))).body) as Record<string, unknown>;
+    return { call, reads };
+  }
+
+  it('serves each user the version of their arm, stably, and names the arm and version', async () => {
+    const { call, reads } = abSetup();
+    const arms = new Map<string, string>();
+    for (let i = 0; i < 200; i++) {
+      const body = await call(`/users/shopper-${i}/recommendations`);
+      const ab = body.ab as { experiment: string; arm: string };
+      expect(ab.experiment).toBe('exp-1');
+      expect(body.model_version).toBe(ab.arm === 'A' ? 'v1' : 'v2');
+      // The rec_id names the version that answered, so clicks attribute to it.
+      expect(modelVersionOfRecId(String(body.rec_id))).toBe(body.model_version);
+      arms.set(`shopper-${i}`, ab.arm);
+    }
+    for (const [user, arm] of arms) {
+      expect(((await call(`/users/${user}/recommendations`)).ab as { arm: string }).arm).toBe(arm);
+    }
+    const b = [...arms.values()].filter((a) => a === 'B').length;
+    expect(b).toBeGreaterThan(70); // 200 × 0.5 ± 4 SE
+    expect(b).toBeLessThan(130);
+    // The stored lists read were those of the arm's version.
+    expect(new Set(reads)).toEqual(new Set(['v1', 'v2']));
+  });
+
+  it('assigns anonymous visitors by session, leaves visitors without one and /similar to the control', async () => {
+    const { call } = abSetup();
+    const anon = await call('/users/anonymous/recommendations');
+    expect(anon.ab).toBeNull();
+    expect(anon.model_version).toBe('v1');
+    const bySession = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        call('/users/anonymous/recommendations', { session_id: `sess-${i}` }),
+      ),
+    );
+    expect(new Set(bySession.map((r) => (r.ab as { arm: string }).arm))).toEqual(new Set(['A', 'B']));
+    const similar = await call('/items/p1/similar');
+    expect(similar.model_version).toBe('v1');
+    expect(similar.ab).toBeUndefined();
+  });
+});

@@ -33,6 +33,22 @@ describe('recommendation_impression events', () => {
     expect(other.ok && other.event.attributes.model_version).toBe('v9');
   });
 
+  it('keeps the A/B test and arm of the response (ab_experiment, ab_arm) canonically', () => {
+    const r = parseEvent(impression({ rec_items: ['p-1', 'p-2'], ab_experiment: 'exp-1', ab_arm: 'B' }), {
+      now,
+    });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.event.attributes).toEqual({
+      rec_items: 'p-1,p-2',
+      model_version: 'v20261121T101500Z-3fa2',
+      ab_experiment: 'exp-1',
+      ab_arm: 'B',
+    });
+    const again = parseEvent({ ...r.event }, { now });
+    expect(again.ok && again.event.attributes).toEqual(r.event.attributes);
+  });
+
   it.each([
     [{ rec_id: null, rec_items: ['p-1'] }, 'missing_field', 'rec_id'],
     [{}, 'missing_field', 'rec_items'],
@@ -43,6 +59,14 @@ describe('recommendation_impression events', () => {
     [{ rec_items: Array.from({ length: 101 }, (_, i) => `p-${i}`) }, 'invalid_field', 'at most'],
     [{ rec_items: ['p-1'], model_version: 'v-other' }, 'invalid_field', 'does not match'],
     [{ rec_id: 'custom-1', rec_items: ['p-1'] }, 'invalid_field', 'model_version'],
+    [{ rec_items: ['p-1'], ab_experiment: 'exp-1' }, 'invalid_field', 'both or neither'],
+    [{ rec_items: ['p-1'], ab_arm: 'A' }, 'invalid_field', 'both or neither'],
+    [
+      { rec_items: ['p-1'], ab_experiment: 'exp-1', ab_arm: 'C' },
+      'invalid_field',
+      'ab_arm must be one of A, B',
+    ],
+    [{ rec_items: ['p-1'], ab_experiment: 'exp#1', ab_arm: 'A' }, 'invalid_field', 'ab_experiment must be'],
   ])('rejects %j with a reason', (extra, reason, detail) => {
     const r = parseEvent(impression(extra), { now });
     expect(r.ok).toBe(false);

@@ -4,6 +4,7 @@ import {
   itemListKey,
   popularKey,
   RecommendationStore,
+  splitOf,
   UnprocessedWritesError,
   userListKey,
 } from '../../lambdas/shared/recommender/store.ts';
@@ -148,5 +149,57 @@ describe('list cache of the serving container', () => {
     await store.getItemList('v1', 'p2');
     await store.getItemList('v1', 'p1');
     expect(client.calls.get).toBe(3);
+  });
+});
+
+describe('active pointer with an A/B test', () => {
+  const storeWith = (item: Record<string, unknown> | undefined) =>
+    new RecommendationStore({
+      client: {
+        send: async (command: unknown) => {
+          if (!(command instanceof GetCommand)) throw new Error('unexpected command');
+          return { Item: item };
+        },
+      },
+      tableName: 't',
+    });
+  const experiment = {
+    name: 'exp-1',
+    control: 'v1',
+    treatment: 'v2',
+    split: 0.3,
+    started_at: '2026-12-01T00:00:00Z',
+  };
+  const base = {
+    pk: 'REGISTRY',
+    sk: 'ACTIVE',
+    version: 'v1',
+    previous: 'v0',
+    activated_at: '2026-11-30T00:00:00Z',
+  };
+
+  it('reads a running test and the last finished one', async () => {
+    const last = { ...experiment, name: 'exp-0', stopped_at: '2026-11-30T00:00:00Z', winner: 'v1' };
+    const p = await storeWith({ ...base, experiment, last_experiment: last }).getActive(true);
+    expect(p).toEqual({
+      version: 'v1',
+      previous: 'v0',
+      activated_at: '2026-11-30T00:00:00Z',
+      experiment,
+      last_experiment: last,
+    });
+    expect(splitOf(experiment)).toEqual({ experiment: 'exp-1', versionA: 'v1', versionB: 'v2', shareB: 0.3 });
+  });
+
+  it.each([
+    ['a split outside [0, 1]', { ...experiment, split: 1.5 }],
+    ['a split that is not a number', { ...experiment, split: '0.5' }],
+    ['the same version twice', { ...experiment, treatment: 'v1' }],
+    ['a control that is not the pointer version', { ...experiment, control: 'v9' }],
+    ['no name', { ...experiment, name: undefined }],
+  ])('serves the pointer version alone when the stored test has %s', async (_why, bad) => {
+    const p = await storeWith({ ...base, experiment: bad }).getActive(true);
+    expect(p?.version).toBe('v1');
+    expect(p?.experiment).toBeUndefined();
   });
 });

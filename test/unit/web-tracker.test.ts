@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { buildTracker, SIZE_BUDGET_BYTES } from '../../clients/web/build.ts';
 import {
   createTracker,
+  impressionOf,
   SESSION_TIMEOUT_MS,
   type TrackedEvent,
   type TrackerEnv,
@@ -312,5 +313,40 @@ describe('web tracker', () => {
     const code = readFileSync(IIFE_FILE, 'utf8');
     expect(code).not.toMatch(/zod|require\(/);
     expect(code).toMatch(/var shoplake=/);
+  });
+});
+
+describe('impressionOf', () => {
+  it('turns an A/B answer into an impression the contract accepts with its test and arm', () => {
+    const props = impressionOf(
+      {
+        rec_id: 'v2:0123456789ab',
+        model_version: 'v2',
+        ab: { experiment: 'exp-1', arm: 'B' },
+        items: [{ product_id: 'p-1' }, { product_id: 'p-2' }, { product_id: 'p-3' }],
+      },
+      2,
+    );
+    const r = parseEvent(
+      {
+        event_id: 'e-1',
+        event_type: 'recommendation_impression',
+        event_time: '2026-11-21T10:00:00.000Z',
+        session_id: 's-1',
+        ...props,
+      },
+      { now: () => Date.parse('2026-11-21T10:00:01.000Z') },
+    );
+    expect(r.ok && r.event.attributes).toEqual({
+      rec_items: 'p-1,p-2',
+      model_version: 'v2',
+      ab_experiment: 'exp-1',
+      ab_arm: 'B',
+    });
+    expect(impressionOf({ rec_id: 'v1:0123456789ab', model_version: 'v1', ab: null, items: [] })).toEqual({
+      rec_id: 'v1:0123456789ab',
+      rec_items: [],
+      model_version: 'v1',
+    });
   });
 });

@@ -397,6 +397,28 @@ function need(): Tracker {
   return instance;
 }
 
+/** What an impression needs of a recommendations answer (`GET /users/{id}/recommendations`). */
+export interface RecommendationsAnswer {
+  rec_id: string;
+  model_version?: string | null;
+  ab?: { experiment: string; arm: 'A' | 'B' } | null;
+  items: readonly { product_id: string }[];
+}
+
+/**
+ * The `recommendation_impression` properties of an answer as shown: its `rec_id`, the first
+ * `shown` items in order, the serving version and, during an A/B test, the test and the arm (so
+ * the lake reports the test per arm). Use: `track('recommendation_impression', impressionOf(answer))`.
+ */
+export function impressionOf(answer: RecommendationsAnswer, shown = answer.items.length): BaseProps {
+  return {
+    rec_id: answer.rec_id,
+    rec_items: answer.items.slice(0, shown).map((i) => i.product_id),
+    ...(answer.model_version ? { model_version: answer.model_version } : {}),
+    ...(answer.ab ? { ab_experiment: answer.ab.experiment, ab_arm: answer.ab.arm } : {}),
+  };
+}
+
 /** Starts the page's tracker (once; later calls return the same tracker). */
 export function init(options: TrackerOptions): Tracker {
   instance ??= createTracker(options);

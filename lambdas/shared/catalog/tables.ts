@@ -592,6 +592,71 @@ export const GOLD_REC_IMPRESSION_CTR = table(
   { partition: [month('event_date')], key: ['event_date', 'model_version', 'position'] },
 );
 
+export const GOLD_REC_AB_ARMS = table(
+  'gold',
+  'rec_ab_arms',
+  'A/B tests between model versions, one row per test and arm: impressions, clicks, add-to-carts and conversions with 95% Wilson intervals, and the treatment-minus-control difference with its 95% interval and a two-proportion z-test p-value',
+  columns([
+    [1, 'experiment', 'string', true, 'A/B test name (ab_experiment of the impressions)'],
+    [2, 'arm', 'string', true, 'A = control, B = treatment'],
+    [
+      3,
+      'model_version',
+      'string',
+      true,
+      "Version that served the arm ('mixed' if impressions named several)",
+    ],
+    [4, 'first_day', 'date', true, 'Day of the first impression'],
+    [5, 'last_day', 'date', true, 'Day of the last impression'],
+    [6, 'shoppers', 'long', true, 'Distinct users (or sessions of anonymous visitors) shown an impression'],
+    [7, 'impressions', 'long', true, 'Distinct impressions (rec_id): the unit of every rate'],
+    [
+      8,
+      'clicks',
+      'long',
+      true,
+      'Impressions with a click on an item they showed (a product view carrying the rec_id)',
+    ],
+    [9, 'ctr', 'double', true, 'clicks / impressions'],
+    [10, 'ctr_low', 'double', true, '95% Wilson interval, lower bound'],
+    [11, 'ctr_high', 'double', true, '95% Wilson interval, upper bound'],
+    [12, 'ctr_diff', 'double', false, 'This arm minus the control (B rows only)'],
+    [13, 'ctr_diff_low', 'double', false, '95% normal-approximation interval of ctr_diff, lower bound'],
+    [14, 'ctr_diff_high', 'double', false, '95% normal-approximation interval of ctr_diff, upper bound'],
+    [15, 'ctr_p_value', 'double', false, 'Two-sided two-proportion z-test (pooled) against the control'],
+    [
+      16,
+      'carts',
+      'long',
+      true,
+      'Impressions with a clicked item added to cart afterwards in the session of the click',
+    ],
+    [17, 'cart_rate', 'double', true, 'carts / impressions'],
+    [18, 'cart_rate_low', 'double', true],
+    [19, 'cart_rate_high', 'double', true],
+    [20, 'cart_rate_diff', 'double', false],
+    [21, 'cart_rate_diff_low', 'double', false],
+    [22, 'cart_rate_diff_high', 'double', false],
+    [23, 'cart_rate_p_value', 'double', false],
+    [
+      24,
+      'conversions',
+      'long',
+      true,
+      'Impressions with a clicked item in a placed order afterwards in the session of the click',
+    ],
+    [25, 'conversion_rate', 'double', true, 'conversions / impressions'],
+    [26, 'conversion_rate_low', 'double', true],
+    [27, 'conversion_rate_high', 'double', true],
+    [28, 'conversion_rate_diff', 'double', false],
+    [29, 'conversion_rate_diff_low', 'double', false],
+    [30, 'conversion_rate_diff_high', 'double', false],
+    [31, 'conversion_rate_p_value', 'double', false],
+    RUN,
+  ]),
+  { key: ['experiment', 'arm'] },
+);
+
 // ---------------------------------------------------------------------------------------------
 // ops
 // ---------------------------------------------------------------------------------------------
@@ -644,6 +709,137 @@ export const OPS_ETL_PENDING = table(
   { key: ['run_id'] },
 );
 
+export const OPS_ETL_RUNS = table(
+  'ops',
+  'etl_runs',
+  'What each ETL run that did work read from bronze, recorded before its first silver write (athena/etl_02_mark_run.sql): the window and the bronze and OLTP fingerprints (row count, latest arrival). Once the run has completed, a later run whose window it covers and that finds the same fingerprints and nothing else pending has nothing to do and skips silver, gold and maintenance (docs/lakehouse.md, "Nothing new: the idle skip")',
+  columns([
+    [1, 'run_id', 'string', true],
+    [2, 'date_from', 'date', true, "First event date the run read (the pending runs' window)"],
+    [3, 'date_to', 'date', true, 'Last event date the run read'],
+    [4, 'bronze_rows', 'long', true, 'Rows of bronze.events when the run read it'],
+    [5, 'bronze_ingested_max', 'timestamptz', false, 'Latest bronze.events ingested_at then'],
+    [6, 'oltp_rows', 'long', true, 'Rows of the bronze.oltp_* tables then'],
+    [7, 'oltp_snapshot_max', 'timestamptz', false, 'Latest OLTP snapshot_at then'],
+    [8, 'marked_at', 'timestamptz', true],
+  ]),
+  { key: ['run_id'] },
+);
+
+// ---------------------------------------------------------------------------------------------
+// gold: demand forecasting (docs/forecasting.md). Series are products and categories (`level`).
+// ---------------------------------------------------------------------------------------------
+
+export const GOLD_DEMAND_DAILY = table(
+  'gold',
+  'demand_daily',
+  "Net demand per product and per category and day, zero-filled from the first sale to the lake's last day; days the lake has no data at all (gaps) have no row",
+  columns([
+    [1, 'level', 'string', true, 'product | category'],
+    [2, 'item_id', 'string', true, 'product_id, or the category name for level = category'],
+    [3, 'category', 'string', true, "The product's latest category ((unknown) when none)"],
+    [4, 'demand_date', 'date', true],
+    [5, 'units', 'long', true, 'Net demand: placed units minus units of cancellation documents'],
+    [6, 'gross_units', 'long', true, 'Units of placed orders'],
+    [7, 'returned_units', 'long', true, 'Units of cancellation documents (e.g. UCI C-invoices)'],
+    [8, 'revenue', MONEY_TYPE, true, 'Revenue of placed lines'],
+    [9, 'orders', 'long', true, 'Placed orders with the item'],
+    [10, 'customers', 'long', true, 'Distinct customers of those orders'],
+    [11, 'avg_price', 'double', false, 'Average unit price paid (NULL without sales)'],
+    [12, 'discount_share', 'double', false, 'Share of those orders carrying a discount code'],
+    RUN,
+  ]),
+  { partition: [month('demand_date')], key: ['level', 'item_id', 'demand_date'] },
+);
+
+export const GOLD_DEMAND_FEATURES = table(
+  'gold',
+  'demand_features',
+  'Forecasting features per series and day (history up to and including feature_date): lags, rolling means/std, calendar, relative price, trend, category aggregates',
+  columns([
+    [1, 'level', 'string', true],
+    [2, 'item_id', 'string', true],
+    [3, 'category', 'string', true],
+    [4, 'feature_date', 'date', true],
+    [5, 'units', 'long', true],
+    [6, 'lag_1', 'long', false, 'Units 1 day before (NULL: no row — before the first sale or a gap)'],
+    [7, 'lag_7', 'long', false],
+    [8, 'lag_14', 'long', false],
+    [9, 'lag_28', 'long', false],
+    [10, 'mean_7', 'double', true, 'Mean units over the 7 days ending at feature_date (days with a row)'],
+    [11, 'mean_14', 'double', true],
+    [12, 'mean_28', 'double', true],
+    [13, 'std_7', 'double', false, 'Sample standard deviation over the same windows'],
+    [14, 'std_14', 'double', false],
+    [15, 'std_28', 'double', false],
+    [16, 'day_of_week', 'int', true, 'ISO: 1 = Monday'],
+    [17, 'day_of_month', 'int', true],
+    [18, 'month_of_year', 'int', true],
+    [19, 'avg_price', 'double', false],
+    [20, 'price_ratio', 'double', false, 'avg_price / mean avg_price of the 28 days before'],
+    [21, 'discount_share', 'double', false],
+    [22, 'history_days', 'int', true, "Days since the series' first sale (trend and new-product flag)"],
+    [23, 'days_28', 'int', true, 'Days with a row among the last 28 (fewer: gaps or a young series)'],
+    [24, 'category_units', 'long', false, "Units of the series' category that day"],
+    [25, 'category_mean_7', 'double', false],
+    [26, 'category_mean_28', 'double', false],
+    [27, 'share_of_category_28', 'double', false, 'mean_28 / category_mean_28'],
+    RUN,
+  ]),
+  { partition: [month('feature_date')], key: ['level', 'item_id', 'feature_date'] },
+);
+
+export const GOLD_DEMAND_FORECAST = table(
+  'gold',
+  'demand_forecast',
+  'Demand forecasts per product and category: 1..7 days ahead of the forecast origin, with an 80 % interval, per model version',
+  columns([
+    [1, 'level', 'string', true, 'product | category'],
+    [2, 'item_id', 'string', true],
+    [3, 'category', 'string', true],
+    [4, 'origin_date', 'date', true, 'Last day of data the forecast is based on'],
+    [5, 'forecast_date', 'date', true, 'Day forecast (origin_date + horizon)'],
+    [6, 'horizon', 'int', true, 'Days ahead, 1..7'],
+    [7, 'model_version', 'string', true],
+    [8, 'model', 'string', true, 'gbm | category_share (new products) | sum (categories)'],
+    [9, 'forecast', 'double', true, 'Point forecast, units'],
+    [10, 'lower', 'double', true, 'Lower bound of the 80 % interval'],
+    [11, 'upper', 'double', true, 'Upper bound of the 80 % interval'],
+    [12, 'flags', 'string', false, 'Comma-separated: new_product, stopped, capped_outliers'],
+    [13, 'created_at', 'timestamptz', true],
+  ]),
+  {
+    partition: [month('forecast_date')],
+    key: ['level', 'item_id', 'forecast_date', 'horizon', 'model_version'],
+  },
+);
+
+export const GOLD_DEMAND_VS_ACTUAL = table(
+  'gold',
+  'demand_vs_actual',
+  "Forecasts beside what was then sold (net units), once the day's actuals are in the lake",
+  columns([
+    [1, 'level', 'string', true],
+    [2, 'item_id', 'string', true],
+    [3, 'category', 'string', true],
+    [4, 'forecast_date', 'date', true],
+    [5, 'horizon', 'int', true],
+    [6, 'model_version', 'string', true],
+    [7, 'forecast', 'double', true],
+    [8, 'lower', 'double', true],
+    [9, 'upper', 'double', true],
+    [10, 'actual', 'long', true],
+    [11, 'abs_error', 'double', true],
+    [12, 'pct_error', 'double', false, '(forecast - actual) / actual; NULL when actual is 0'],
+    [13, 'in_interval', 'boolean', true],
+    RUN,
+  ]),
+  {
+    partition: [month('forecast_date')],
+    key: ['level', 'item_id', 'forecast_date', 'horizon', 'model_version'],
+  },
+);
+
 /** Every table of the catalog, bronze → ml. */
 export const TABLES: readonly TableSpec[] = [
   BRONZE_EVENTS,
@@ -669,9 +865,15 @@ export const TABLES: readonly TableSpec[] = [
   GOLD_CAMPAIGN_ATTRIBUTION,
   GOLD_REC_CLICK_THROUGH,
   GOLD_REC_IMPRESSION_CTR,
+  GOLD_REC_AB_ARMS,
+  GOLD_DEMAND_DAILY,
+  GOLD_DEMAND_FEATURES,
+  GOLD_DEMAND_FORECAST,
+  GOLD_DEMAND_VS_ACTUAL,
   OPS_DATA_QUALITY_RESULTS,
   OPS_REJECTED_EVENTS,
   OPS_ETL_PENDING,
+  OPS_ETL_RUNS,
   ...ML_TABLES,
 ];
 

@@ -16,6 +16,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { batchPutChunk } from '../dynamo-batch.ts';
+import { type BackoffPolicy, retryPending } from '../retry.ts';
 import type { FeatureKey } from './feature-keys.ts';
 import {
   DYNAMO_LIMITS,
@@ -41,14 +42,14 @@ export interface DynamoFeatureStoreOptions {
   readonly tableName: string;
   /** Attempts for unprocessed batch keys/items. @default 8 */
   readonly maxBatchAttempts?: number;
-  /** Base of the jittered exponential backoff between batch retries, ms. @default 25 */
+  /** Delay ceiling before the first batch retry, ms; doubles up to 2 s, full jitter. @default 50 */
   readonly backoffBaseMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
 }
 
 export const DEFAULT_MAX_BATCH_ATTEMPTS = 8;
-export const DEFAULT_BACKOFF_BASE_MS = 25;
+export const DEFAULT_BACKOFF_BASE_MS = 50;
 const BACKOFF_CAP_MS = 2_000;
 
 type Key = Record<string, unknown>;
@@ -87,27 +88,30 @@ export class DynamoFeatureStore implements FeatureStore {
     this.random = options.random ?? Math.random;
   }
 
-  private backoff(attempt: number): Promise<void> {
-    const ceiling = Math.min(BACKOFF_CAP_MS, this.backoffBaseMs * 2 ** attempt);
-    return this.sleep(Math.floor(this.random() * ceiling));
+  private get retryPolicy(): BackoffPolicy {
+    return { maxAttempts: this.maxBatchAttempts, baseMs: this.backoffBaseMs, capMs: BACKOFF_CAP_MS };
   }
 
   async batchGet(keys: readonly FeatureKey[]): Promise<FeatureItem[]> {
     const out: FeatureItem[] = [];
     for (let i = 0; i < keys.length; i += DYNAMO_LIMITS.batchGetKeys) {
-      let pending: Key[] = keys.slice(i, i + DYNAMO_LIMITS.batchGetKeys).map((k) => ({ pk: k.pk, sk: k.sk }));
-      for (let attempt = 0; pending.length > 0; attempt += 1) {
-        if (attempt >= this.maxBatchAttempts) throw new UnprocessedItemsError('BatchGetItem', pending.length);
-        if (attempt > 0) await this.backoff(attempt);
-        this.stats.readRequests += 1;
-        const res = await this.client.send(
-          new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
-          }),
-        );
-        for (const item of res.Responses?.[this.tableName] ?? []) if (isItem(item)) out.push(item);
-        pending = res.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
+      const chunk: Key[] = keys.slice(i, i + DYNAMO_LIMITS.batchGetKeys).map((k) => ({ pk: k.pk, sk: k.sk }));
+      const { left } = await retryPending(
+        chunk,
+        this.retryPolicy,
+        async (pending) => {
+          this.stats.readRequests += 1;
+          const res = await this.client.send(
+            new BatchGetCommand({
+              RequestItems: { [this.tableName]: { Keys: [...pending], ConsistentRead: true } },
+            }),
+          );
+          for (const item of res.Responses?.[this.tableName] ?? []) if (isItem(item)) out.push(item);
+          return res.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+        },
+        { sleep: this.sleep, random: this.random },
+      );
+      if (left.length > 0) throw new UnprocessedItemsError('BatchGetItem', left.length);
     }
     return out;
   }
@@ -231,8 +235,8 @@ export class DynamoFeatureStore implements FeatureStore {
         client: this.client,
         tableName: this.tableName,
         items: items.slice(i, i + DYNAMO_LIMITS.batchWriteItems),
-        maxAttempts: this.maxBatchAttempts,
-        backoff: (attempt) => this.backoff(attempt),
+        policy: this.retryPolicy,
+        retry: { sleep: this.sleep, random: this.random },
         onRequest: () => {
           this.stats.writeRequests += 1;
         },

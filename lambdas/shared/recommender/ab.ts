@@ -2,7 +2,8 @@
  * A/B assignment between two model versions: a stable hash of the shopper (user id, or the
  * session id for anonymous visitors) and the experiment name picks the arm, so a shopper stays
  * in one arm for the life of an experiment and a new experiment reshuffles everyone. Pure code,
- * shared by serving and the tests; the pointer/serving/CLI wiring is a follow-up.
+ * used by serving (`lambdas/recommendations`) on the experiment named by the active-model pointer
+ * (`store.ts`), which `shoplake models ab start|stop` writes.
  */
 import { createHash } from 'node:crypto';
 

@@ -9,12 +9,16 @@
  * | `MODEL#<version>#ITEM#<itemId>`      | `SIMILAR`       | ids[], scores[], cats[] (neighbours), next_ids[], next_scores[], category |
  * | `MODEL#<version>#POPULAR`            | `ALL` / `CAT#<encoded category>` | ids[], scores[], cats[]           |
  * | `REGISTRY`                           | `MODEL#<version>` | status, params, metrics, snapshots, timestamps   |
- * | `REGISTRY`                           | `ACTIVE`        | version, previous, activated_at                    |
+ * | `REGISTRY`                           | `ACTIVE`        | version, previous, activated_at, experiment?, last_experiment? |
  *
  * A user's or item's lists live in their own partition, so reads spread over partitions;
  * registry and pointer share one small partition read through a short in-process cache.
  * Publishing writes a new version's items next to the old ones, so switching the pointer is
  * one conditional write and rolling back needs no republish.
+ *
+ * An A/B test is a state of the pointer: `experiment` names a control and a treatment version
+ * and the treatment's traffic share; `version` is then the control (what every reader that
+ * knows nothing of experiments serves). Serving assigns each shopper an arm with `ab.ts`.
  */
 
 import {
@@ -26,7 +30,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { LRUCache } from 'lru-cache';
 import { batchPutChunk } from '../dynamo-batch.ts';
+import { ID_PATTERN } from '../event-schema.ts';
 import { encodeKeyText, key, safeId } from '../keys.ts';
+import { type BackoffPolicy, type RetryDeps, retryPending } from '../retry.ts';
+import { type AbSplit, validateSplit } from './ab.ts';
 
 export const REGISTRY_PK = 'REGISTRY';
 export const ACTIVE_SK = 'ACTIVE';
@@ -90,10 +97,51 @@ export interface RegistryEntry {
   readonly gate?: { passed: boolean; reasons: string[] };
 }
 
+/** A running A/B test between two published versions (arm A = control, B = treatment). */
+export interface AbExperiment {
+  /** Experiment name: salt of the assignment hash and the lake's `ab_experiment`. */
+  readonly name: string;
+  readonly control: string;
+  readonly treatment: string;
+  /** Share of shoppers served the treatment, in [0, 1]. */
+  readonly split: number;
+  readonly started_at: string;
+}
+
+/** A finished experiment, kept on the pointer for `shoplake models ab status`. */
+export interface FinishedExperiment extends AbExperiment {
+  readonly stopped_at: string;
+  readonly winner: string;
+}
+
 export interface ActivePointer {
+  /** The version every reader serves; during an experiment, its control. */
   readonly version: string;
   readonly previous: string | null;
   readonly activated_at: string;
+  readonly experiment?: AbExperiment;
+  readonly last_experiment?: FinishedExperiment;
+}
+
+/** The assignment split (`ab.ts`) of an experiment. */
+export function splitOf(e: AbExperiment): AbSplit {
+  return { experiment: e.name, versionA: e.control, versionB: e.treatment, shareB: e.split };
+}
+
+/** Reads a stored experiment defensively: anything malformed is no experiment (control only). */
+function toExperiment(v: unknown): AbExperiment | undefined {
+  if (!isRecord(v)) return undefined;
+  const { name, control, treatment, split, started_at } = v;
+  if (typeof name !== 'string' || typeof control !== 'string' || typeof treatment !== 'string')
+    return undefined;
+  if (typeof split !== 'number' || !(split >= 0 && split <= 1) || control === treatment) return undefined;
+  return { name, control, treatment, split, started_at: String(started_at ?? '') };
+}
+
+function toFinishedExperiment(v: unknown): FinishedExperiment | undefined {
+  const e = toExperiment(v);
+  if (!e || !isRecord(v) || typeof v.winner !== 'string') return undefined;
+  return { ...e, stopped_at: String(v.stopped_at ?? ''), winner: v.winner };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -132,6 +180,14 @@ export function toItemList(item: Record<string, unknown>): ItemListItem {
 export function toRegistryEntry(item: Record<string, unknown>): RegistryEntry | undefined {
   if (typeof item.version !== 'string' || typeof item.status !== 'string') return undefined;
   return item as unknown as RegistryEntry;
+}
+
+/** `ab start` while one runs, `ab stop` with none, or a plain activation during a test. */
+export class ExperimentStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExperimentStateError';
+  }
 }
 
 export class UnprocessedWritesError extends Error {
@@ -251,14 +307,19 @@ export class RecommendationStore {
     if (!fresh && this.activeCache && t - this.activeCache.at < this.activeCacheMs)
       return this.activeCache.value;
     const item = await this.get(activeKey(), true);
-    const value =
-      item && typeof item.version === 'string'
-        ? {
-            version: item.version,
-            previous: typeof item.previous === 'string' ? item.previous : null,
-            activated_at: String(item.activated_at ?? ''),
-          }
-        : undefined;
+    let value: ActivePointer | undefined;
+    if (item && typeof item.version === 'string') {
+      const experiment = toExperiment(item.experiment);
+      const last = toFinishedExperiment(item.last_experiment);
+      value = {
+        version: item.version,
+        previous: typeof item.previous === 'string' ? item.previous : null,
+        activated_at: String(item.activated_at ?? ''),
+        // An experiment whose control is not the pointer's version is malformed: control only.
+        ...(experiment && experiment.control === item.version ? { experiment } : {}),
+        ...(last ? { last_experiment: last } : {}),
+      };
+    }
     this.activeCache = { at: t, value };
     return value;
   }
@@ -283,23 +344,27 @@ export class RecommendationStore {
       else if (hit.list) out.set(id, hit.list as ItemListItem);
     }
     for (let i = 0; i < unique.length; i += BATCH_LIMITS.get) {
-      let pending: Record<string, unknown>[] = unique
+      const keys: Record<string, unknown>[] = unique
         .slice(i, i + BATCH_LIMITS.get)
         .map((id) => itemListKey(version, id));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= this.maxBatchAttempts) throw new UnprocessedWritesError(pending.length);
-        if (attempt > 0) await this.backoff(attempt);
-        this.stats.reads++;
-        const res = await this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
-        );
-        for (const item of res.Responses?.[this.tableName] ?? []) {
-          const pk = typeof item.pk === 'string' ? item.pk : '';
-          const id = pk.slice(pk.lastIndexOf('#') + 1);
-          out.set(id, toItemList(item));
-        }
-        pending = res.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
+      const { left } = await retryPending(
+        keys,
+        this.retryPolicy,
+        async (pending) => {
+          this.stats.reads++;
+          const res = await this.client.send(
+            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: [...pending] } } }),
+          );
+          for (const item of res.Responses?.[this.tableName] ?? []) {
+            const pk = typeof item.pk === 'string' ? item.pk : '';
+            const id = pk.slice(pk.lastIndexOf('#') + 1);
+            out.set(id, toItemList(item));
+          }
+          return res.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+        },
+        this.retryDeps,
+      );
+      if (left.length > 0) throw new UnprocessedWritesError(left.length);
     }
     if (this.listCache) for (const id of unique) this.remember(itemListKey(version, id), out.get(id));
     return out;
@@ -309,9 +374,18 @@ export class RecommendationStore {
     return (await this.cachedList(popularKey(version, category), toStoredList)) ?? toStoredList(undefined);
   }
 
-  private backoff(attempt: number): Promise<void> {
-    this.stats.retries++;
-    return this.sleep(Math.floor(Math.random() * Math.min(2_000, 25 * 2 ** attempt)));
+  /** Unprocessed batch items: jittered exponential backoff from 50 ms to 2 s (lambdas/shared/retry.ts). */
+  private get retryPolicy(): BackoffPolicy {
+    return { maxAttempts: this.maxBatchAttempts, baseMs: 50, capMs: 2_000 };
+  }
+
+  private get retryDeps(): RetryDeps {
+    return {
+      sleep: this.sleep,
+      onRetry: () => {
+        this.stats.retries++;
+      },
+    };
   }
 
   /**
@@ -330,8 +404,8 @@ export class RecommendationStore {
           client: this.client,
           tableName: this.tableName,
           items: batch,
-          maxAttempts: this.maxBatchAttempts,
-          backoff: (attempt) => this.backoff(attempt),
+          policy: this.retryPolicy,
+          retry: this.retryDeps,
           onRequest: () => {
             this.stats.writes++;
           },
@@ -379,28 +453,163 @@ export class RecommendationStore {
     return out.sort((a, b) => (a.version < b.version ? 1 : a.version > b.version ? -1 : 0));
   }
 
-  /**
-   * Points serving at `version` (which must be published). Records the previous version in the
-   * pointer and the activation time in the registry; the old active version becomes `retired`
-   * (still rollback-able: its lists stay in the table).
-   */
-  async activate(version: string, at: string): Promise<ActivePointer> {
+  /** The registry entry of `version` when it can serve (published, active or retired). */
+  private async servable(version: string): Promise<RegistryEntry> {
     const entry = await this.getRegistryEntry(version);
     if (!entry || !['published', 'active', 'retired'].includes(entry.status)) {
       throw new VersionNotPublishedError(version, entry?.status ?? 'unknown');
     }
-    const current = await this.getActive(true);
-    const pointer: ActivePointer = { version, previous: current?.version ?? null, activated_at: at };
-    this.stats.writes++;
-    await this.client.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...activeKey(), ...pointer } }),
-    );
-    if (current && current.version !== version) {
-      const old = await this.getRegistryEntry(current.version);
-      if (old) await this.putRegistryEntry({ ...old, status: 'retired' });
+    return entry;
+  }
+
+  /**
+   * Writes the pointer on the condition that the stored one still names `expect` (`null`: no
+   * pointer, or one without an experiment when `noExperiment`), so two writers cannot both win.
+   */
+  private async putPointer(
+    pointer: ActivePointer,
+    expect: { version: string | null; noExperiment?: boolean; experiment?: string },
+  ): Promise<void> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const conds: string[] = [];
+    if (expect.version === null) conds.push('attribute_not_exists(pk)');
+    else {
+      names['#v'] = 'version';
+      values[':v'] = expect.version;
+      conds.push('#v = :v');
     }
-    await this.putRegistryEntry({ ...entry, status: 'active', activated_at: at });
+    if (expect.noExperiment) {
+      names['#e'] = 'experiment';
+      conds.push('attribute_not_exists(#e)');
+    }
+    if (expect.experiment !== undefined) {
+      names['#e'] = 'experiment';
+      names['#n'] = 'name';
+      values[':n'] = expect.experiment;
+      conds.push('#e.#n = :n');
+    }
+    this.stats.writes++;
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...activeKey(), ...pointer },
+          ConditionExpression: conds.join(' AND '),
+          ExpressionAttributeNames: names,
+          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+        }),
+      );
+    } catch (error: unknown) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') {
+        throw new ExperimentStateError('the active-model pointer changed meanwhile; read it again and retry');
+      }
+      throw error;
+    }
     this.activeCache = { at: this.now(), value: pointer };
+  }
+
+  /** Marks versions in the registry (absent ones are skipped). */
+  private async setStatus(versions: readonly string[], status: ModelStatus, at?: string): Promise<void> {
+    for (const v of new Set(versions)) {
+      const e = await this.getRegistryEntry(v);
+      if (e) await this.putRegistryEntry({ ...e, status, ...(at ? { activated_at: at } : {}) });
+    }
+  }
+
+  /**
+   * Points serving at `version` (which must be published). Records the previous version in the
+   * pointer and the activation time in the registry; the old active version becomes `retired`
+   * (still rollback-able: its lists stay in the table). Refused while an A/B test runs (stop it
+   * first, naming the winner): an activation must not silently end an experiment.
+   */
+  async activate(version: string, at: string): Promise<ActivePointer> {
+    const entry = await this.servable(version);
+    const current = await this.getActive(true);
+    if (current?.experiment) {
+      throw new ExperimentStateError(
+        `A/B test ${current.experiment.name} is running (${current.experiment.control} vs ${current.experiment.treatment}); stop it before activating ${version}`,
+      );
+    }
+    const pointer: ActivePointer = {
+      version,
+      previous: current?.version ?? null,
+      activated_at: at,
+      ...(current?.last_experiment ? { last_experiment: current.last_experiment } : {}),
+    };
+    await this.putPointer(pointer, { version: current?.version ?? null, noExperiment: true });
+    if (current && current.version !== version) await this.setStatus([current.version], 'retired');
+    await this.putRegistryEntry({ ...entry, status: 'active', activated_at: at });
+    return pointer;
+  }
+
+  /**
+   * Starts an A/B test: both versions must be published; the pointer's version becomes the
+   * control and `experiment` names the treatment and its traffic share. Refused while another
+   * test runs. Both versions are `active` in the registry; a previously active third version
+   * becomes `retired`.
+   */
+  async startExperiment(
+    input: { name: string; control: string; treatment: string; split: number },
+    at: string,
+  ): Promise<ActivePointer> {
+    if (!ID_PATTERN.test(input.name)) {
+      throw new ExperimentStateError('experiment name must be 1-64 characters of A-Za-z0-9._:-');
+    }
+    validateSplit({
+      experiment: input.name,
+      versionA: input.control,
+      versionB: input.treatment,
+      shareB: input.split,
+    });
+    const control = await this.servable(input.control);
+    await this.servable(input.treatment);
+    const current = await this.getActive(true);
+    if (current?.experiment) {
+      throw new ExperimentStateError(`A/B test ${current.experiment.name} is already running; stop it first`);
+    }
+    const experiment: AbExperiment = { ...input, started_at: at };
+    const pointer: ActivePointer = {
+      version: input.control,
+      previous: current?.version ?? null,
+      activated_at: current?.version === input.control ? current.activated_at : at,
+      experiment,
+      ...(current?.last_experiment ? { last_experiment: current.last_experiment } : {}),
+    };
+    await this.putPointer(pointer, { version: current?.version ?? null, noExperiment: true });
+    if (current && current.version !== input.control && current.version !== input.treatment) {
+      await this.setStatus([current.version], 'retired');
+    }
+    if (current?.version !== input.control) {
+      await this.putRegistryEntry({ ...control, status: 'active', activated_at: at });
+    }
+    await this.setStatus([input.treatment], 'active', at);
+    return pointer;
+  }
+
+  /**
+   * Stops the running A/B test: `winner` (default: the control) becomes the single active
+   * version, the other is `retired`; the finished experiment stays on the pointer as
+   * `last_experiment`.
+   */
+  async stopExperiment(at: string, winner?: string): Promise<ActivePointer> {
+    const current = await this.getActive(true);
+    const e = current?.experiment;
+    if (!current || !e) throw new ExperimentStateError('no A/B test is running');
+    const won = winner ?? e.control;
+    if (won !== e.control && won !== e.treatment) {
+      throw new ExperimentStateError(`winner must be ${e.control} (control) or ${e.treatment} (treatment)`);
+    }
+    const lost = won === e.control ? e.treatment : e.control;
+    const pointer: ActivePointer = {
+      version: won,
+      previous: won === current.version ? current.previous : current.version,
+      activated_at: won === current.version ? current.activated_at : at,
+      last_experiment: { ...e, stopped_at: at, winner: won },
+    };
+    await this.putPointer(pointer, { version: current.version, experiment: e.name });
+    await this.setStatus([lost], 'retired');
+    if (won !== current.version) await this.setStatus([won], 'active', at);
     return pointer;
   }
 }

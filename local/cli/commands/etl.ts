@@ -23,7 +23,6 @@ export interface EtlCommandOptions {
   readonly lookback?: number;
 }
 
-/** Runs the ETL on a state dir. */
 /** The execution input of a run with these options (the same locally and on AWS). */
 export function etlRunInput(options: EtlCommandOptions): EtlRunInput {
   return options.from || options.to
@@ -107,6 +106,7 @@ export function register(program: Command): void {
             'etlStateMachine',
             deployedEtlInput(opts.stage, { ...etlRunInput(opts) }),
             report,
+            { json: Boolean(opts.json) },
           );
           return;
         }
@@ -117,7 +117,8 @@ export function register(program: Command): void {
           );
           report.result(result, () => describe(result));
         } catch (error: unknown) {
-          if (error instanceof EtlRunFailedError) {
+          // With --json the error document (main.ts) carries the run's failure details.
+          if (error instanceof EtlRunFailedError && !opts.json) {
             report.result(error.result, () => describe(error.result));
           }
           throw error;

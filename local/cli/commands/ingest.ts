@@ -1,5 +1,5 @@
 /**
- * `shoplake ingest FILE`: replays a file through the same path as live traffic — the ingest
+ * `shoplake ingest FILE` (or `-` for standard input): replays a file through the same path as live traffic — the ingest
  * handler (requests of ≤ 500 events / 1 MB), Kinesis, the stream consumer — and accounts for
  * every record: received = accepted + duplicates + rejected (checked in code).
  *
@@ -9,12 +9,24 @@
  *  - `online-retail`: the UCI Online Retail CSV (see `local/generator/online-retail.ts` for how
  *    invoice lines become purchase events, cancellations included).
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, createReadStream, readFileSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { type Command, Option } from 'commander';
 import { mapOnlineRetail, UCI_ATTRIBUTION } from '../../generator/online-retail.ts';
 import type { ReplaySummary } from '../../runtime/replay.ts';
 import { replayThroughRuntime, withRuntime } from '../../runtime/session.ts';
 import { fmt, type Reporter, reporter } from '../output.ts';
+
+/** One NDJSON line as a payload: parsed JSON, the raw line when it is not JSON, nothing when blank. */
+function linePayload(raw: string): { payload: unknown } | undefined {
+  const line = raw.replace(/\r$/, '');
+  if (line.trim() === '') return undefined;
+  try {
+    return { payload: JSON.parse(line) as unknown };
+  } catch {
+    return { payload: line };
+  }
+}
 
 /** Lines of an NDJSON file as payloads: parsed JSON, or the raw line when it is not JSON. */
 export function* ndjsonPayloads(text: string): IterableIterator<unknown> {
@@ -22,15 +34,42 @@ export function* ndjsonPayloads(text: string): IterableIterator<unknown> {
   while (start < text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    const line = text.slice(start, end).replace(/\r$/, '');
+    const p = linePayload(text.slice(start, end));
     start = end + 1;
-    if (line.trim() === '') continue;
-    try {
-      yield JSON.parse(line) as unknown;
-    } catch {
-      yield line;
-    }
+    if (p) yield p.payload;
   }
+}
+
+/**
+ * The same payloads as `ndjsonPayloads`, read from a stream as it arrives (a file, or standard
+ * input for `ingest -`), so memory stays flat whatever the input size and a pipe is ingested
+ * while its producer is still writing. `open` runs on the first read, so nothing is opened
+ * when the command fails before sending.
+ */
+export async function* ndjsonStreamPayloads(
+  open: () => AsyncIterable<string | Buffer>,
+): AsyncIterableIterator<unknown> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  for await (const chunk of open()) {
+    const text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
+    let start = 0;
+    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+      const p = linePayload(text.slice(start, end));
+      start = end + 1;
+      if (p) yield p.payload;
+    }
+    rest = text.slice(start);
+  }
+  const p = linePayload(rest + decoder.end());
+  if (p) yield p.payload;
+}
+
+/** `-` is standard input, as for cat, jq or the aws CLI. */
+export const STDIN_FILE = '-';
+
+function readAll(file: string): string {
+  return file === STDIN_FILE ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
 }
 
 interface LineAccounting {
@@ -68,7 +107,10 @@ export function register(program: Command): void {
   program
     .command('ingest')
     .description('replay a file through ingest → Kinesis → consumer on the local runtime')
-    .argument('<file>', 'NDJSON events, or the UCI online-retail CSV with --format online-retail')
+    .argument(
+      '<file>',
+      'NDJSON events, or the UCI online-retail CSV with --format online-retail; - reads standard input',
+    )
     .addOption(
       new Option('--format <format>', 'input format').choices(['events', 'online-retail']).default('events'),
     )
@@ -82,13 +124,15 @@ export function register(program: Command): void {
         stateDir: string;
       }>();
       const report = reporter({ json: opts.json, quiet: opts.quiet });
-      const text = readFileSync(file, 'utf8');
-      let payloads: Iterable<unknown>;
+      // A missing or unreadable file fails before the runtime starts.
+      if (file !== STDIN_FILE) accessSync(file, constants.R_OK);
+      let payloads: Iterable<unknown> | AsyncIterable<unknown>;
       let total: number | undefined;
       let accounting: LineAccounting | undefined;
       let eventLines: (readonly number[])[] = [];
       if (opts.format === 'online-retail') {
-        const mapping = mapOnlineRetail(text);
+        // The CSV mapping groups invoice lines into events: it needs the whole input.
+        const mapping = mapOnlineRetail(readAll(file));
         report.progress(
           `mapped ${fmt(mapping.csvRecords)} invoice lines → ${fmt(mapping.records.length)} purchase events (${fmt(mapping.invoices)} invoices, ${fmt(mapping.isolatedLines)} lines isolated for rejection)`,
         );
@@ -104,7 +148,7 @@ export function register(program: Command): void {
           lines_in_events_rejected_at_ingest: 0,
         };
       } else {
-        payloads = ndjsonPayloads(text);
+        payloads = ndjsonStreamPayloads(() => (file === STDIN_FILE ? process.stdin : createReadStream(file)));
       }
 
       const summary = await withRuntime({ stateDir: opts.stateDir, report }, async ({ runtime }) => {
@@ -137,7 +181,7 @@ export function register(program: Command): void {
 
       report.result(summary, () => {
         const lines = [
-          `${summary.file}: ${fmt(summary.received)} received → ${fmt(summary.accepted)} accepted, ${fmt(summary.duplicates)} duplicates, ${fmt(summary.rejected)} rejected (${fmt(summary.events_per_second)} events/s)`,
+          `${summary.file === STDIN_FILE ? 'stdin' : summary.file}: ${fmt(summary.received)} received → ${fmt(summary.accepted)} accepted, ${fmt(summary.duplicates)} duplicates, ${fmt(summary.rejected)} rejected (${fmt(summary.events_per_second)} events/s)`,
         ];
         for (const [reason, n] of Object.entries(summary.rejected_by_reason).sort((a, b) => b[1] - a[1])) {
           lines.push(`  rejected ${reason}: ${fmt(n)}`);

@@ -2,22 +2,63 @@
  * `shoplake models`: the model registry of the local runtime — every trained version with its
  * status, metrics and training-data snapshots — and `shoplake models rollback VERSION`, which
  * points serving back at an earlier published version (the same `activate` the training
- * state machine's last task runs).
+ * state machine's last task runs). `shoplake models ab start|stop|status` runs A/B tests
+ * between two published versions: the pointer is written by the same `RecommendationStore`
+ * methods as on AWS, and `status` reads the per-arm figures from gold with the dashboard's
+ * `rec_ab_test` data-set SQL (the query the analytics API sends to Athena).
  */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
+import { OPEN_RANGE } from '../../../lambdas/analytics/analytics.ts';
+import { ANALYTICS_SQL } from '../../../lambdas/shared/analytics/sql.generated.ts';
 import { ID_PATTERN } from '../../../lambdas/shared/event-schema.ts';
-import type { RegistryEntry } from '../../../lambdas/shared/recommender/store.ts';
+import type {
+  AbExperiment,
+  ActivePointer,
+  FinishedExperiment,
+  RegistryEntry,
+} from '../../../lambdas/shared/recommender/store.ts';
 import { activateVersion } from '../../../lambdas/training/pipeline.ts';
+import { openLocalEngine } from '../../engine/open.ts';
+import type { Row } from '../../engine/types.ts';
 import { withRuntime } from '../../runtime/session.ts';
 import { fmt, reporter } from '../output.ts';
 import { localRecommendationStore } from './train.ts';
 
-export class InvalidVersionError extends Error {
-  constructor(version: string) {
-    super(
-      `model version must be 1-64 characters of A-Za-z0-9._:-, got ${JSON.stringify(version.slice(0, 80))}`,
+/** A model version argument: checked while parsing, before the runtime starts (exit 2). */
+function versionArg(value: string): string {
+  if (!ID_PATTERN.test(value))
+    throw new InvalidArgumentError(
+      `model version must be 1-64 characters of A-Za-z0-9._:-, got ${JSON.stringify(value.slice(0, 80))}`,
     );
-    this.name = 'InvalidVersionError';
+  return value;
+}
+
+/** Statuses `activate` accepts (lambdas/shared/recommender/store.ts). */
+const ACTIVATABLE = new Set(['published', 'active', 'retired']);
+
+export class UnknownModelVersionError extends Error {
+  readonly available: { version: string; status: string }[];
+  constructor(
+    readonly version: string,
+    entries: readonly RegistryEntry[],
+  ) {
+    const available = entries
+      .filter((e) => ACTIVATABLE.has(e.status))
+      .map((e) => ({ version: e.version, status: e.status }));
+    super(
+      `model version ${JSON.stringify(version)} does not exist in the registry; ${
+        available.length > 0
+          ? `versions you can roll back to: ${available.map((a) => `${a.version} (${a.status})`).join(', ')}`
+          : 'no published model yet (run shoplake train or shoplake demo)'
+      }`,
+    );
+    this.name = 'UnknownModelVersionError';
+    this.available = available;
+  }
+
+  /** For `--json` errors (local/cli/errors.ts). */
+  cliDetails(): Record<string, unknown> {
+    return { available_versions: this.available };
   }
 }
 
@@ -44,6 +85,77 @@ export function renderRegistry(entries: readonly RegistryEntry[], active: string
   return lines.join('\n');
 }
 
+export class InvalidSplitError extends Error {
+  constructor(raw: string) {
+    super(`--split must be a number between 0 and 1 (the treatment's share), got ${JSON.stringify(raw)}`);
+    this.name = 'InvalidSplitError';
+  }
+}
+
+/** Parses `--split`: the treatment's share of shoppers, strictly between 0 and 1. */
+export function parseSplit(raw: string): number {
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(v) || v <= 0 || v >= 1) throw new InvalidSplitError(raw);
+  return v;
+}
+
+/** Default experiment name: `ab-<UTC timestamp>`, unique per second. */
+export function defaultExperimentName(now: Date): string {
+  return `ab-${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`;
+}
+
+const pct = (v: unknown) => (typeof v === 'number' ? `${(v * 100).toFixed(2)}%` : '-');
+const signedPct = (v: unknown) =>
+  typeof v === 'number' ? `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)}pp` : '-';
+
+/** The experiment and its per-arm figures, as `shoplake models ab status` prints them. */
+export function renderAbStatus(
+  pointer: ActivePointer | undefined,
+  experiment: AbExperiment | FinishedExperiment | undefined,
+  arms: readonly Row[],
+): string {
+  if (!experiment) return `no A/B test has run (active model: ${pointer?.version ?? 'none'})`;
+  const running = pointer?.experiment?.name === experiment.name;
+  const lines = [
+    `A/B test ${experiment.name}: ${running ? 'running' : 'stopped'} since ${experiment.started_at}`,
+    `  A (control)   ${experiment.control}  ${pct(1 - experiment.split)} of shoppers`,
+    `  B (treatment) ${experiment.treatment}  ${pct(experiment.split)} of shoppers`,
+  ];
+  if ('winner' in experiment) lines.push(`  stopped ${experiment.stopped_at}, winner ${experiment.winner}`);
+  if (arms.length === 0) {
+    lines.push('  no impressions in gold yet (send recommendation_impression events, then run shoplake etl)');
+    return lines.join('\n');
+  }
+  const head = (arm: string, version: string, impressions: string) =>
+    `  ${arm.padEnd(4)} ${version.padEnd(29)} ${impressions.padStart(11)}`;
+  lines.push(
+    `${head('arm', 'version', 'impressions')}  ${'metric'.padEnd(18)} ${'rate'.padStart(7)}  ${'95% interval'.padEnd(20)}  ${'B − A [95% interval]'.padEnd(34)} p-value`,
+  );
+  for (const a of arms) {
+    const metrics: [string, string, string][] = [
+      ['CTR', 'ctr', 'clicks'],
+      ['add to cart', 'cart_rate', 'carts'],
+      ['conversion', 'conversion_rate', 'conversions'],
+    ];
+    metrics.forEach(([label, m, count], i) => {
+      const left =
+        i === 0 ? head(String(a.arm), String(a.model_version), fmt(Number(a.impressions))) : head('', '', '');
+      const hasDiff = typeof a[`${m}_diff`] === 'number';
+      const diff = hasDiff
+        ? `${signedPct(a[`${m}_diff`])} [${signedPct(a[`${m}_diff_low`])}, ${signedPct(a[`${m}_diff_high`])}]`
+        : '-';
+      const p = typeof a[`${m}_p_value`] === 'number' ? Number(a[`${m}_p_value`]).toPrecision(3) : '-';
+      lines.push(
+        `${left}  ${`${label} (${fmt(Number(a[count]))})`.padEnd(18)} ${pct(a[m]).padStart(7)}  ${`[${pct(a[`${m}_low`])}, ${pct(a[`${m}_high`])}]`.padEnd(20)}  ${diff.padEnd(34)} ${p}`,
+      );
+    });
+  }
+  return lines.join('\n');
+}
+
 export function register(program: Command): void {
   const models = program
     .command('models')
@@ -67,22 +179,129 @@ export function register(program: Command): void {
 
   models
     .command('rollback')
-    .argument('<version>', 'a published version (see shoplake models)')
+    .argument('<version>', 'a published version (see shoplake models)', versionArg)
     .description('point serving at an earlier published model version')
     .option('--json', 'print the new pointer as JSON on stdout')
     .action(async (version: string, _opts: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<{ json?: boolean; quiet?: boolean; stateDir: string }>();
-      if (!ID_PATTERN.test(version)) throw new InvalidVersionError(version);
       const report = reporter({ json: opts.json, quiet: opts.quiet ?? true });
       await withRuntime(
         { stateDir: opts.stateDir, report, firehose: false, consumer: false },
         async ({ runtime }) => {
-          const pointer = await activateVersion({ version }, { store: localRecommendationStore(runtime) });
+          const store = localRecommendationStore(runtime);
+          const entries = await store.listRegistry();
+          if (!entries.some((e) => e.version === version))
+            throw new UnknownModelVersionError(version, entries);
+          const pointer = await activateVersion({ version }, { store });
           report.result(
             pointer,
             () => `active model is now ${pointer.version} (was ${pointer.previous ?? 'none'})`,
           );
         },
+      );
+    });
+
+  const ab = models
+    .command('ab')
+    .description('A/B tests between two published model versions (start, stop, status)');
+
+  ab.command('start')
+    .description('serve two published versions side by side, each shopper in a stable arm')
+    .requiredOption('--control <version>', 'arm A: the version serving today, as a rule')
+    .requiredOption('--treatment <version>', 'arm B: the challenger')
+    .option('--split <share>', "the treatment's share of shoppers (0-1)", '0.5')
+    .option('--name <name>', 'experiment name (salts the assignment hash) @default ab-<UTC time>')
+    .option('--json', 'print the new pointer as JSON on stdout')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{
+        control: string;
+        treatment: string;
+        split: string;
+        name?: string;
+        json?: boolean;
+        quiet?: boolean;
+        stateDir: string;
+      }>();
+      for (const v of [opts.control, opts.treatment]) versionArg(v);
+      const split = parseSplit(opts.split);
+      const now = new Date();
+      const report = reporter({ json: opts.json, quiet: opts.quiet ?? true });
+      await withRuntime(
+        { stateDir: opts.stateDir, report, firehose: false, consumer: false },
+        async ({ runtime }) => {
+          const pointer = await localRecommendationStore(runtime).startExperiment(
+            {
+              name: opts.name ?? defaultExperimentName(now),
+              control: opts.control,
+              treatment: opts.treatment,
+              split,
+            },
+            now.toISOString(),
+          );
+          const e = pointer.experiment;
+          report.result(
+            pointer,
+            () =>
+              `A/B test ${e?.name} started: A ${e?.control} (${pct(1 - split)}), B ${e?.treatment} (${pct(split)})`,
+          );
+        },
+      );
+    });
+
+  ab.command('stop')
+    .description('end the running A/B test: the winner (default: the control) serves everyone')
+    .option('--winner <version>', 'the version that stays active @default the control')
+    .option('--json', 'print the new pointer as JSON on stdout')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{
+        winner?: string;
+        json?: boolean;
+        quiet?: boolean;
+        stateDir: string;
+      }>();
+      if (opts.winner !== undefined) versionArg(opts.winner);
+      const report = reporter({ json: opts.json, quiet: opts.quiet ?? true });
+      await withRuntime(
+        { stateDir: opts.stateDir, report, firehose: false, consumer: false },
+        async ({ runtime }) => {
+          const pointer = await localRecommendationStore(runtime).stopExperiment(
+            new Date().toISOString(),
+            opts.winner,
+          );
+          report.result(
+            pointer,
+            () => `A/B test ${pointer.last_experiment?.name} stopped: active model is now ${pointer.version}`,
+          );
+        },
+      );
+    });
+
+  ab.command('status')
+    .description('the running (or last) A/B test and its per-arm figures from gold')
+    .option('--json', 'print the experiment and the per-arm rows as JSON on stdout')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ json?: boolean; quiet?: boolean; stateDir: string }>();
+      const report = reporter({ json: opts.json, quiet: opts.quiet ?? true });
+      const pointer = await withRuntime(
+        { stateDir: opts.stateDir, report, firehose: false, consumer: false },
+        async ({ runtime }) => localRecommendationStore(runtime).getActive(true),
+      );
+      const experiment = pointer?.experiment ?? pointer?.last_experiment;
+      let arms: Row[] = [];
+      if (experiment) {
+        const engine = await openLocalEngine(opts.stateDir);
+        try {
+          const rows = await engine.query(ANALYTICS_SQL.rec_ab_test ?? '', {
+            from: `${OPEN_RANGE.from}-01`,
+            to: `${OPEN_RANGE.to}-01`,
+          });
+          arms = rows.filter((r) => r.experiment === experiment.name);
+        } finally {
+          await engine.close();
+        }
+      }
+      report.result({ active: pointer ?? null, experiment: experiment ?? null, arms }, () =>
+        renderAbStatus(pointer, experiment, arms),
       );
     });
 }

@@ -37,6 +37,7 @@ import {
   parseTrainInput,
   prepareRun,
   publishCandidate,
+  TRAINING_ACTIVATION,
   type TrainingDeps,
   type TrainOutput,
   trainAndEvaluate,
@@ -197,7 +198,7 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
         deps,
       ),
     [LOCAL_TRAIN_RESOURCES.TrainingActivateFunctionArn]: async (input) =>
-      activateVersion({ version: requiredText(input, 'version') }, deps),
+      activateVersion({ version: requiredText(input, 'version') }, deps, TRAINING_ACTIVATION),
   };
 
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
@@ -367,7 +368,9 @@ export function register(program: Command): void {
         ...(opts.modelVersion ? { version: opts.modelVersion } : {}),
       };
       if (opts.stage) {
-        await runDeployedStateMachine(opts.stage, 'trainStateMachine', input, report);
+        await runDeployedStateMachine(opts.stage, 'trainStateMachine', input, report, {
+          json: Boolean(opts.json),
+        });
         return;
       }
       await withRuntime(
