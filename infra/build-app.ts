@@ -64,6 +64,7 @@ export function buildShoplake(
     lakeRootUri: storage.lakeRootUri,
     featuresTable: serving.featuresTable,
     bronzeEventsTable: storage.catalog.bronzeEvents,
+    bronzeAccessLogsTable: storage.catalog.table('bronze', 'access_logs'),
   });
   const analytics = new AnalyticsStack(app, 'Analytics', {
     ...common('Analytics', 'analytics API Lambda (dashboard data sets through Athena)'),
@@ -80,6 +81,7 @@ export function buildShoplake(
   const api = new ApiStack(app, 'Api', {
     ...common('Api', 'REST API (POST /events, GET recommendations) with API keys and usage plans'),
     handlers,
+    accessLogShipper: ingestion.accessLogs.shipperFunction.function,
   });
   const processing = new ProcessingStack(app, 'Processing', {
     ...common('Processing', 'ETL and training state machines, schedules, task Lambdas'),

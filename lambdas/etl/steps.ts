@@ -146,6 +146,61 @@ const SILVER: readonly EtlStep[] = [
   sql('SilverOrders', 'etl_16_silver_orders', ['run_id'], ['SilverSessionsInsert']),
   sql('SilverOrderLinesDelete', 'etl_17_silver_order_lines_delete', [], ['SilverOrders']),
   sql('SilverOrderLinesInsert', 'etl_18_silver_order_lines_insert', ['run_id'], ['SilverOrderLinesDelete']),
+  sql('SilverMarketingLeadsDelete', 'etl_19_silver_marketing_leads_delete', [], ['SilverOrderLinesInsert']),
+  sql(
+    'SilverMarketingLeadsInsert',
+    'etl_19_silver_marketing_leads_insert',
+    ['run_id'],
+    ['SilverMarketingLeadsDelete'],
+  ),
+  sql(
+    'SilverMarketingDealsDelete',
+    'etl_19_silver_marketing_deals_delete',
+    [],
+    ['SilverMarketingLeadsInsert'],
+  ),
+  sql(
+    'SilverMarketingDealsInsert',
+    'etl_19_silver_marketing_deals_insert',
+    ['run_id'],
+    ['SilverMarketingDealsDelete'],
+  ),
+];
+
+/**
+ * Access-log silver (docs/access-logs.md): parsed requests from bronze.access_logs, bronze
+ * retention (raw IPs), inferred sessions. A chain of its own, parallel to the events chain.
+ */
+const ACCESS_SILVER: readonly EtlStep[] = [
+  sql('SilverAccessRequests', 'etl_70_silver_access_requests', ['run_id'], ['MarkRun']),
+  sql('BronzeAccessLogsRetention', 'etl_71_bronze_access_logs_retention', [], ['SilverAccessRequests']),
+  sql(
+    'SilverAccessSessionsDelete',
+    'etl_72_silver_access_sessions_delete',
+    [],
+    ['BronzeAccessLogsRetention'],
+  ),
+  sql(
+    'SilverAccessSessionsInsert',
+    'etl_73_silver_access_sessions_insert',
+    ['run_id'],
+    ['SilverAccessSessionsDelete'],
+  ),
+];
+
+/** Access-log gold: traffic per 5 min / hour / day, daily rankings, daily health. */
+const ACCESS_GOLD: readonly EtlStep[] = [
+  sql('GoldAccessTrafficDelete', 'etl_74_gold_access_traffic_delete', [], ['QualityGate']),
+  sql('GoldAccessTrafficInsert', 'etl_75_gold_access_traffic_insert', [], ['GoldAccessTrafficDelete']),
+  sql('GoldAccessTopDelete', 'etl_76_gold_access_top_delete', [], ['QualityGate']),
+  sql('GoldAccessTopInsert', 'etl_77_gold_access_top_insert', [], ['GoldAccessTopDelete']),
+  sql('GoldAccessDailyHealthDelete', 'etl_78_gold_access_daily_health_delete', [], ['GoldAccessTopInsert']),
+  sql(
+    'GoldAccessDailyHealthInsert',
+    'etl_79_gold_access_daily_health_insert',
+    [],
+    ['GoldAccessDailyHealthDelete'],
+  ),
 ];
 
 /**
@@ -178,6 +233,13 @@ const GOLD: readonly EtlStep[] = [
     'etl_43_gold_campaign_attribution_insert',
     ['run_id'],
     ['GoldCampaignAttributionDelete'],
+  ),
+  sql('GoldMarketingFunnelDelete', 'etl_45_gold_marketing_funnel_delete', [], ['QualityGate']),
+  sql(
+    'GoldMarketingFunnelInsert',
+    'etl_46_gold_marketing_funnel_insert',
+    ['run_id'],
+    ['GoldMarketingFunnelDelete'],
   ),
   // Demand forecasting (docs/forecasting.md): daily demand → features; forecasts vs actuals.
   sql('GoldDemandDailyDelete', 'etl_60_gold_demand_daily_delete', [], ['QualityGate']),
@@ -235,11 +297,12 @@ export const ETL_STEPS: readonly EtlStep[] = [
     comment: 'athena/etl_02_mark_run.sql: what this run reads from bronze (the idle check compares with it)',
   }),
   ...SILVER,
+  ...ACCESS_SILVER,
   sql(
     'QualityChecks',
     'etl_20_quality_checks',
     ['run_id'],
-    SILVER.map((s) => s.name),
+    [...SILVER, ...ACCESS_SILVER].map((s) => s.name),
   ),
   sql('QualityGate', 'etl_21_quality_gate', ['run_id'], ['QualityChecks'], {
     results: { state: 'QualityGateResults', queryPath: '$.gate_query', path: '$.gate' },
@@ -249,11 +312,12 @@ export const ETL_STEPS: readonly EtlStep[] = [
     },
   }),
   ...GOLD,
+  ...ACCESS_GOLD,
   sql(
     'CompleteRun',
     'etl_50_complete_run',
     ['run_id'],
-    GOLD.map((s) => s.name),
+    [...GOLD, ...ACCESS_GOLD].map((s) => s.name),
     {
       comment:
         'athena/etl_50_complete_run.sql: gold has consumed the pending runs; they leave ops.etl_pending',

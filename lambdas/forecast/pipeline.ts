@@ -114,7 +114,8 @@ export function prepareForecast(input: unknown, now: Date, artifactsUri: string)
     forecastsUri: joinUri(artifactsUri, `runs/${runKey}/forecasts.json`),
     parameters: {
       export: [athenaLiteral(from)],
-      vsActual: [athenaLiteral(`forecast-${runKey}`)],
+      // etl_64_gold_demand_vs_actual.sql uses :run_id twice (UPDATE and INSERT branches).
+      vsActual: [athenaLiteral(`forecast-${runKey}`), athenaLiteral(`forecast-${runKey}`)],
     },
   };
 }

@@ -44,7 +44,8 @@ describe('forecast state machine', () => {
       Timeout: 900,
       TracingConfig: { Mode: 'Active' },
     });
-    const env = (fn?.properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const env =
+      (fn?.properties.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
     expect(env.OMP_WAIT_POLICY).toBe('PASSIVE');
     expect(env.FORECAST_ARTIFACTS_URI).toBeDefined();
     // Bundled from aarch64 CPython 3.12 wheels (no Docker), and it fits Lambda's 250 MB.

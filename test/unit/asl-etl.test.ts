@@ -114,8 +114,13 @@ describe('step-functions/etl.asl.json', () => {
     }
     const pos = (n: string) => order.indexOf(n);
     expect(pos('Extract')).toBeGreaterThan(pos('PrepareRun'));
-    expect(pos('SilverEvents')).toBeGreaterThan(pos('Extract'));
-    expect(pos('QualityGateChoice')).toBeGreaterThan(pos('SilverOrderLinesInsert'));
+    // Silver: the events chain and the access-log chain run as branches of one Parallel state.
+    expect(pos('SilverSteps')).toBeGreaterThan(pos('Extract'));
+    expect(states.SilverSteps?.Branches?.map((b) => b.StartAt)).toEqual([
+      'SilverRejectedEvents',
+      'SilverAccessRequests',
+    ]);
+    expect(pos('QualityGateChoice')).toBeGreaterThan(pos('SilverSteps'));
     expect(pos('GoldSteps')).toBeGreaterThan(pos('QualityGateChoice'));
     expect(states.GoldSteps?.Branches?.map((b) => b.StartAt)).toContain('GoldCampaignAttributionDelete');
     expect(pos('Maintenance')).toBeGreaterThan(pos('GoldSteps'));

@@ -1,5 +1,11 @@
-"""PLACEHOLDER until helper h9's shoplake_glue package lands in main (GLUE-CONTRACT.md).
+"""shoplake's Glue jobs: the shop's PostgreSQL (OLTP) and marketing database into bronze Iceberg.
 
-CDK zips glue-jobs/lib into the jobs' --extra-py-files; this stand-in only gives the asset a
-package to contain.
+The same package runs on AWS Glue 5.0 (glue-jobs/extract_job.py) and on plain local Spark
+(glue-jobs/local_run.py); only the entry points differ (how arguments, the Spark session and
+the database secret are obtained).
 """
+
+from .extract import ExtractConfig, SchemaDriftError, run_source
+from .sources import SOURCES, SourceTable
+
+__all__ = ["ExtractConfig", "SchemaDriftError", "SOURCES", "SourceTable", "run_source"]

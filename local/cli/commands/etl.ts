@@ -4,13 +4,20 @@
  * with the same SQL Athena runs. Without a date it processes every date (a full, idempotent
  * run); `--date D` processes [D - lookback, D] like the scheduled AWS run. `--stage <name>`
  * starts the deployed stage's ETL state machine with the same window and follows it.
+ *
+ * The OLTP and marketing sources: by default the embedded PGlite database of the state dir
+ * (seeded by the demo); with `--oltp postgres://…` (or SHOPLAKE_OLTP_URL) a real PostgreSQL,
+ * extracted by the Glue jobs' code (glue-jobs/) on local Spark (local/oltp/spark-extract.ts).
  */
 import { existsSync } from 'node:fs';
-import type { Command } from 'commander';
+import { join } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { LAKE_PREFIXES } from '../../../infra/definitions/resources.ts';
 import type { EtlRunInput } from '../../../lambdas/etl/prepare-run.ts';
 import { deployedEtlInput, runDeployedStateMachine } from '../../deployed/run.ts';
 import { lakeDirOf, openLocalEngine } from '../../engine/open.ts';
 import { OltpDatabase, oltpDirOf } from '../../oltp/source.ts';
+import { glueExtractHook, LocalGlueJobs } from '../../oltp/spark-extract.ts';
 import { withStateDirClaim } from '../../runtime/state-dir.ts';
 import { EtlRunFailedError, type LocalEtlResult, runLocalEtl } from '../../sfn/etl-runner.ts';
 import { isoDateArg } from '../args.ts';
@@ -21,6 +28,8 @@ export interface EtlCommandOptions {
   readonly from?: string;
   readonly to?: string;
   readonly lookback?: number;
+  /** A PostgreSQL URL: extract it with the Glue job code on local Spark instead of PGlite. */
+  readonly oltp?: string;
 }
 
 /** The execution input of a run with these options (the same locally and on AWS). */
@@ -43,6 +52,29 @@ export async function runEtlOnStateDir(
 ): Promise<LocalEtlResult> {
   const input = etlRunInput(options);
   const engine = await openLocalEngine(stateDir);
+  if (options.oltp) {
+    let jobs: LocalGlueJobs | undefined;
+    try {
+      onProgress?.('etl: starting local Spark for the Glue extract jobs (glue-jobs/)');
+      jobs = await LocalGlueJobs.start(join(lakeDirOf(stateDir), LAKE_PREFIXES.warehouse));
+      const url = options.oltp;
+      return await runLocalEtl({
+        engine,
+        lakeDir: lakeDirOf(stateDir),
+        input,
+        extractOltp: glueExtractHook(jobs, url, {
+          onSummary: (s) =>
+            onProgress?.(
+              `  glue ${s.source}: ${s.tables.map((t) => `${t.table} ${t.mode} +${t.rows_written}/-${t.rows_deleted}${t.duplicates ? ` dup ${t.duplicates}` : ''}${t.rejected ? ` rejected ${t.rejected}` : ''}`).join(', ')}`,
+            ),
+        }),
+        ...(onProgress ? { onProgress } : {}),
+      });
+    } finally {
+      await jobs?.close();
+      await engine.close();
+    }
+  }
   const oltpDir = oltpDirOf(stateDir);
   const oltp = existsSync(oltpDir) ? await OltpDatabase.open(oltpDir) : undefined;
   try {
@@ -90,6 +122,15 @@ export function register(program: Command): void {
     .option('--lookback <days>', 'days before --date to re-read for late events', (v) => Number(v))
     .option('--from <YYYY-MM-DD>', 'explicit window start', isoDateArg('--from'))
     .option('--to <YYYY-MM-DD>', 'explicit window end', isoDateArg('--to'))
+    .option(
+      '--oltp <postgres-url>',
+      'extract a real PostgreSQL (postgres://user:pass@host:port/db; tables public.* and marketing.*) with the Glue job code on local Spark (default: SHOPLAKE_OLTP_URL, else the embedded PGlite)',
+      (v: string) => {
+        if (!/^postgres(ql)?:\/\/[^/]+\/[^/?]+/.test(v))
+          throw new InvalidArgumentError('expected postgres://user:password@host:port/dbname');
+        return v;
+      },
+    )
     .option('--json', 'print the run summary as JSON on stdout')
     .option('--quiet', 'no progress on stderr')
     .option(
@@ -113,7 +154,16 @@ export function register(program: Command): void {
         try {
           // One run at a time: a second `etl` (or `serve`/`ingest`) on this state dir is refused.
           const result = await withStateDirClaim(stateDir, 'etl', () =>
-            runEtlOnStateDir(stateDir, opts, (m) => report.progress(m)),
+            runEtlOnStateDir(
+              stateDir,
+              {
+                ...opts,
+                ...(opts.oltp || process.env.SHOPLAKE_OLTP_URL
+                  ? { oltp: opts.oltp ?? process.env.SHOPLAKE_OLTP_URL }
+                  : {}),
+              },
+              (m) => report.progress(m),
+            ),
           );
           report.result(result, () => describe(result));
         } catch (error: unknown) {

@@ -63,7 +63,11 @@ export class UnknownModelVersionError extends Error {
 }
 
 /** One line per version: status, model, headline metrics, training size, snapshots. */
-export function renderRegistry(entries: readonly RegistryEntry[], active: string | undefined): string {
+export function renderRegistry(
+  entries: readonly RegistryEntry[],
+  active: string | undefined,
+  experiment?: AbExperiment,
+): string {
   if (entries.length === 0) return 'no model trained yet (run shoplake train or shoplake demo)';
   const lines = [
     '  version                      status     model           HR@10   NDCG@10  pop HR@10  interactions  trained at',
@@ -82,6 +86,10 @@ export function renderRegistry(entries: readonly RegistryEntry[], active: string
     if (e.gate && !e.gate.passed) lines.push(`    gate: ${e.gate.reasons.join('; ')}`);
   }
   lines.push('(* = active)');
+  if (experiment)
+    lines.push(
+      `A/B test ${experiment.name} running: A ${experiment.control}, B ${experiment.treatment} (${pct(experiment.split)} of shoppers); shoplake models ab status`,
+    );
   return lines.join('\n');
 }
 
@@ -97,6 +105,24 @@ export function parseSplit(raw: string): number {
   const v = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(v) || v <= 0 || v >= 1) throw new InvalidSplitError(raw);
   return v;
+}
+
+/** `--name` while parsing, before the runtime starts (exit 2). */
+function nameArg(value: string): string {
+  if (!ID_PATTERN.test(value))
+    throw new InvalidArgumentError(
+      `experiment name must be 1-64 characters of A-Za-z0-9._:-, got ${JSON.stringify(value.slice(0, 80))}`,
+    );
+  return value;
+}
+
+/** `--split` while parsing, before the runtime starts (exit 2). */
+function splitArg(value: string): number {
+  try {
+    return parseSplit(value);
+  } catch (error: unknown) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 /** Default experiment name: `ab-<UTC timestamp>`, unique per second. */
@@ -171,7 +197,7 @@ export function register(program: Command): void {
           const store = localRecommendationStore(runtime);
           const [entries, active] = await Promise.all([store.listRegistry(), store.getActive(true)]);
           report.result({ active: active ?? null, versions: entries }, () =>
-            renderRegistry(entries, active?.version),
+            renderRegistry(entries, active?.version, active?.experiment),
           );
         },
       );
@@ -207,23 +233,22 @@ export function register(program: Command): void {
 
   ab.command('start')
     .description('serve two published versions side by side, each shopper in a stable arm')
-    .requiredOption('--control <version>', 'arm A: the version serving today, as a rule')
-    .requiredOption('--treatment <version>', 'arm B: the challenger')
-    .option('--split <share>', "the treatment's share of shoppers (0-1)", '0.5')
-    .option('--name <name>', 'experiment name (salts the assignment hash) @default ab-<UTC time>')
+    .requiredOption('--control <version>', 'arm A: the version serving today, as a rule', versionArg)
+    .requiredOption('--treatment <version>', 'arm B: the challenger', versionArg)
+    .option('--split <share>', "the treatment's share of shoppers (0-1)", splitArg, 0.5)
+    .option('--name <name>', 'experiment name (salts the assignment hash) @default ab-<UTC time>', nameArg)
     .option('--json', 'print the new pointer as JSON on stdout')
     .action(async (_opts: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<{
         control: string;
         treatment: string;
-        split: string;
+        split: number;
         name?: string;
         json?: boolean;
         quiet?: boolean;
         stateDir: string;
       }>();
-      for (const v of [opts.control, opts.treatment]) versionArg(v);
-      const split = parseSplit(opts.split);
+      const split = opts.split;
       const now = new Date();
       const report = reporter({ json: opts.json, quiet: opts.quiet ?? true });
       await withRuntime(
@@ -250,7 +275,7 @@ export function register(program: Command): void {
 
   ab.command('stop')
     .description('end the running A/B test: the winner (default: the control) serves everyone')
-    .option('--winner <version>', 'the version that stays active @default the control')
+    .option('--winner <version>', 'the version that stays active @default the control', versionArg)
     .option('--json', 'print the new pointer as JSON on stdout')
     .action(async (_opts: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<{
@@ -259,7 +284,6 @@ export function register(program: Command): void {
         quiet?: boolean;
         stateDir: string;
       }>();
-      if (opts.winner !== undefined) versionArg(opts.winner);
       const report = reporter({ json: opts.json, quiet: opts.quiet ?? true });
       await withRuntime(
         { stateDir: opts.stateDir, report, firehose: false, consumer: false },
