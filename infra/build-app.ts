@@ -8,6 +8,7 @@ import { type App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { StageConfig } from './config/stage-config.ts';
 import { IamWildcardPolicy } from './constructs/iam-wildcards.ts';
+import { stackName } from './definitions/stack-names.ts';
 import { AnalyticsStack } from './stacks/analytics-stack.ts';
 import { ApiStack } from './stacks/api-stack.ts';
 import { BiStack } from './stacks/bi-stack.ts';
@@ -29,10 +30,7 @@ export interface ShoplakeStacks {
   readonly observability: ObservabilityStack;
 }
 
-/** Stack name of a concern in a stage: `Shoplake-dev-Storage`. */
-export function stackName(config: Pick<StageConfig, 'stage'>, concern: string): string {
-  return `Shoplake-${config.stage}-${concern}`;
-}
+export { stackName } from './definitions/stack-names.ts';
 
 /**
  * Adds every shoplake stack for `config` to `app`. `nag: false` leaves out the cdk-nag plugin

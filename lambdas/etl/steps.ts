@@ -4,12 +4,21 @@
  * `test/unit/asl-etl-generated.test.ts` fails when the file and this list disagree).
  *
  * A step is a SQL file (`athena/<sql>.sql`, one statement) run by Athena with the named
- * parameters it uses, or a task Lambda named explicitly (module under `lambdas/`). `dependsOn`
+ * parameters it uses, a task Lambda named explicitly (module under `lambdas/`), or a source's
+ * Glue extract job (run when PrepareRun's `sources` flag of that source is set). `dependsOn`
  * orders the steps: a step runs after every step it names; steps that do not depend on each
  * other (directly or through a chain) run in a `Parallel` state. Adding a step is one entry
  * here (plus its SQL file); the generator wires the states, the shared retry policy and the
  * failure notification.
  */
+
+import {
+  DEFAULT_EXTRACT_MODE,
+  EXTRACT_JOB_NAME_KEYS,
+  EXTRACT_STATE_NAMES,
+  type ExtractSource,
+  GLUE_JOB_ARGS,
+} from '../shared/extract-sources.ts';
 
 /** Named parameters a SQL step may use; PrepareRun provides each as an Athena literal. */
 export type EtlParam = 'run_id' | 'date_from' | 'date_to';
@@ -80,7 +89,21 @@ export interface LeaseStep extends StepBase {
   readonly kind: 'lease';
 }
 
-export type EtlStep = SqlStep | LambdaStep | LeaseStep;
+/**
+ * Runs a source's Glue extract job (`glue:startJobRun.sync`) when PrepareRun says the stage
+ * has that source (`$.run.sources.<source>`); otherwise a Pass state records it as skipped.
+ * The job run's id and state are kept at `$.extract_<source>`.
+ */
+export interface GlueStep extends StepBase {
+  readonly kind: 'glue';
+  readonly source: ExtractSource;
+  /** Substitution key of the job name (`${OltpExtractJobName}`). */
+  readonly jobNameKey: string;
+  /** Job run arguments (ASL Parameters syntax), besides the job's default arguments. */
+  readonly arguments: Readonly<Record<string, string>>;
+}
+
+export type EtlStep = SqlStep | LambdaStep | LeaseStep | GlueStep;
 
 /** The ETL's PrepareRun task Lambda. */
 export const PREPARE_RUN_LAMBDA: TaskLambda = {
@@ -97,6 +120,20 @@ const sql = (
   dependsOn: readonly string[],
   extra: Partial<Pick<SqlStep, 'results' | 'gate' | 'skipWhenIdle' | 'comment'>> = {},
 ): SqlStep => ({ kind: 'sql', name, sql: file, params, dependsOn, ...extra });
+
+/** The extract job of one source, with the run id and the scheduled (incremental) mode. */
+const glue = (source: ExtractSource, dependsOn: readonly string[]): GlueStep => ({
+  kind: 'glue',
+  name: EXTRACT_STATE_NAMES[source],
+  source,
+  jobNameKey: EXTRACT_JOB_NAME_KEYS[source],
+  arguments: {
+    [`${GLUE_JOB_ARGS.runId}.$`]: '$.run.run_id',
+    [GLUE_JOB_ARGS.extractMode]: DEFAULT_EXTRACT_MODE,
+  },
+  dependsOn,
+  comment: `glue-jobs/extract_job.py --source ${source}: the ${source} database into bronze (skipped when the stage has no ${source} source)`,
+});
 
 /** Every silver step: the quality checks wait for all of them. */
 const SILVER: readonly EtlStep[] = [
@@ -225,7 +262,16 @@ export const ETL_STEPS: readonly EtlStep[] = [
     comment: 'lambdas/etl/handler.ts: run id, date window, execution-parameter literals',
     lambda: PREPARE_RUN_LAMBDA,
     payload: { 'input.$': '$', 'executionName.$': '$$.Execution.Name' },
-    resultFields: ['run_id', 'run_date', 'date_from', 'date_to', 'sql', 'maintenance_tables', 'lease'],
+    resultFields: [
+      'run_id',
+      'run_date',
+      'date_from',
+      'date_to',
+      'sql',
+      'maintenance_tables',
+      'lease',
+      'sources',
+    ],
     resultPath: '$.run',
     dependsOn: [],
   },
@@ -238,8 +284,11 @@ export const ETL_STEPS: readonly EtlStep[] = [
   sql('RegisterRun', 'etl_01_register_run', ['run_id', 'date_from', 'date_to'], ['AcquireLease'], {
     comment: 'athena/etl_01_register_run.sql: the run joins ops.etl_pending before its first data write',
   }),
-  sql('Extract', 'etl_00_extract_summary', [], ['RegisterRun'], {
-    comment: 'athena/etl_00_extract_summary.sql (locally preceded by landing → bronze and the OLTP snapshot)',
+  // One extract job at a time: each reads its own database; sequential keeps the local engine single-writer.
+  glue('oltp', ['RegisterRun']),
+  glue('marketing', ['ExtractOltp']),
+  sql('Extract', 'etl_00_extract_summary', [], ['ExtractMarketing'], {
+    comment: 'athena/etl_00_extract_summary.sql (locally preceded by landing → bronze)',
     results: { state: 'ExtractSummary', queryPath: '$.extract', path: '$.extract_summary' },
     // nothing new in bronze since the last completed run and nothing pending: complete now
     skipWhenIdle: { column: 'idle', to: 'CompleteRun' },

@@ -48,6 +48,10 @@ const SKIPPED: Record<string, string> = {
   'npm run test:localstack': 'deploys to LocalStack (minutes)',
   'npm run test:trino': 'installs and starts Trino (minutes)',
   'npm run bench': 'benchmarks: minutes, and figures only mean something on a quiet machine',
+  'npx shoplake tables --stage dev':
+    'needs a deployed stage and AWS credentials (test/unit/deployed-stage.test.ts runs it against an HTTP stub)',
+  'npx shoplake etl --stage dev':
+    'needs a deployed stage and AWS credentials (test/unit/deployed-stage.test.ts runs it against an HTTP stub)',
 };
 
 /**
