@@ -52,6 +52,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          // The Glue jobs (glue-jobs/) on local Spark against a PostgreSQL server of their own
+          // (scripts/setup-spark-pg.sh installs pyspark, the jars and PostgreSQL).
+          name: 'spark',
+          include: ['test/spark/**/*.test.ts'],
+          setupFiles: ['test/setup.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

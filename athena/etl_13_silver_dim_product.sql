@@ -1,6 +1,7 @@
--- bronze.oltp_products snapshots → silver.dim_product with price history (SCD Type 2 on name,
--- category and price; previous_price is the price of the version before). Stock is not a
--- tracked attribute: it is the stock at the last snapshot of the version.
+-- bronze.oltp_products (a change log, see etl_12) → silver.dim_product with price history
+-- (SCD Type 2 on name, category and price; previous_price is the price of the version before).
+-- Stock is not a tracked attribute: it is the stock at the last bronze row of the version.
+-- A delete marker closes the current version and starts none.
 -- row_hash is the MD5 of canonical text: decimals cast to varchar keep their scale
 -- ('38.9900') on Trino/Athena and DuckDB alike, where CAST(double AS varchar) gives '3.899E1'
 -- on Trino and '38.99' on DuckDB.
@@ -9,14 +10,16 @@ MERGE INTO silver.dim_product t
 USING (
   WITH priced AS (
     SELECT p.snapshot_at, p.product_id, p.name, p.category, CAST(p.price AS decimal(18,4)) AS price, p.currency,
-           p.stock
+           p.stock, coalesce(p.is_deleted, false) AS is_deleted
     FROM bronze.oltp_products p
   ),
   snap AS (
     SELECT
       p.*,
-      to_hex(md5(to_utf8(concat_ws('|', coalesce(p.name, ''), coalesce(p.category, ''),
-                                   coalesce(CAST(p.price AS varchar), ''), coalesce(p.currency, ''))))) AS row_hash
+      CASE WHEN p.is_deleted THEN 'deleted'
+           ELSE to_hex(md5(to_utf8(concat_ws('|', coalesce(p.name, ''), coalesce(p.category, ''),
+                                   coalesce(CAST(p.price AS varchar), ''), coalesce(p.currency, '')))))
+      END AS row_hash
     FROM priced p
   ),
   changes AS (
@@ -37,7 +40,7 @@ USING (
     SELECT r.product_id, r.snapshot_at, max_by(x.stock, x.snapshot_at) AS stock
     FROM ranged r
     JOIN snap x
-      ON x.product_id = r.product_id AND x.snapshot_at >= r.snapshot_at
+      ON x.product_id = r.product_id AND NOT x.is_deleted AND x.snapshot_at >= r.snapshot_at
      AND (r.valid_to IS NULL OR x.snapshot_at < r.valid_to)
     GROUP BY r.product_id, r.snapshot_at
   )
@@ -48,6 +51,7 @@ USING (
     r.snapshot_at AS valid_from, r.valid_to, r.valid_to IS NULL AS is_current, r.row_hash
   FROM ranged r
   LEFT JOIN stock_at_end st ON st.product_id = r.product_id AND st.snapshot_at = r.snapshot_at
+  WHERE r.row_hash <> 'deleted'
 ) s
 ON t.product_sk = s.product_sk
 WHEN MATCHED AND (t.valid_to IS DISTINCT FROM s.valid_to OR t.is_current <> s.is_current

@@ -1,4 +1,5 @@
--- silver.orders: orders reconciled from purchase events and the latest OLTP orders snapshot.
+-- silver.orders: orders reconciled from purchase events and the OLTP orders' current state
+-- (bronze.oltp_orders is a change log: the latest row per order, unless a delete marker).
 -- Affected orders: those with new purchase events in the pending runs, and those whose OLTP row is new
 -- or changed (status or total). Purchase events of one order (an order split over several
 -- events) are aggregated; OLTP is the system of record for status and customer, events give
@@ -7,8 +8,12 @@
 MERGE INTO silver.orders t
 USING (
   WITH latest_oltp AS (
-    SELECT o.* FROM bronze.oltp_orders o
-    WHERE o.snapshot_at = (SELECT max(x.snapshot_at) FROM bronze.oltp_orders x)
+    SELECT o.order_id, o.customer_id, o.status, o.order_time, o.total_amount, o.currency
+    FROM (
+      SELECT x.*, row_number() OVER (PARTITION BY x.order_id ORDER BY x.snapshot_at DESC) AS rn
+      FROM bronze.oltp_orders x
+    ) o
+    WHERE o.rn = 1 AND NOT coalesce(o.is_deleted, false)
   ),
   oltp_changed AS (
     SELECT o.order_id
@@ -49,9 +54,12 @@ USING (
   ),
   ol AS (
     SELECT l.order_id, count(*) AS line_count, sum(l.quantity) AS units, CAST(sum(l.quantity * CAST(l.unit_price AS decimal(38,4))) AS decimal(38,2)) AS amount
-    FROM bronze.oltp_order_lines l
-    WHERE l.snapshot_at = (SELECT max(x.snapshot_at) FROM bronze.oltp_order_lines x)
-      AND l.order_id IN (SELECT order_id FROM affected)
+    FROM (
+      SELECT x.*, row_number() OVER (PARTITION BY x.order_id, x.line_no ORDER BY x.snapshot_at DESC) AS rn
+      FROM bronze.oltp_order_lines x
+      WHERE x.order_id IN (SELECT order_id FROM affected)
+    ) l
+    WHERE l.rn = 1 AND NOT coalesce(l.is_deleted, false)
     GROUP BY l.order_id
   )
   SELECT

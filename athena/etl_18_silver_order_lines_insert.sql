@@ -1,6 +1,6 @@
 -- silver.order_lines, step 2 of 2: lines of the orders touched in the pending runs, from the purchase
--- events when the order has any (numbered in event order), otherwise from the latest OLTP
--- snapshot. Category: the line's own, else the product's current category.
+-- events when the order has any (numbered in event order), otherwise from the OLTP lines'
+-- current state (latest bronze row per line, unless a delete marker). Category: the line's own, else the product's current category.
 -- Params: :run_id.
 INSERT INTO silver.order_lines (
   order_id, line_no, product_id, category, quantity, unit_price, line_amount, order_time, order_date, status,
@@ -19,9 +19,12 @@ ev_lines AS (
 ),
 oltp_lines AS (
   SELECT l.order_id, l.product_id, CAST(NULL AS varchar) AS category, l.quantity, l.unit_price, l.line_no
-  FROM bronze.oltp_order_lines l
-  WHERE l.snapshot_at = (SELECT max(x.snapshot_at) FROM bronze.oltp_order_lines x)
-    AND l.order_id IN (SELECT order_id FROM touched WHERE source = 'oltp')
+  FROM (
+    SELECT x.*, row_number() OVER (PARTITION BY x.order_id, x.line_no ORDER BY x.snapshot_at DESC) AS rn
+    FROM bronze.oltp_order_lines x
+    WHERE x.order_id IN (SELECT order_id FROM touched WHERE source = 'oltp')
+  ) l
+  WHERE l.rn = 1 AND NOT coalesce(l.is_deleted, false)
 ),
 lines AS (
   SELECT order_id, product_id, category, quantity, unit_price,

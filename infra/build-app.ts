@@ -8,6 +8,7 @@ import { type App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { StageConfig } from './config/stage-config.ts';
 import { IamWildcardPolicy } from './constructs/iam-wildcards.ts';
+import { stackName } from './definitions/stack-names.ts';
 import { AnalyticsStack } from './stacks/analytics-stack.ts';
 import { ApiStack } from './stacks/api-stack.ts';
 import { BiStack } from './stacks/bi-stack.ts';
@@ -29,10 +30,7 @@ export interface ShoplakeStacks {
   readonly observability: ObservabilityStack;
 }
 
-/** Stack name of a concern in a stage: `Shoplake-dev-Storage`. */
-export function stackName(config: Pick<StageConfig, 'stage'>, concern: string): string {
-  return `Shoplake-${config.stage}-${concern}`;
-}
+export { stackName } from './definitions/stack-names.ts';
 
 /**
  * Adds every shoplake stack for `config` to `app`. `nag: false` leaves out the cdk-nag plugin
@@ -66,6 +64,7 @@ export function buildShoplake(
     lakeRootUri: storage.lakeRootUri,
     featuresTable: serving.featuresTable,
     bronzeEventsTable: storage.catalog.bronzeEvents,
+    bronzeAccessLogsTable: storage.catalog.table('bronze', 'access_logs'),
   });
   const analytics = new AnalyticsStack(app, 'Analytics', {
     ...common('Analytics', 'analytics API Lambda (dashboard data sets through Athena)'),
@@ -82,6 +81,7 @@ export function buildShoplake(
   const api = new ApiStack(app, 'Api', {
     ...common('Api', 'REST API (POST /events, GET recommendations) with API keys and usage plans'),
     handlers,
+    accessLogShipper: ingestion.accessLogs.shipperFunction.function,
   });
   const processing = new ProcessingStack(app, 'Processing', {
     ...common('Processing', 'ETL and training state machines, schedules, task Lambdas'),

@@ -6,7 +6,8 @@
  * Points: `iceberg:before-link:<ns.table>` (data and manifest files written, metadata not yet
  * published), `iceberg:after-link:<ns.table>` (published, version hint not yet updated),
  * `landing:moved` (landing files moved to _processing, not loaded), `landing:bronze-committed`
- * (bronze committed, rejected records and the final move not done).
+ * (bronze committed, rejected records and the final move not done), `landing:rejected-committed`
+ * (the rejected records committed, the files not moved to _loaded yet).
  */
 export const FAULT_POINT_ENV = 'SHOPLAKE_FAULT_POINT';
 

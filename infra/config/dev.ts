@@ -45,5 +45,14 @@ export const dev: StageConfig = {
     browserKey: { throttleRateLimit: 10, throttleBurstLimit: 20, quotaPerDay: 100_000 },
   },
   schedules: { etl: 'cron(30 2 * * ? *)', training: 'cron(0 4 ? * SUN *)', timeZone: 'UTC' },
+  // No batch sources by default: add the shop's databases here (docs/deploy.md), e.g.
+  // oltp: {
+  //   jdbcUrl: 'jdbc:postgresql://shop-db.internal.example.com:5432/shop',
+  //   secret: 'shoplake/oltp',
+  //   subnets: [{ subnetId: 'subnet-0123456789abcdef0', availabilityZone: 'us-east-1a' }],
+  //   securityGroupIds: ['sg-0123456789abcdef0'],
+  // },
+  // or pass them at deploy time: -c sources='{"oltp":{...}}'.
+  sources: {},
   alarms: { iteratorAgeMs: 60_000, apiP99LatencyMs: 2_000, api5xxPer5Minutes: 5 },
 };

@@ -4,7 +4,8 @@
  * `-c glueTableOptimizers=false`) override single fields without editing the files, and go
  * through the same validation. `-c stageSuffix=<suffix>` deploys a separately named copy of a
  * stage (`dev` → `dev-<suffix>`: stack names, workgroup, every name derived from the stage), as
- * the LocalStack end-to-end tier does once per run.
+ * the LocalStack end-to-end tier does once per run. `-c sources='<JSON>'` replaces the stage's
+ * batch sources (`{"oltp":{"jdbcUrl":…,"secret":…,"subnets":[…],"securityGroupIds":[…]}}`).
  */
 import { dev } from './dev.ts';
 import { prod } from './prod.ts';
@@ -42,6 +43,16 @@ export function resolveStageConfig(context: (key: string) => unknown): StageConf
       glueTableOptimizers:
         optimizers === 'true' || optimizers === 'false' ? optimizers === 'true' : optimizers,
     };
+  }
+  const sources = context('sources');
+  if (sources !== undefined) {
+    if (typeof sources === 'string') {
+      try {
+        base.sources = JSON.parse(sources) as unknown;
+      } catch {
+        throw new StageConfigError(stage, ['sources: -c sources=… must be a JSON object']);
+      }
+    } else base.sources = sources;
   }
   const suffix = context('stageSuffix');
   if (suffix !== undefined && suffix !== '') base.stage = `${stage}-${String(suffix)}`;

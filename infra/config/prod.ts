@@ -34,5 +34,14 @@ export const prod: StageConfig = {
     cache: { sizeGb: '0.5', ttlSeconds: 300 },
   },
   schedules: { etl: 'cron(30 2 * * ? *)', training: 'cron(0 4 ? * SUN *)', timeZone: 'UTC' },
+  // No batch sources by default: add the shop's databases here (docs/deploy.md), e.g.
+  // oltp: {
+  //   jdbcUrl: 'jdbc:postgresql://shop-db.internal.example.com:5432/shop',
+  //   secret: 'shoplake/oltp',
+  //   subnets: [{ subnetId: 'subnet-0123456789abcdef0', availabilityZone: 'us-east-1a' }],
+  //   securityGroupIds: ['sg-0123456789abcdef0'],
+  // },
+  // or pass them at deploy time: -c sources='{"oltp":{...}}'.
+  sources: {},
   alarms: { iteratorAgeMs: 30_000, apiP99LatencyMs: 1_000, api5xxPer5Minutes: 5 },
 };

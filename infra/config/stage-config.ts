@@ -18,6 +18,93 @@ const schedulerCron = z
   .string()
   .regex(/^cron\((\S+ ){5}\S+\)$/, 'must be an EventBridge Scheduler cron expression like cron(0 3 * * ? *)');
 
+/** Glue worker types of a Glue 5.0 Spark job (DPUs per worker: 1, 2, 4, 8). */
+export const GLUE_WORKER_TYPES = ['G.1X', 'G.2X', 'G.4X', 'G.8X'] as const;
+/** DPUs of one worker of each type (AWS Glue pricing: G.1X = 1 DPU, …). */
+export const GLUE_WORKER_DPUS: Readonly<Record<(typeof GLUE_WORKER_TYPES)[number], number>> = {
+  'G.1X': 1,
+  'G.2X': 2,
+  'G.4X': 4,
+  'G.8X': 8,
+};
+
+/** Sizing of an extract job when its source does not say: the smallest Glue 5.0 Spark job. */
+export const DEFAULT_EXTRACT_JOB = {
+  workerType: 'G.1X',
+  numberOfWorkers: 2,
+  timeoutMinutes: 60,
+} as const satisfies {
+  workerType: (typeof GLUE_WORKER_TYPES)[number];
+  numberOfWorkers: number;
+  timeoutMinutes: number;
+};
+
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+
+/**
+ * One batch source the Glue extract job reads (the shop's OLTP PostgreSQL, its marketing
+ * database): where it is on the network and which secret holds its credentials. Only the
+ * secret's name or ARN is configured, never a value; the job reads it at run time.
+ */
+export const ExtractSourceSchema = z.strictObject({
+  /** JDBC URL of the PostgreSQL database: `jdbc:postgresql://<host>[:<port>]/<database>`. */
+  jdbcUrl: z
+    .string()
+    .regex(
+      /^jdbc:postgresql:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/[A-Za-z0-9_$-]+$/,
+      'must be jdbc:postgresql://<host>[:<port>]/<database> (no credentials, no query string: SSL is enforced by the connection)',
+    ),
+  /**
+   * Name or ARN of the Secrets Manager secret holding the credentials (RDS secret format:
+   * username, password, host, port, dbname).
+   */
+  secret: z
+    .string()
+    .refine((v) => SECRET_NAME.test(v) || SECRET_ARN.test(v), 'must be a Secrets Manager secret name or ARN'),
+  /** ARN of the KMS key encrypting the secret, when it is not the account's aws/secretsmanager key. */
+  secretKmsKeyArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-f0-9-]+$/, 'must be a KMS key ARN')
+    .optional(),
+  /**
+   * Subnets from which Glue reaches the database (private, with a route to it and to S3/Glue/
+   * Secrets Manager, e.g. VPC endpoints or a NAT gateway). One Glue connection per subnet; the
+   * job tries them in order (the next when an Availability Zone is unavailable).
+   */
+  subnets: z
+    .array(
+      z.strictObject({
+        subnetId: z
+          .string()
+          .regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id like subnet-0123456789abcdef0'),
+        availabilityZone: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'must be an AZ like us-east-1a'),
+      }),
+    )
+    .min(1)
+    .max(4),
+  /**
+   * Security groups of the job's network interfaces: the database's group must admit them on
+   * its port, and one of them must allow all TCP from itself (Glue workers talk to each other).
+   */
+  securityGroupIds: z
+    .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id like sg-0123456789abcdef0'))
+    .min(1)
+    .max(5),
+  /** Job sizing. @default DEFAULT_EXTRACT_JOB */
+  job: z
+    .strictObject({
+      workerType: z.enum(GLUE_WORKER_TYPES),
+      /** Glue Spark jobs need at least 2 workers (one driver, one executor). */
+      numberOfWorkers: z.number().int().min(2).max(299),
+      /** Minutes before Glue stops a run (the ETL execution itself times out after 6 h). */
+      timeoutMinutes: z.number().int().min(5).max(300),
+    })
+    .optional(),
+});
+
+export type ExtractSourceConfig = z.infer<typeof ExtractSourceSchema>;
+
 export const StageConfigSchema = z.strictObject({
   /** Stage name; becomes part of every stack name (`Shoplake-<stage>-Storage`). */
   stage: z.string().regex(/^[a-z][a-z0-9-]{1,19}$/, 'must be 2-20 lowercase letters, digits or dashes'),
@@ -189,6 +276,16 @@ export const StageConfigSchema = z.strictObject({
       'must be a QuickSight user or group ARN',
     )
     .optional(),
+  /**
+   * The shop's databases read by the Glue extract jobs (`glue-jobs/`). A source that is absent
+   * has no connection and no job, and the ETL skips its extract step (docs/deploy.md).
+   */
+  sources: z.strictObject({
+    /** The OLTP PostgreSQL (customers, products, orders, order lines, reviews, payments). */
+    oltp: ExtractSourceSchema.optional(),
+    /** The marketing database (marketing-qualified leads, closed deals). */
+    marketing: ExtractSourceSchema.optional(),
+  }),
   alarms: z.strictObject({
     /** Iterator age (ms) of the stream consumer above which the pipeline is considered behind. */
     iteratorAgeMs: positiveInt,

@@ -46,6 +46,15 @@ export const RESOURCE_STAR_ACTIONS: ReadonlySet<string> = new Set([
   'logs:PutResourcePolicy',
   'logs:DescribeResourcePolicies',
   'logs:DescribeLogGroups',
+  // Glue jobs in a VPC (infra/constructs/extract-jobs.ts): EC2 Describe calls and job metrics.
+  'ec2:DescribeVpcEndpoints',
+  'ec2:DescribeRouteTables',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeSubnets',
+  'ec2:DescribeVpcAttribute',
+  'ec2:DescribeVpcs',
+  'cloudwatch:PutMetricData',
 ]);
 
 /** Object-level S3 actions (and the action families `grant*` uses for them). */
@@ -89,7 +98,7 @@ export const ALLOWED_IAM_WILDCARDS: readonly AllowedWildcard[] = [
   {
     id: 'resource-star-actions',
     reason:
-      'X-Ray trace upload and CloudWatch Logs log-delivery actions do not support resource-level permissions; AWS documents Resource "*" for them.',
+      'X-Ray trace upload, CloudWatch Logs log-delivery, EC2 Describe* and CloudWatch PutMetricData (conditioned on the Glue namespace) do not support resource-level permissions; AWS documents Resource "*" for them.',
     allows: (f, s) => f === 'Resource::*' && s.actions.every((a) => RESOURCE_STAR_ACTIONS.has(a)),
   },
   {
@@ -99,6 +108,29 @@ export const ALLOWED_IAM_WILDCARDS: readonly AllowedWildcard[] = [
     allows: (f, s) =>
       /^Resource::.+:table\/shoplake_[a-z0-9_]+\/\*$/.test(f) &&
       s.actions.every((a) => a.startsWith('glue:')),
+  },
+  {
+    id: 'glue-job-network-interfaces',
+    reason:
+      'A Glue job in a VPC places its workers through network interfaces Glue creates, tags and deletes with generated ids (network-interface/*); creation is further limited to the configured subnets and security groups, tagging to the aws-glue-service-resource key.',
+    allows: (f, s) =>
+      /^Resource::.+:network-interface\/\*$/.test(f) &&
+      s.actions.every((a) =>
+        [
+          'ec2:CreateNetworkInterface',
+          'ec2:DeleteNetworkInterface',
+          'ec2:CreateTags',
+          'ec2:DeleteTags',
+        ].includes(a),
+      ),
+  },
+  {
+    id: 'glue-job-logs',
+    reason:
+      "Glue writes a job run's driver output and errors to log groups it names under /aws-glue/jobs/ (with the security configuration's name when logs are encrypted).",
+    allows: (f, s) =>
+      /^Resource::.+:log-group:\/aws-glue\/jobs\/\*$/.test(f) &&
+      s.actions.every((a) => a.startsWith('logs:')),
   },
   {
     id: 'glue-optimizer-logs',

@@ -7,10 +7,15 @@
 import { TABLES } from '../../lambdas/shared/catalog/index.ts';
 import { DEFAULT_DEDUP_TTL_DAYS } from '../../lambdas/shared/features/apply.ts';
 import { dev } from '../config/dev.ts';
-import type { StageConfig } from '../config/stage-config.ts';
+import {
+  DEFAULT_EXTRACT_JOB,
+  type ExtractSourceConfig,
+  GLUE_WORKER_DPUS,
+  type StageConfig,
+} from '../config/stage-config.ts';
 import { CONSUMER_EVENT_SOURCE } from '../definitions/resources.ts';
 import { MEASURED_EVENT_BYTES, MEASURED_ITEM_BYTES, measuredCapacityAt } from './measured.ts';
-import { PRICES, type PriceName } from './prices.ts';
+import { type ListPrice, PRICES, type PriceName } from './prices.ts';
 
 /** Hours and seconds in the average month AWS bills with (730 hours). */
 export const HOURS_PER_MONTH = 730;
@@ -87,6 +92,17 @@ export interface CostAssumptions {
   readonly compactionDpuHoursPerGb: number;
   /** Retention and orphan-file runs per table per month (each billed the 1-minute minimum). */
   readonly maintenanceRunsPerTablePerMonth: number;
+  /** Glue extract jobs (one per batch source of the stage: OLTP, marketing). */
+  readonly extractJobs: number;
+  /** DPUs of one extract job (workers x DPUs per worker; stage `sources.*.job`). */
+  readonly extractJobDpus: number;
+  /**
+   * Minutes one incremental extract run is billed (Spark start, JDBC read of the changed rows,
+   * Iceberg commits); Glue bills at least 1 minute per run.
+   */
+  readonly extractMinutesPerRun: number;
+  /** Rows per second one extract job moves from PostgreSQL into bronze (the first load's pace). */
+  readonly extractRowsPerSecond: number;
   /** JSON log bytes per Lambda invocation and per API request (access log). */
   readonly logBytesPerInvocation: number;
   /** Months logs are kept (stage log retention). */
@@ -129,8 +145,13 @@ export function stageAssumptions(
   | 'glueTableOptimizers'
   | 'apiCache'
   | 'logRetentionMonths'
+  | 'extractJobs'
+  | 'extractJobDpus'
 > {
   const table = config.featuresTable;
+  const sources = [config.sources.oltp, config.sources.marketing].filter(
+    (s): s is ExtractSourceConfig => s !== undefined,
+  );
   return {
     streamMode: config.stream.mode,
     streamShards: config.stream.mode === 'provisioned' ? config.stream.shards : ON_DEMAND_INITIAL_SHARDS,
@@ -144,7 +165,21 @@ export function stageAssumptions(
     glueTableOptimizers: config.icebergMaintenance.glueTableOptimizers,
     apiCache: config.api.cache !== undefined,
     logRetentionMonths: Math.round((config.logRetentionDays / 30.4) * 100) / 100,
+    extractJobs: sources.length,
+    // the largest job sets the pace of the bill's assumption (each job is sized on its own)
+    extractJobDpus: Math.max(
+      extractJobDpus(DEFAULT_EXTRACT_JOB),
+      ...sources.map((s) => extractJobDpus(s.job ?? DEFAULT_EXTRACT_JOB)),
+    ),
   };
+}
+
+/** DPUs of an extract job of this sizing (Glue bills every allocated worker). */
+export function extractJobDpus(job: {
+  workerType: keyof typeof GLUE_WORKER_DPUS;
+  numberOfWorkers: number;
+}): number {
+  return GLUE_WORKER_DPUS[job.workerType] * job.numberOfWorkers;
 }
 
 /** Shards an on-demand stream starts with (4 MB/s write capacity). */
@@ -187,6 +222,8 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
   xraySampleRate: 0.05,
   kmsKeys: 5,
   kmsRequestsPerMonth: 300_000,
+  extractMinutesPerRun: 2,
+  extractRowsPerSecond: 20_000,
   quickSightAuthors: 0,
   quickSightReaders: 0,
   dynamoGb: 0.5,
@@ -208,6 +245,7 @@ export const SERVICES = [
   'Athena',
   'Step Functions',
   'Glue table optimizers',
+  'Glue extract jobs',
   'CloudWatch + X-Ray',
   'KMS',
   'QuickSight',
@@ -232,6 +270,46 @@ export interface CostEstimate {
   readonly lines: readonly CostLine[];
   readonly assumptions: CostAssumptions;
   readonly prices: typeof PRICES;
+}
+
+/** Glue bills a Spark job run for at least one minute (Glue 2.0 and later; AWS Glue pricing). */
+export const GLUE_MINIMUM_MINUTES = 1;
+
+/** What the first (full-snapshot) load of a source costs on AWS. */
+export interface FirstLoadEstimate {
+  readonly rows: number;
+  readonly dpus: number;
+  readonly rowsPerSecond: number;
+  /** Billed minutes: rows / rate plus the run's fixed part, at least the 1-minute minimum. */
+  readonly minutes: number;
+  readonly dpuHours: number;
+  readonly usd: number;
+  readonly price: ListPrice;
+}
+
+/**
+ * The first load of `rows` source rows by one extract job: a full snapshot at
+ * `extractRowsPerSecond`, plus the incremental run's fixed minutes (Spark start, commits),
+ * billed per second with Glue's 1-minute minimum at `extractJobDpus`.
+ */
+export function estimateFirstLoad(rows: number, overrides: Partial<CostAssumptions> = {}): FirstLoadEstimate {
+  const a: CostAssumptions = { ...DEFAULT_ASSUMPTIONS, ...overrides };
+  if (!Number.isFinite(rows) || rows < 0)
+    throw new InvalidCostInputError(`rows must be a finite number >= 0, got ${rows}`);
+  if (!(a.extractRowsPerSecond > 0))
+    throw new InvalidCostInputError('assumption extractRowsPerSecond must be > 0');
+  const minutes = Math.max(GLUE_MINIMUM_MINUTES, a.extractMinutesPerRun + rows / a.extractRowsPerSecond / 60);
+  const dpuHours = (a.extractJobDpus * minutes) / 60;
+  const price = PRICES.glueSparkJobDpuHour;
+  return {
+    rows,
+    dpus: a.extractJobDpus,
+    rowsPerSecond: a.extractRowsPerSecond,
+    minutes,
+    dpuHours,
+    usd: dpuHours * price.usd,
+    price,
+  };
 }
 
 /** Thrown for an event rate or assumption the model cannot price. */
@@ -491,6 +569,20 @@ export function estimateMonthlyCost(
     );
   }
 
+  // Glue extract jobs: one incremental run per source and ETL run, at least the 1-minute minimum.
+  if (a.extractJobs > 0) {
+    add(
+      'Glue extract jobs',
+      `DPU-hours (${a.extractJobs} source job(s) x ${a.etlRunsPerMonth} runs x ${a.extractJobDpus} DPU x ${Math.max(GLUE_MINIMUM_MINUTES, a.extractMinutesPerRun)} min)`,
+      (a.extractJobs *
+        a.etlRunsPerMonth *
+        a.extractJobDpus *
+        Math.max(GLUE_MINIMUM_MINUTES, a.extractMinutesPerRun)) /
+        60,
+      'glueSparkJobDpuHour',
+    );
+  }
+
   // CloudWatch and X-Ray.
   const logGb = ((invocations + apiRequests) * a.logBytesPerInvocation) / GB;
   add(
@@ -523,6 +615,8 @@ export function estimateMonthlyCost(
 
   // KMS.
   add('KMS', 'customer-managed keys', a.kmsKeys, 'kmsKeyMonth');
+  // The extract jobs' key (their logs and bookmarks: infra/constructs/extract-jobs.ts).
+  if (a.extractJobs > 0) add('KMS', 'customer-managed key of the Glue extract jobs', 1, 'kmsKeyMonth');
   add(
     'KMS',
     'requests (bucket keys and cached data keys keep this low)',

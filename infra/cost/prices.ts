@@ -148,6 +148,12 @@ export const PRICES = {
     source: 'https://aws.amazon.com/glue/pricing/',
     asOf: AS_OF,
   },
+  glueSparkJobDpuHour: {
+    usd: 0.44,
+    unit: 'per DPU-hour, Apache Spark ETL jobs (Glue 2.0 and later, so the Glue 5.0 extract jobs): billed per second, 1-minute minimum per run; G.1X = 1 DPU per worker',
+    source: 'https://aws.amazon.com/glue/pricing/',
+    asOf: '2026-12',
+  },
   cloudWatchLogsIngestPerGb: {
     usd: 0.5,
     unit: 'per GB of logs ingested (Standard class)',

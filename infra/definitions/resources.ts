@@ -82,6 +82,8 @@ export const LAKE_PREFIXES = {
   landingEvents: 'landing/events/',
   quarantine: 'quarantine/',
   firehoseErrors: 'errors/firehose/',
+  /** Access-log lines the access-log delivery stream could not transform or deliver. */
+  accessLogErrors: 'errors/access-logs/',
   warehouse: 'warehouse/',
   athenaResults: 'athena-results/',
 } as const;

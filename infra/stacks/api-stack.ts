@@ -12,9 +12,11 @@
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as xray from 'aws-cdk-lib/aws-xray';
 import type { Construct } from 'constructs';
+import { apiAccessLogFormat } from '../../lambdas/shared/access-log/apigw-format.ts';
 import { API_ROUTES, type ApiRoute } from '../../lambdas/shared/api-routes.ts';
 import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS } from '../../lambdas/shared/cors.ts';
 import { ingestRequestJsonSchema } from '../../lambdas/shared/event-schema.ts';
@@ -31,6 +33,11 @@ export interface ApiStackProps extends StackProps {
   readonly config: StageConfig;
   /** Function per handler module of `api-routes.ts`. */
   readonly handlers: Readonly<Record<ApiRoute['handler'], lambda.IFunction>>;
+  /**
+   * Receives the access logs through a CloudWatch Logs subscription (docs/access-logs.md).
+   * @default - no subscription
+   */
+  readonly accessLogShipper?: lambda.IFunction;
 }
 
 /** Path parameters of an API Gateway path (`/users/{userId}/x` → `['userId']`). */
@@ -51,6 +58,7 @@ export class ApiStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const accessLogs = stageLogGroup(this, 'AccessLogs', config);
+    if (props.accessLogShipper) this.subscribeAccessLogs(accessLogs, props.accessLogShipper);
     const cache = config.api.cache;
 
     this.api = new apigw.RestApi(this, 'ShopApi', {
@@ -62,7 +70,8 @@ export class ApiStack extends Stack {
       deployOptions: {
         stageName: API_STAGE_NAME,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
-        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        // JSON with the fields the access-log parser reads (latency, path, user agent…).
+        accessLogFormat: apigw.AccessLogFormat.custom(apiAccessLogFormat()),
         tracingEnabled: true,
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
@@ -286,5 +295,26 @@ export class ApiStack extends Stack {
       value: this.readKey.keyId,
       description: 'aws apigateway get-api-key --include-value --api-key <id> → x-api-key for GET routes',
     });
+  }
+
+  /**
+   * CloudWatch Logs subscription of the access logs to the shipper Lambda (which puts one record
+   * per line on the access-log delivery stream). The invoke permission lives here, beside the
+   * log group it names, so the ingestion stack needs no reference back to this stack.
+   */
+  private subscribeAccessLogs(logGroup: logs.ILogGroup, shipper: lambda.IFunction): void {
+    const permission = new lambda.CfnPermission(this, 'AccessLogShipperInvoke', {
+      action: 'lambda:InvokeFunction',
+      functionName: shipper.functionArn,
+      principal: 'logs.amazonaws.com',
+      sourceArn: logGroup.logGroupArn,
+      sourceAccount: this.account,
+    });
+    const filter = new logs.CfnSubscriptionFilter(this, 'AccessLogSubscription', {
+      logGroupName: logGroup.logGroupName,
+      filterPattern: '',
+      destinationArn: shipper.functionArn,
+    });
+    filter.node.addDependency(permission);
   }
 }

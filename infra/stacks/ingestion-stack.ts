@@ -23,6 +23,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CORS_ENV } from '../../lambdas/shared/cors.ts';
 import type { StageConfig } from '../config/stage-config.ts';
+import { AccessLogDelivery } from '../constructs/access-log-delivery.ts';
 import type { CatalogTable } from '../constructs/lake-catalog.ts';
 import { dataRemovalPolicy, secureKey, secureQueue, stageLogGroup } from '../constructs/secure-defaults.ts';
 import { ShoplakeFunction } from '../constructs/shoplake-function.ts';
@@ -49,6 +50,8 @@ export interface IngestionStackProps extends StackProps {
   readonly featuresTable: dynamodb.ITable;
   /** Bronze events table Firehose delivers into. */
   readonly bronzeEventsTable: CatalogTable;
+  /** Bronze access-log table the access-log delivery stream writes (docs/access-logs.md). */
+  readonly bronzeAccessLogsTable: CatalogTable;
 }
 
 export class IngestionStack extends Stack {
@@ -61,6 +64,8 @@ export class IngestionStack extends Stack {
   readonly deliveryStream: firehose.CfnDeliveryStream;
   /** Firehose record transformation: stream events → bronze rows (epoch-µs timestamps). */
   readonly bronzeTransformFunction: ShoplakeFunction;
+  /** Access logs → bronze.access_logs (Firehose, transformation, CloudWatch Logs shipper). */
+  readonly accessLogs: AccessLogDelivery;
 
   constructor(scope: Construct, id: string, props: IngestionStackProps) {
     super(scope, id, props);
@@ -149,6 +154,12 @@ export class IngestionStack extends Stack {
       timeout: Duration.minutes(1),
     });
     this.deliveryStream = this.createBronzeDelivery(props, this.bronzeTransformFunction);
+    this.accessLogs = new AccessLogDelivery(this, 'AccessLogs', {
+      config,
+      lakeBucket: props.lakeBucket,
+      table: props.bronzeAccessLogsTable,
+      queueKey: this.streamKey,
+    });
   }
 
   /** Firehose: stream → bronze events Iceberg table; undeliverable records → `errors/firehose/`. */

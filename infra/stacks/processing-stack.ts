@@ -6,7 +6,7 @@
  * NotifyFailure) is watched by EventBridge only for TIMED_OUT / ABORTED, which no Catch can
  * see; a machine without one also for FAILED. Each failure notifies exactly once.
  */
-import { Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
@@ -17,9 +17,18 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { athenaStatementOfFile, sqlFileOfKey } from '../../lambdas/etl/definition.ts';
+import { athenaStatementOfFile, NO_EXTRACT_JOB, sqlFileOfKey } from '../../lambdas/etl/definition.ts';
+import { PREPARE_RUN_LAMBDA } from '../../lambdas/etl/steps.ts';
 import { DEFAULT_DATABASE_PREFIX, NAMESPACES, type Namespace } from '../../lambdas/shared/catalog/index.ts';
+import {
+  ETL_SOURCES_ENV,
+  EXTRACT_JOB_NAME_KEYS,
+  EXTRACT_SOURCES,
+  formatSourceFlags,
+  sourceFlags,
+} from '../../lambdas/shared/extract-sources.ts';
 import type { StageConfig } from '../config/stage-config.ts';
+import { SourceExtractJobs } from '../constructs/extract-jobs.ts';
 import { ForecastModelFunction } from '../constructs/forecast-model-function.ts';
 import { dataRemovalPolicy, serviceNotificationTopic, stageLogGroup } from '../constructs/secure-defaults.ts';
 import { ShoplakeFunction } from '../constructs/shoplake-function.ts';
@@ -233,6 +242,8 @@ export class ProcessingStack extends Stack {
   substitutions: Readonly<Record<string, string>>;
   /** The demand-forecast model step (Python), when a definition references it. */
   forecastModelFunction?: ForecastModelFunction;
+  /** The Glue extract jobs of the stage's batch sources (none without sources). */
+  readonly extractJobs: SourceExtractJobs;
 
   constructor(scope: Construct, id: string, props: ProcessingStackProps) {
     super(scope, id, props);
@@ -259,6 +270,16 @@ export class ProcessingStack extends Stack {
       removalPolicy: dataRemovalPolicy(config),
     });
 
+    this.extractJobs = new SourceExtractJobs(this, 'SourceExtract', {
+      config,
+      lakeBucket: storage.lakeBucket,
+      lakeKey: storage.lakeKey,
+      warehouseUri: storage.warehouseUri,
+      bronzeDatabaseName: storage.catalog.databaseNames.bronze,
+      opsDatabaseName: storage.catalog.databaseNames.ops,
+    });
+    const extractJobs = this.extractJobs.jobs;
+
     const lakeRoot = storage.lakeRootUri;
     const base: Record<string, string> = {
       AthenaWorkGroup: storage.workGroupName,
@@ -273,6 +294,9 @@ export class ProcessingStack extends Stack {
       EtlLeaseTable: this.etlLeaseTable.tableName,
       GlueDatabasePrefix: DEFAULT_DATABASE_PREFIX,
     };
+    // A source the stage has no job for: its extract state is skipped (PrepareRun's flag is false).
+    for (const source of EXTRACT_SOURCES)
+      base[EXTRACT_JOB_NAME_KEYS[source]] = extractJobs[source]?.job.jobName ?? NO_EXTRACT_JOB;
     for (const ns of NAMESPACES) base[`${pascalCase(ns)}Database`] = storage.catalog.databaseNames[ns];
     this.substitutions = base;
 
@@ -300,6 +324,11 @@ export class ProcessingStack extends Stack {
       tasks[key] = fn;
     }
     this.taskFunctions = tasks;
+    // PrepareRun tells the state machine which sources' extract jobs to run.
+    tasks[PREPARE_RUN_LAMBDA.key]?.addEnvironment(
+      ETL_SOURCES_ENV,
+      formatSourceFlags(sourceFlags(EXTRACT_SOURCES.filter((s) => extractJobs[s] !== undefined))),
+    );
 
     // The forecast model step: a Python Lambda (not a TypeScript task), named like the others.
     if (referenced.has('ForecastModelFunctionArn')) {
@@ -320,6 +349,19 @@ export class ProcessingStack extends Stack {
     const machines: Record<string, sfn.StateMachine> = {};
     for (const file of files) machines[file.name] = this.stateMachine(file, config, props);
     this.stateMachines = machines;
+    // What `shoplake etl|train --stage` and operators start (docs/deploy.md#outputs).
+    for (const [name, machine] of Object.entries(machines)) {
+      new CfnOutput(this, `${pascalCase(name)}StateMachineArn`, {
+        value: machine.stateMachineArn,
+        description: `ARN of the ${name} state machine (step-functions/${name}.asl.json)`,
+      });
+    }
+    for (const [source, extract] of Object.entries(extractJobs)) {
+      new CfnOutput(this, `${pascalCase(source)}ExtractJobName`, {
+        value: extract.job.jobName,
+        description: `Glue job extracting the ${source} database into bronze`,
+      });
+    }
     const forecastMachine = machines.forecast;
     if (forecastMachine && this.forecastModelFunction)
       this.forecastModelFunction.function.grantInvoke(forecastMachine);
@@ -607,6 +649,17 @@ export class ProcessingStack extends Stack {
     // Iceberg maintenance (VACUUM) run by the ETL deletes expired files in the warehouse.
     props.storage.lakeBucket.grantDelete(machine, `${LAKE_PREFIXES.warehouse}*`);
     this.failureTopic.grantPublish(machine);
+    // `glue:startJobRun.sync` on the extract jobs this machine names, and on nothing else.
+    const jobArns = EXTRACT_SOURCES.filter((s) => file.substitutions.includes(EXTRACT_JOB_NAME_KEYS[s]))
+      .map((s) => this.extractJobs.jobs[s]?.job.jobArn)
+      .filter((arn): arn is string => arn !== undefined);
+    if (jobArns.length > 0) {
+      iam.Grant.addToPrincipal({
+        grantee: machine,
+        actions: ['glue:StartJobRun', 'glue:GetJobRun', 'glue:GetJobRuns', 'glue:BatchStopJobRun'],
+        resourceArns: jobArns,
+      });
+    }
     if (file.substitutions.includes('EtlLeaseTable')) {
       this.etlLeaseTable.grant(machine, 'dynamodb:PutItem', 'dynamodb:DeleteItem');
     }

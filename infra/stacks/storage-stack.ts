@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ArnFormat, Aws, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -114,6 +114,15 @@ export class StorageStack extends Stack {
     this.warehouseUri = this.lakeBucket.s3UrlForObject(LAKE_PREFIXES.warehouse);
 
     this.catalog = lakeCatalog(this, 'Catalog', { config, warehouseUri: this.warehouseUri });
+    // What `shoplake tables --stage` and operators read (docs/deploy.md#outputs).
+    new CfnOutput(this, 'LakeBucketName', {
+      value: this.lakeBucket.bucketName,
+      description: 'S3 bucket of the lake (warehouse, landing, quarantine, Athena results)',
+    });
+    new CfnOutput(this, 'GlueDatabaseNames', {
+      value: Object.values(this.catalog.databaseNames).join(','),
+      description: 'Glue databases of the lake (bronze, silver, gold, ops, ml), comma-separated',
+    });
 
     // Either Glue optimizers or the ETL's OPTIMIZE/VACUUM maintain the tables, never both.
     if (config.icebergMaintenance.glueTableOptimizers) this.createTableOptimizers(config);

@@ -2,7 +2,8 @@
  * Generates the ETL state machine (`step-functions/etl.asl.json`) from the step list of
  * `steps.ts`: one Task per step with the shared retry policy and a catch-all into the
  * failure notification, result reads and the quality-gate choice where a step asks for them,
- * independent steps in `Parallel` states, then Iceberg maintenance.
+ * a source-flag choice before each Glue extract job, independent steps in `Parallel` states,
+ * then Iceberg maintenance.
  *
  * `npm run generate:etl` writes the file; `test/unit/asl-etl-generated.test.ts` fails when the
  * committed file differs from `generateEtlDefinitionText()`.
@@ -11,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ETL_DEFINITION_PATH, sqlStatementParameters } from './definition.ts';
 import { ETL_LEASE_ID } from './prepare-run.ts';
-import { ETL_STEPS, type EtlStep, type LambdaStep, type SqlStep } from './steps.ts';
+import { ETL_STEPS, type EtlStep, type GlueStep, type LambdaStep, type SqlStep } from './steps.ts';
 
 type Json = Record<string, unknown>;
 
@@ -21,6 +22,8 @@ const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 const SNS_PUBLISH = 'arn:aws:states:::sns:publish';
 const DYNAMODB_PUT = 'arn:aws:states:::dynamodb:putItem';
 const DYNAMODB_DELETE = 'arn:aws:states:::dynamodb:deleteItem';
+/** Glue job run, waited for until it ends (the processing stack grants it on the extract jobs only). */
+export const GLUE_START_JOB_RUN_SYNC = 'arn:aws:states:::glue:startJobRun.sync';
 
 /** Substitution key of the lease table's name. */
 export const LEASE_TABLE_KEY = 'EtlLeaseTable';
@@ -68,6 +71,27 @@ export const LAMBDA_RETRY: readonly Json[] = [
     MaxAttempts: 3,
     BackoffRate: 2,
   },
+];
+
+/**
+ * Retry policy of the Glue extract jobs: the start call's transient errors (a run of the
+ * previous execution still finishing, throttling, Glue-side errors) with backoff, and a failed
+ * run once more after a minute (a dropped database connection); a second failure notifies.
+ */
+export const GLUE_RETRY: readonly Json[] = [
+  {
+    ErrorEquals: [
+      'Glue.ConcurrentRunsExceededException',
+      'Glue.ThrottlingException',
+      'Glue.InternalServiceException',
+      'Glue.OperationTimeoutException',
+    ],
+    IntervalSeconds: 30,
+    MaxAttempts: 4,
+    BackoffRate: 2,
+    JitterStrategy: 'FULL',
+  },
+  { ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 60, MaxAttempts: 1, BackoffRate: 2 },
 ];
 
 /** Athena query timeout of one task. */
@@ -257,6 +281,7 @@ function emitStep(step: EtlStep, next: string | null, states: Json, topLevel: bo
     states.Skipped = { Type: 'Succeed' };
     return step.name;
   }
+  if (step.kind === 'glue') return emitGlueStep(step, next, states, catching);
   if (step.kind === 'lambda') {
     const s: LambdaStep = step;
     states[s.name] = tail(
@@ -349,6 +374,53 @@ function emitStep(step: EtlStep, next: string | null, states: Json, topLevel: bo
   return step.name;
 }
 
+/** Where a Glue step keeps its job run (`$.extract_oltp`). */
+export function glueResultPath(step: Pick<GlueStep, 'source'>): string {
+  return `$.extract_${step.source}`;
+}
+
+/**
+ * A Glue extract step: a Choice on PrepareRun's flag of the source, the job run (waited for),
+ * or a Pass recording that the stage has no such source. Returns the Choice's name.
+ */
+function emitGlueStep(step: GlueStep, next: string | null, states: Json, catching: Json): string {
+  const tail = (state: Json): Json => (next === null ? { ...state, End: true } : { ...state, Next: next });
+  const flag = `$.run.sources.${step.source}`;
+  const choice = `${step.name}Choice`;
+  const skipped = `${step.name}Skipped`;
+  states[choice] = {
+    Type: 'Choice',
+    Comment: `Runs the ${step.source} extract job only when the stage configures the ${step.source} source (PrepareRun's sources.${step.source})`,
+    Choices: [
+      {
+        And: [
+          { Variable: flag, IsPresent: true },
+          { Variable: flag, BooleanEquals: true },
+        ],
+        Next: step.name,
+      },
+    ],
+    Default: skipped,
+  };
+  states[skipped] = tail({
+    Type: 'Pass',
+    Comment: `The stage has no ${step.source} source: no job to run`,
+    Parameters: { JobRunState: 'SKIPPED', reason: `no ${step.source} source in this stage` },
+    ResultPath: glueResultPath(step),
+  });
+  states[step.name] = tail({
+    Type: 'Task',
+    ...(step.comment ? { Comment: step.comment } : {}),
+    Resource: GLUE_START_JOB_RUN_SYNC,
+    Parameters: { JobName: placeholder(step.jobNameKey), Arguments: step.arguments },
+    ResultSelector: { 'JobRunId.$': '$.Id', 'JobName.$': '$.JobName', 'JobRunState.$': '$.JobRunState' },
+    ResultPath: glueResultPath(step),
+    Retry: GLUE_RETRY,
+    ...catching,
+  });
+  return choice;
+}
+
 /** Writes a sequence of blocks ending in `next`; returns the first state's name. */
 function emitBlocks(blocks: readonly Block[], next: string | null, states: Json, topLevel: boolean): string {
   let to = next;
@@ -385,8 +457,12 @@ function stateOrder(blocks: readonly Block[]): string[] {
       order.push(b.parallel);
       continue;
     }
-    order.push(b.step.name);
     const s = b.step;
+    if (s.kind === 'glue') {
+      order.push(`${s.name}Choice`, s.name, `${s.name}Skipped`);
+      continue;
+    }
+    order.push(b.step.name);
     if (s.kind === 'lease') order.push('LeaseHeld', 'Skipped');
     if (s.kind === 'sql' && s.results) {
       order.push(s.results.state);
@@ -554,7 +630,7 @@ export function generateEtlDefinition(steps: readonly EtlStep[] = ETL_STEPS): Js
   };
   return {
     Comment:
-      'GENERATED by lambdas/etl/asl.ts from lambdas/etl/steps.ts (npm run generate:etl) - do not edit. shoplake batch ETL: extract -> silver -> data-quality gate -> gold -> Iceberg maintenance. SQL: athena/etl_*.sql, one Sql_<file> substitution per task.',
+      'GENERATED by lambdas/etl/asl.ts from lambdas/etl/steps.ts (npm run generate:etl) - do not edit. shoplake batch ETL: Glue extract jobs of the stage sources -> extract summary -> silver -> data-quality gate -> gold -> Iceberg maintenance. SQL: athena/etl_*.sql, one Sql_<file> substitution per task.',
     StartAt: startAt,
     TimeoutSeconds: EXECUTION_TIMEOUT_SECONDS,
     States: states,

@@ -31,7 +31,19 @@ export interface EtlResourceSubstitutions {
   readonly FailureTopicArn: string;
   /** DynamoDB table holding the run lease (one ETL run at a time). */
   readonly EtlLeaseTable: string;
+  /**
+   * Glue extract job of each source (`EXTRACT_JOB_NAME_KEYS`). A stage without the source has no
+   * job: the name is `NO_EXTRACT_JOB` and the state is never entered (its flag is false).
+   */
+  readonly OltpExtractJobName: string;
+  readonly MarketingExtractJobName: string;
 }
+
+/**
+ * Job name substituted for a source the stage does not have. Its extract state is unreachable
+ * (PrepareRun's flag is false) and the state machine is granted nothing on it.
+ */
+export const NO_EXTRACT_JOB = 'shoplake-source-not-configured';
 
 const SQL_KEY = /\$\{(Sql_[A-Za-z0-9_]+)\}/g;
 

@@ -7,6 +7,7 @@
 
 import { databaseName, qualifiedName, TABLES } from '../shared/catalog/index.ts';
 import { athenaLiteral } from '../shared/catalog/sql.ts';
+import { NO_SOURCES, type SourceFlags } from '../shared/extract-sources.ts';
 
 /** Days of bronze a scheduled run (no date given) re-reads, for late events. @default 3 */
 export const DEFAULT_LOOKBACK_DAYS = 3;
@@ -37,6 +38,11 @@ export interface EtlRunContext {
   readonly maintenance_tables: string[];
   /** The run lease's item values (AWS: the AcquireLease conditional put). */
   readonly lease: EtlLease;
+  /**
+   * Which batch sources the stage has (AWS: the `ETL_SOURCES` env var CDK sets from the stage
+   * config); the state machine skips the extract job of a source whose flag is false.
+   */
+  readonly sources: SourceFlags;
 }
 
 /**
@@ -89,7 +95,13 @@ function addDays(date: string, days: number): string {
 /** Builds the run context; throws `InvalidRunInputError` on malformed input. */
 export function prepareRun(
   input: EtlRunInput,
-  options: { now?: () => Date; databasePrefix?: string; randomSuffix?: () => string } = {},
+  options: {
+    now?: () => Date;
+    databasePrefix?: string;
+    randomSuffix?: () => string;
+    /** @default NO_SOURCES */
+    sources?: SourceFlags;
+  } = {},
 ): EtlRunContext {
   const now = (options.now ?? (() => new Date()))();
   const today = now.toISOString().slice(0, 10);
@@ -132,6 +144,7 @@ export function prepareRun(
       acquired_at: now.toISOString(),
       expires_at: new Date(now.getTime() + ETL_LEASE_SECONDS * 1000).toISOString(),
     },
+    sources: { ...(options.sources ?? NO_SOURCES) },
     maintenance_tables: TABLES.filter(
       (t) => t.namespace === 'silver' || t.namespace === 'gold' || t.namespace === 'bronze',
     ).map((t) => (prefix ? `${databaseName(t.namespace, prefix)}.${t.name}` : qualifiedName(t))),

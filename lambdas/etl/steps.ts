@@ -4,12 +4,21 @@
  * `test/unit/asl-etl-generated.test.ts` fails when the file and this list disagree).
  *
  * A step is a SQL file (`athena/<sql>.sql`, one statement) run by Athena with the named
- * parameters it uses, or a task Lambda named explicitly (module under `lambdas/`). `dependsOn`
+ * parameters it uses, a task Lambda named explicitly (module under `lambdas/`), or a source's
+ * Glue extract job (run when PrepareRun's `sources` flag of that source is set). `dependsOn`
  * orders the steps: a step runs after every step it names; steps that do not depend on each
  * other (directly or through a chain) run in a `Parallel` state. Adding a step is one entry
  * here (plus its SQL file); the generator wires the states, the shared retry policy and the
  * failure notification.
  */
+
+import {
+  DEFAULT_EXTRACT_MODE,
+  EXTRACT_JOB_NAME_KEYS,
+  EXTRACT_STATE_NAMES,
+  type ExtractSource,
+  GLUE_JOB_ARGS,
+} from '../shared/extract-sources.ts';
 
 /** Named parameters a SQL step may use; PrepareRun provides each as an Athena literal. */
 export type EtlParam = 'run_id' | 'date_from' | 'date_to';
@@ -80,7 +89,21 @@ export interface LeaseStep extends StepBase {
   readonly kind: 'lease';
 }
 
-export type EtlStep = SqlStep | LambdaStep | LeaseStep;
+/**
+ * Runs a source's Glue extract job (`glue:startJobRun.sync`) when PrepareRun says the stage
+ * has that source (`$.run.sources.<source>`); otherwise a Pass state records it as skipped.
+ * The job run's id and state are kept at `$.extract_<source>`.
+ */
+export interface GlueStep extends StepBase {
+  readonly kind: 'glue';
+  readonly source: ExtractSource;
+  /** Substitution key of the job name (`${OltpExtractJobName}`). */
+  readonly jobNameKey: string;
+  /** Job run arguments (ASL Parameters syntax), besides the job's default arguments. */
+  readonly arguments: Readonly<Record<string, string>>;
+}
+
+export type EtlStep = SqlStep | LambdaStep | LeaseStep | GlueStep;
 
 /** The ETL's PrepareRun task Lambda. */
 export const PREPARE_RUN_LAMBDA: TaskLambda = {
@@ -98,6 +121,20 @@ const sql = (
   extra: Partial<Pick<SqlStep, 'results' | 'gate' | 'skipWhenIdle' | 'comment'>> = {},
 ): SqlStep => ({ kind: 'sql', name, sql: file, params, dependsOn, ...extra });
 
+/** The extract job of one source, with the run id and the scheduled (incremental) mode. */
+const glue = (source: ExtractSource, dependsOn: readonly string[]): GlueStep => ({
+  kind: 'glue',
+  name: EXTRACT_STATE_NAMES[source],
+  source,
+  jobNameKey: EXTRACT_JOB_NAME_KEYS[source],
+  arguments: {
+    [`${GLUE_JOB_ARGS.runId}.$`]: '$.run.run_id',
+    [GLUE_JOB_ARGS.extractMode]: DEFAULT_EXTRACT_MODE,
+  },
+  dependsOn,
+  comment: `glue-jobs/extract_job.py --source ${source}: the ${source} database into bronze (skipped when the stage has no ${source} source)`,
+});
+
 /** Every silver step: the quality checks wait for all of them. */
 const SILVER: readonly EtlStep[] = [
   sql('SilverRejectedEvents', 'etl_10_silver_rejected_events', ['run_id'], ['MarkRun']),
@@ -109,6 +146,61 @@ const SILVER: readonly EtlStep[] = [
   sql('SilverOrders', 'etl_16_silver_orders', ['run_id'], ['SilverSessionsInsert']),
   sql('SilverOrderLinesDelete', 'etl_17_silver_order_lines_delete', [], ['SilverOrders']),
   sql('SilverOrderLinesInsert', 'etl_18_silver_order_lines_insert', ['run_id'], ['SilverOrderLinesDelete']),
+  sql('SilverMarketingLeadsDelete', 'etl_19_silver_marketing_leads_delete', [], ['SilverOrderLinesInsert']),
+  sql(
+    'SilverMarketingLeadsInsert',
+    'etl_19_silver_marketing_leads_insert',
+    ['run_id'],
+    ['SilverMarketingLeadsDelete'],
+  ),
+  sql(
+    'SilverMarketingDealsDelete',
+    'etl_19_silver_marketing_deals_delete',
+    [],
+    ['SilverMarketingLeadsInsert'],
+  ),
+  sql(
+    'SilverMarketingDealsInsert',
+    'etl_19_silver_marketing_deals_insert',
+    ['run_id'],
+    ['SilverMarketingDealsDelete'],
+  ),
+];
+
+/**
+ * Access-log silver (docs/access-logs.md): parsed requests from bronze.access_logs, bronze
+ * retention (raw IPs), inferred sessions. A chain of its own, parallel to the events chain.
+ */
+const ACCESS_SILVER: readonly EtlStep[] = [
+  sql('SilverAccessRequests', 'etl_70_silver_access_requests', ['run_id'], ['MarkRun']),
+  sql('BronzeAccessLogsRetention', 'etl_71_bronze_access_logs_retention', [], ['SilverAccessRequests']),
+  sql(
+    'SilverAccessSessionsDelete',
+    'etl_72_silver_access_sessions_delete',
+    [],
+    ['BronzeAccessLogsRetention'],
+  ),
+  sql(
+    'SilverAccessSessionsInsert',
+    'etl_73_silver_access_sessions_insert',
+    ['run_id'],
+    ['SilverAccessSessionsDelete'],
+  ),
+];
+
+/** Access-log gold: traffic per 5 min / hour / day, daily rankings, daily health. */
+const ACCESS_GOLD: readonly EtlStep[] = [
+  sql('GoldAccessTrafficDelete', 'etl_74_gold_access_traffic_delete', [], ['QualityGate']),
+  sql('GoldAccessTrafficInsert', 'etl_75_gold_access_traffic_insert', [], ['GoldAccessTrafficDelete']),
+  sql('GoldAccessTopDelete', 'etl_76_gold_access_top_delete', [], ['QualityGate']),
+  sql('GoldAccessTopInsert', 'etl_77_gold_access_top_insert', [], ['GoldAccessTopDelete']),
+  sql('GoldAccessDailyHealthDelete', 'etl_78_gold_access_daily_health_delete', [], ['GoldAccessTopInsert']),
+  sql(
+    'GoldAccessDailyHealthInsert',
+    'etl_79_gold_access_daily_health_insert',
+    [],
+    ['GoldAccessDailyHealthDelete'],
+  ),
 ];
 
 /**
@@ -142,6 +234,13 @@ const GOLD: readonly EtlStep[] = [
     ['run_id'],
     ['GoldCampaignAttributionDelete'],
   ),
+  sql('GoldMarketingFunnelDelete', 'etl_45_gold_marketing_funnel_delete', [], ['QualityGate']),
+  sql(
+    'GoldMarketingFunnelInsert',
+    'etl_46_gold_marketing_funnel_insert',
+    ['run_id'],
+    ['GoldMarketingFunnelDelete'],
+  ),
   // Demand forecasting (docs/forecasting.md): daily demand → features; forecasts vs actuals.
   sql('GoldDemandDailyDelete', 'etl_60_gold_demand_daily_delete', [], ['QualityGate']),
   sql('GoldDemandDailyInsert', 'etl_61_gold_demand_daily_insert', ['run_id'], ['GoldDemandDailyDelete']),
@@ -163,7 +262,16 @@ export const ETL_STEPS: readonly EtlStep[] = [
     comment: 'lambdas/etl/handler.ts: run id, date window, execution-parameter literals',
     lambda: PREPARE_RUN_LAMBDA,
     payload: { 'input.$': '$', 'executionName.$': '$$.Execution.Name' },
-    resultFields: ['run_id', 'run_date', 'date_from', 'date_to', 'sql', 'maintenance_tables', 'lease'],
+    resultFields: [
+      'run_id',
+      'run_date',
+      'date_from',
+      'date_to',
+      'sql',
+      'maintenance_tables',
+      'lease',
+      'sources',
+    ],
     resultPath: '$.run',
     dependsOn: [],
   },
@@ -176,8 +284,11 @@ export const ETL_STEPS: readonly EtlStep[] = [
   sql('RegisterRun', 'etl_01_register_run', ['run_id', 'date_from', 'date_to'], ['AcquireLease'], {
     comment: 'athena/etl_01_register_run.sql: the run joins ops.etl_pending before its first data write',
   }),
-  sql('Extract', 'etl_00_extract_summary', [], ['RegisterRun'], {
-    comment: 'athena/etl_00_extract_summary.sql (locally preceded by landing → bronze and the OLTP snapshot)',
+  // One extract job at a time: each reads its own database; sequential keeps the local engine single-writer.
+  glue('oltp', ['RegisterRun']),
+  glue('marketing', ['ExtractOltp']),
+  sql('Extract', 'etl_00_extract_summary', [], ['ExtractMarketing'], {
+    comment: 'athena/etl_00_extract_summary.sql (locally preceded by landing → bronze)',
     results: { state: 'ExtractSummary', queryPath: '$.extract', path: '$.extract_summary' },
     // nothing new in bronze since the last completed run and nothing pending: complete now
     skipWhenIdle: { column: 'idle', to: 'CompleteRun' },
@@ -186,11 +297,12 @@ export const ETL_STEPS: readonly EtlStep[] = [
     comment: 'athena/etl_02_mark_run.sql: what this run reads from bronze (the idle check compares with it)',
   }),
   ...SILVER,
+  ...ACCESS_SILVER,
   sql(
     'QualityChecks',
     'etl_20_quality_checks',
     ['run_id'],
-    SILVER.map((s) => s.name),
+    [...SILVER, ...ACCESS_SILVER].map((s) => s.name),
   ),
   sql('QualityGate', 'etl_21_quality_gate', ['run_id'], ['QualityChecks'], {
     results: { state: 'QualityGateResults', queryPath: '$.gate_query', path: '$.gate' },
@@ -200,11 +312,12 @@ export const ETL_STEPS: readonly EtlStep[] = [
     },
   }),
   ...GOLD,
+  ...ACCESS_GOLD,
   sql(
     'CompleteRun',
     'etl_50_complete_run',
     ['run_id'],
-    GOLD.map((s) => s.name),
+    [...GOLD, ...ACCESS_GOLD].map((s) => s.name),
     {
       comment:
         'athena/etl_50_complete_run.sql: gold has consumed the pending runs; they leave ops.etl_pending',

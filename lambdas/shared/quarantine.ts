@@ -13,7 +13,8 @@ import { LAKE_PREFIXES } from '../../infra/definitions/resources.ts';
 import { pathSegment } from './keys.ts';
 import type { ObjectStore } from './object-store.ts';
 
-export type QuarantineSource = 'ingest' | 'consumer';
+/** `access-log`: access-log lines the parser rejected (local ingest; docs/access-logs.md). */
+export type QuarantineSource = 'ingest' | 'consumer' | 'access-log';
 
 /** One rejected record as the caller knows it. */
 export interface QuarantineEntry {
@@ -88,7 +89,7 @@ function isQuarantineLine(value: unknown): value is QuarantineLine {
   const v = value as Record<string, unknown>;
   return (
     typeof v.received_at === 'string' &&
-    (v.source === 'ingest' || v.source === 'consumer') &&
+    (v.source === 'ingest' || v.source === 'consumer' || v.source === 'access-log') &&
     typeof v.reason === 'string' &&
     typeof v.detail === 'string' &&
     'raw' in v

@@ -40,6 +40,9 @@ export const SHIM_SETUP_SQL: readonly string[] = [
   'CREATE OR REPLACE TEMP MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)',
   'CREATE OR REPLACE TEMP MACRO from_iso8601_date(s) AS CAST(s AS DATE)',
   'CREATE OR REPLACE TEMP MACRO approx_distinct(x) AS approx_count_distinct(x)',
+  // Trino approx_percentile (a sketch with ~1 % rank error, returning a value of the data) →
+  // DuckDB's exact nearest-rank quantile_disc: deterministic locally, within Trino's error bound.
+  'CREATE OR REPLACE TEMP MACRO approx_percentile(x, p) AS quantile_disc(x, p)',
   'CREATE OR REPLACE TEMP MACRO regexp_like(s, p) AS regexp_matches(s, p)',
   // Trino date_format uses MySQL specifiers; %i is minutes (strftime %M).
   "CREATE OR REPLACE TEMP MACRO date_format(t, f) AS strftime(t, replace(f, '%i', '%M'))",

@@ -255,13 +255,36 @@ export async function encodeAvroFile(
   return done;
 }
 
+/**
+ * Avro `long` for reading metadata written by Java engines (Spark, Athena): their snapshot ids
+ * are random 63-bit numbers, beyond what avsc's default long accepts. Values come back as the
+ * nearest JS number (exact up to 2^53: counts, sizes, sequence numbers); see
+ * `hasInexactSnapshotIds` for how writers treat such tables.
+ */
+const LOSSY_LONG = avro.types.LongType.__with({
+  fromBuffer: (buf: Buffer) => Number(buf.readBigInt64LE()),
+  toBuffer: (n: number) => {
+    const buf = Buffer.alloc(8);
+    buf.writeBigInt64LE(BigInt(Math.trunc(n)));
+    return buf;
+  },
+  fromJSON: Number,
+  toJSON: Number,
+  isValid: (n: unknown) => typeof n === 'number' && Number.isInteger(n),
+  compare: (a: number, b: number) => (a === b ? 0 : a < b ? -1 : 1),
+});
+
 /** Reads an Avro object container file: its records and header metadata. */
 export async function decodeAvroFile(
   bytes: Buffer,
   fileForErrors: string,
 ): Promise<{ records: Record<string, unknown>[]; metadata: Record<string, string> }> {
   try {
-    const decoder = new avro.streams.BlockDecoder({ noDecode: false });
+    const decoder = new avro.streams.BlockDecoder({
+      noDecode: false,
+      parseHook: (schema: unknown) =>
+        avro.Type.forSchema(schema as avro.Schema, { registry: { long: LOSSY_LONG } }),
+    } as ConstructorParameters<typeof avro.streams.BlockDecoder>[0]);
     const records: Record<string, unknown>[] = [];
     let metadata: Record<string, string> = {};
     const input = new PassThrough();

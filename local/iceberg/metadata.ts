@@ -107,9 +107,16 @@ const schemaSchema = z.object({
   'identifier-field-ids': z.array(z.number().int()).optional(),
   fields: z.array(field),
 });
+/**
+ * Snapshot ids are 64-bit: Spark/Athena (Java) pick random 63-bit ones, which JSON.parse can
+ * only approximate. Reading needs ids just to be equal where the file's are (the same digits
+ * round the same way), so an unsafe integer is accepted here; `hasInexactSnapshotIds` makes
+ * writers refuse such a table instead of writing rounded ids back.
+ */
+const snapshotId = z.number().refine(Number.isInteger, 'expected an integer snapshot id');
 const snapshotSchema = z.object({
-  'snapshot-id': z.number().int(),
-  'parent-snapshot-id': z.number().int().optional(),
+  'snapshot-id': snapshotId,
+  'parent-snapshot-id': snapshotId.optional(),
   'sequence-number': z.number().int(),
   'timestamp-ms': z.number().int(),
   'manifest-list': z.string(),
@@ -143,15 +150,13 @@ const metadataSchema = z.object({
   'default-spec-id': z.number().int(),
   'last-partition-id': z.number().int(),
   properties: z.record(z.string(), z.string()).default({}),
-  'current-snapshot-id': z
-    .number()
-    .int()
+  'current-snapshot-id': snapshotId
     .nullable()
     .default(NO_SNAPSHOT)
     .transform((v) => v ?? NO_SNAPSHOT),
   snapshots: z.array(snapshotSchema).default([]),
   'snapshot-log': z
-    .array(z.object({ 'snapshot-id': z.number().int(), 'timestamp-ms': z.number().int() }))
+    .array(z.object({ 'snapshot-id': snapshotId, 'timestamp-ms': z.number().int() }))
     .default([]),
   'metadata-log': z
     .array(z.object({ 'metadata-file': z.string(), 'timestamp-ms': z.number().int() }))
@@ -176,7 +181,7 @@ const metadataSchema = z.object({
     .record(
       z.string(),
       z.object({
-        'snapshot-id': z.number().int(),
+        'snapshot-id': snapshotId,
         type: z.enum(['branch', 'tag']),
         'max-ref-age-ms': z.number().int().optional(),
         'max-snapshot-age-ms': z.number().int().optional(),
@@ -231,6 +236,18 @@ export function parseTableMetadata(text: string, file: string): TableMetadata {
 }
 
 /** Serializes metadata the way it is stored (stable key order, 2-space indent). */
+/** True if a snapshot id of the table is beyond 2^53 (written by a Java engine, e.g. Spark). */
+export function hasInexactSnapshotIds(m: TableMetadata): boolean {
+  return (
+    !Number.isSafeInteger(m['current-snapshot-id']) ||
+    m.snapshots.some(
+      (s) =>
+        !Number.isSafeInteger(s['snapshot-id']) ||
+        (s['parent-snapshot-id'] !== undefined && !Number.isSafeInteger(s['parent-snapshot-id'])),
+    )
+  );
+}
+
 export function serializeTableMetadata(m: TableMetadata): string {
   return `${JSON.stringify(m, null, 2)}\n`;
 }

@@ -49,6 +49,7 @@ import { duckdbFileListSql } from './duckdb.ts';
 import { CommitConflictError, IcebergMetadataError, IcebergValidationError } from './errors.ts';
 import {
   currentSnapshot,
+  hasInexactSnapshotIds,
   NO_SNAPSHOT,
   type PartitionSpec,
   parseTableMetadata,
@@ -993,6 +994,11 @@ export class IcebergTable {
     const outcome = await retryWithBackoff<CommitResult, undefined>(policy, async (attempt) => {
       const base = this.metadata;
       const baseVersion = this.version;
+      if (hasInexactSnapshotIds(base)) {
+        throw new IcebergValidationError(
+          `${this.ident}: the table has 64-bit snapshot ids (written by a Java engine such as Spark); shoplake's local writer reads it but does not commit to it`,
+        );
+      }
       const { metadata, stats } = await change.apply(base, attempt);
       if (metadata === base) {
         return { done: { ...this.noop(started), ...stats, attempts: attempt, operation: 'noop' } };

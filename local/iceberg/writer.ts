@@ -30,7 +30,10 @@ export function toFileUri(localPath: string): string {
 
 /** Converts a location URI (or plain path) back to a local path. */
 export function toLocalPath(location: string): string {
-  return location.startsWith('file://') ? location.slice('file://'.length) : location;
+  if (location.startsWith('file://')) return location.slice('file://'.length);
+  // Hadoop's Path (Spark's Iceberg writer) prints local files as `file:/abs/path`.
+  if (location.startsWith('file:/')) return location.slice('file:'.length);
+  return location;
 }
 
 /** A path segment that needs no escaping in a URI (pyiceberg does not unquote file URIs). */

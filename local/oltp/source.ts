@@ -1,17 +1,24 @@
 /**
- * The shop's OLTP database, locally: embedded PostgreSQL (PGlite, WASM) with the customers /
- * products / orders / order_lines schema a shop backend has, and the extract that snapshots it
- * into the bronze OLTP tables (on AWS a Glue job reads the real database; see docs/lakehouse.md).
+ * The shop's OLTP database: the customers / products / orders / order_lines schema a shop
+ * backend has, plus the marketing database's leads and deals (schema `marketing`, the Olist
+ * marketing funnel shape). Locally it is embedded PostgreSQL (PGlite, WASM) by default, whose
+ * extract here snapshots it into the bronze tables; `OltpDatabase.connect` seeds and changes
+ * a real PostgreSQL server the same way, which the Glue job code (glue-jobs/, run on local
+ * Spark by `local/oltp/spark-extract.ts`) extracts as it does on AWS. See docs/lakehouse.md.
  *
- * Each extract is a full snapshot stamped `snapshot_at`; successive snapshots are the SCD2
- * input of silver.dim_customer / dim_product. `applyChanges` makes the source change between
- * snapshots the way a live shop does (customers move, prices change, orders get cancelled).
+ * The embedded extract is a full snapshot stamped `snapshot_at`; bronze tables are change
+ * logs of which a full snapshot is the simplest case (the SCD2 input of silver.dim_customer /
+ * dim_product). `applyChanges` makes the source change between snapshots the way a live shop
+ * does (customers move, prices change, orders get cancelled).
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
 import {
+  BRONZE_MARKETING_DEALS,
+  BRONZE_MARKETING_LEADS,
   BRONZE_OLTP_CUSTOMERS,
   BRONZE_OLTP_ORDER_LINES,
   BRONZE_OLTP_ORDERS,
@@ -20,6 +27,7 @@ import {
   type TableSpec,
 } from '../../lambdas/shared/catalog/index.ts';
 import type { DuckdbEngine } from '../engine/duckdb.ts';
+import type { MarketingData } from '../generator/marketing.ts';
 import { duckdbType, quoteLiteral } from '../iceberg/schema.ts';
 import type { OltpExtractResult } from '../sfn/etl-runner.ts';
 
@@ -61,6 +69,52 @@ CREATE TABLE IF NOT EXISTS order_lines (
   PRIMARY KEY (order_id, line_no)
 );
 `;
+
+/** The marketing database (schema `marketing`; a separate database on AWS, same tables). */
+export const MARKETING_SCHEMA_SQL = `
+CREATE SCHEMA IF NOT EXISTS marketing;
+CREATE TABLE IF NOT EXISTS marketing.leads (
+  mql_id text PRIMARY KEY,
+  first_contact_date date,
+  landing_page_id text,
+  origin text
+);
+CREATE TABLE IF NOT EXISTS marketing.deals (
+  mql_id text PRIMARY KEY,
+  seller_id text,
+  sdr_id text,
+  sr_id text,
+  won_date timestamptz,
+  business_segment text,
+  lead_type text,
+  lead_behaviour_profile text,
+  business_type text,
+  declared_product_catalog_size numeric,
+  declared_monthly_revenue numeric(14, 2)
+);
+`;
+
+/** What the seeding code needs of a PostgreSQL connection (PGlite, or node-postgres). */
+export interface OltpSql {
+  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[]; affectedRows?: number }>;
+  exec(sql: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** A real PostgreSQL server through node-postgres, as an `OltpSql`. */
+class PgSql implements OltpSql {
+  constructor(private readonly client: pg.Client) {}
+  async query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[]; affectedRows?: number }> {
+    const r = await this.client.query(sql, params as unknown[] | undefined);
+    return { rows: r.rows as T[], affectedRows: r.rowCount ?? 0 };
+  }
+  async exec(sql: string): Promise<unknown> {
+    return this.client.query(sql);
+  }
+  async close(): Promise<void> {
+    await this.client.end();
+  }
+}
 
 export interface OltpCustomer {
   readonly customer_id: string;
@@ -105,14 +159,65 @@ export interface PurchaseLike {
 const BATCH = 400;
 
 export class OltpDatabase {
-  private constructor(readonly db: PGlite) {}
+  private constructor(readonly db: OltpSql) {}
 
-  /** Opens (and migrates) the database; `dataDir` persists it, omitted = in memory. */
+  /** Opens (and migrates) the embedded database; `dataDir` persists it, omitted = in memory. */
   static async open(dataDir?: string): Promise<OltpDatabase> {
     if (dataDir) mkdirSync(dataDir, { recursive: true });
     const db = dataDir ? new PGlite(dataDir) : new PGlite();
     await db.exec(OLTP_SCHEMA_SQL);
+    await db.exec(MARKETING_SCHEMA_SQL);
+    return new OltpDatabase(db as unknown as OltpSql);
+  }
+
+  /** Connects to a real PostgreSQL server (`postgres://user:pass@host:port/db`) and migrates it. */
+  static async connect(url: string): Promise<OltpDatabase> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const db = new PgSql(client);
+    await db.exec(OLTP_SCHEMA_SQL);
+    await db.exec(MARKETING_SCHEMA_SQL);
     return new OltpDatabase(db);
+  }
+
+  /** Inserts marketing leads and deals that do not exist yet. */
+  async seedMarketing(data: MarketingData): Promise<void> {
+    await this.insertMany(
+      'marketing.leads',
+      ['mql_id', 'first_contact_date', 'landing_page_id', 'origin'],
+      data.leads.map((l) => [l.mql_id, l.first_contact_date, l.landing_page_id, l.origin]),
+      'ON CONFLICT (mql_id) DO NOTHING',
+    );
+    await this.insertMany(
+      'marketing.deals',
+      [
+        'mql_id',
+        'seller_id',
+        'sdr_id',
+        'sr_id',
+        'won_date',
+        'business_segment',
+        'lead_type',
+        'lead_behaviour_profile',
+        'business_type',
+        'declared_product_catalog_size',
+        'declared_monthly_revenue',
+      ],
+      data.deals.map((d) => [
+        d.mql_id,
+        d.seller_id,
+        d.sdr_id,
+        d.sr_id,
+        d.won_date,
+        d.business_segment,
+        d.lead_type,
+        d.lead_behaviour_profile,
+        d.business_type,
+        d.declared_product_catalog_size,
+        d.declared_monthly_revenue,
+      ]),
+      'ON CONFLICT (mql_id) DO NOTHING',
+    );
   }
 
   async close(): Promise<void> {
@@ -300,10 +405,14 @@ export class OltpDatabase {
   }
 
   /**
-   * Snapshots the four tables into their bronze tables (one Iceberg commit per table) with
+   * Snapshots the tables (four OLTP, two marketing) into their bronze tables (one Iceberg commit per table) with
    * `snapshot_at`. Rows go through an NDJSON file read by DuckDB with the bronze column types.
    */
-  async snapshotToBronze(engine: DuckdbEngine, snapshotAt: Date): Promise<OltpExtractResult> {
+  async snapshotToBronze(
+    engine: DuckdbEngine,
+    snapshotAt: Date,
+    sources: readonly ('oltp' | 'marketing')[] = ['oltp', 'marketing'],
+  ): Promise<OltpExtractResult> {
     const at = snapshotAt.toISOString();
     const work = join(tmpdir(), `shoplake-oltp-${process.pid}-${Date.now()}`);
     mkdirSync(work, { recursive: true });
@@ -326,8 +435,22 @@ export class OltpDatabase {
           BRONZE_OLTP_ORDER_LINES,
           'SELECT order_id, line_no, product_id, quantity, unit_price::float8 AS unit_price FROM order_lines',
         ],
+        [
+          BRONZE_MARKETING_LEADS,
+          'SELECT mql_id, first_contact_date::text AS first_contact_date, landing_page_id, origin FROM marketing.leads',
+        ],
+        [
+          BRONZE_MARKETING_DEALS,
+          `SELECT mql_id, seller_id, sdr_id, sr_id, won_date, business_segment, lead_type, lead_behaviour_profile,
+                  business_type, declared_product_catalog_size::float8 AS declared_product_catalog_size,
+                  declared_monthly_revenue::float8 AS declared_monthly_revenue
+           FROM marketing.deals`,
+        ],
       ];
-      for (const [spec, sql] of plan) {
+      const wanted = plan.filter(([spec]) =>
+        sources.includes(spec.name.startsWith('marketing_') ? 'marketing' : 'oltp'),
+      );
+      for (const [spec, sql] of wanted) {
         const rows = (await this.db.query<Record<string, unknown>>(sql)).rows;
         const ident = qualifiedName(spec);
         if (rows.length === 0) {

@@ -3,8 +3,10 @@
  * aws-local-stepfunctions: the same definition, with the same substitutions CDK applies, and
  * task overrides that do locally what the AWS services do:
  *  - `lambda:invoke` PrepareRun → `prepareRun` (the Lambda's own code);
+ *  - `glue:startJobRun.sync` (ExtractOltp / ExtractMarketing) → the local extract hook of the
+ *    job's source (`localGlueJobRun`: by default the PGlite OLTP snapshot);
  *  - `athena:startQueryExecution.sync` → the task's QueryString and ExecutionParameters run on
- *    the DuckDB engine (the Extract task first loads landing files and the OLTP snapshot);
+ *    the DuckDB engine (the Extract task first loads landing files);
  *  - `athena:getQueryResults` → the stored result in Athena's ResultSet shape;
  *  - `sns:publish` → collected in the run result (and printed by the CLI).
  */
@@ -19,6 +21,7 @@ import {
   type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { GLUE_START_JOB_RUN_SYNC } from '../../lambdas/etl/asl.ts';
 import {
   ETL_DEFINITION_PATH,
   etlDefinitionSubstitutions,
@@ -31,6 +34,12 @@ import {
   prepareRun,
 } from '../../lambdas/etl/prepare-run.ts';
 import { parseAthenaLiteral } from '../../lambdas/shared/catalog/sql.ts';
+import {
+  EXTRACT_SOURCES,
+  type ExtractSource,
+  type SourceFlags,
+  sourceFlags,
+} from '../../lambdas/shared/extract-sources.ts';
 import type { DuckdbEngine } from '../engine/duckdb.ts';
 import type { Row } from '../engine/types.ts';
 import { type LandingLoadResult, loadLandingEvents } from './landing.ts';
@@ -41,6 +50,8 @@ export const LOCAL_ETL_RESOURCES = {
   PrepareRunFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:shoplake-etl-prepare-run',
   FailureTopicArn: 'arn:aws:sns:us-east-1:000000000000:shoplake-alarms',
   EtlLeaseTable: 'shoplake-etl-lease',
+  OltpExtractJobName: 'shoplake-local-extract-oltp',
+  MarketingExtractJobName: 'shoplake-local-extract-marketing',
 } as const;
 
 /** Where the run lease lives: a DynamoDB endpoint (the emulator locally) and its table. */
@@ -129,14 +140,70 @@ export interface OltpExtractResult {
   readonly tables: Readonly<Record<string, number>>;
 }
 
+/** A local extract: one source's database into bronze (on AWS, that source's Glue job). */
+export type LocalExtract = (engine: DuckdbEngine, runId: string) => Promise<OltpExtractResult>;
+
+/** Thrown when a Glue job state runs locally for a source without a local extract. */
+export class NoLocalExtractError extends Error {
+  constructor(readonly jobName: string) {
+    super(`no local extract for Glue job ${jobName} (known sources: ${EXTRACT_SOURCES.join(', ')})`);
+    this.name = 'NoLocalExtractError';
+  }
+}
+
+/** The source a Glue job name stands for (the name contains it: `…-extract-oltp`). */
+export function sourceOfJobName(jobName: string): ExtractSource | undefined {
+  return EXTRACT_SOURCES.find((source) => jobName.toLowerCase().includes(source));
+}
+
+/**
+ * The local task handler of `glue:startJobRun.sync`: runs the extract of the job's source
+ * (dispatched on the JobName) and answers with the JobRun fields the state keeps. The one place
+ * the local runner maps Glue job runs; a source without an extract fails the task.
+ */
+export function localGlueJobRun(
+  extracts: Readonly<Partial<Record<ExtractSource, LocalExtract>>>,
+  context: {
+    readonly engine: DuckdbEngine;
+    readonly runId: () => string;
+    readonly onResult: (source: ExtractSource, result: OltpExtractResult) => void;
+  },
+): (input: unknown) => Promise<unknown> {
+  let runs = 0;
+  return async (input) => {
+    const jobName = isObject(input) && typeof input.JobName === 'string' ? input.JobName : '';
+    const source = sourceOfJobName(jobName);
+    const extract = source ? extracts[source] : undefined;
+    if (!source || !extract) throw new NoLocalExtractError(jobName);
+    const result = await extract(context.engine, context.runId());
+    context.onResult(source, result);
+    return {
+      Id: `jr_local_${++runs}`,
+      JobName: jobName,
+      JobRunState: 'SUCCEEDED',
+      Arguments: isObject(input) && isObject(input.Arguments) ? input.Arguments : {},
+    };
+  };
+}
+
 export interface LocalEtlOptions {
   readonly engine: DuckdbEngine;
   readonly lakeDir: string;
   readonly input?: EtlRunInput;
-  /** Snapshots the OLTP database into bronze (local/oltp); skipped when absent. */
-  readonly extractOltp?: (engine: DuckdbEngine, runId: string) => Promise<OltpExtractResult>;
+  /**
+   * Snapshots the OLTP database into bronze (local/oltp): the ExtractOltp state's Glue job run.
+   * Absent: the run has no OLTP source (PrepareRun's `sources.oltp` is false, the state skipped).
+   */
+  readonly extractOltp?: LocalExtract;
+  /** The marketing database into bronze: the ExtractMarketing state's job run; absent: skipped. */
+  readonly extractMarketing?: LocalExtract;
   readonly now?: () => Date;
   readonly onProgress?: (message: string) => void;
+  /**
+   * Called after every task state finished: distinct task states finished so far, task states
+   * in the definition (a Map state's tasks count once however often they run).
+   */
+  readonly onTask?: (done: number, total: number, state: string) => void;
   /**
    * Called before every task state runs (test hook: crash or fail a given state). A throw
    * fails that task attempt like a failed AWS call would.
@@ -160,6 +227,7 @@ export interface LocalEtlResult {
   readonly run?: EtlRunContext;
   readonly landing?: LandingLoadResult;
   readonly oltp?: OltpExtractResult;
+  readonly marketing?: OltpExtractResult;
   readonly extractSummary?: Row;
   readonly steps: EtlStepResult[];
   readonly failedChecks: Row[];
@@ -290,17 +358,28 @@ async function runWithLease(options: LocalEtlOptions, lease: EtlLeaseStore): Pro
   const notifications: { subject: string; message: string }[] = [];
   let run: EtlRunContext | undefined;
   let landing: LandingLoadResult | undefined;
-  let oltp: OltpExtractResult | undefined;
+  const extracted: Partial<Record<ExtractSource, OltpExtractResult>> = {};
   let queryCounter = 0;
+  const extracts: Partial<Record<ExtractSource, LocalExtract>> = {
+    ...(options.extractOltp ? { oltp: options.extractOltp } : {}),
+    ...(options.extractMarketing ? { marketing: options.extractMarketing } : {}),
+  };
+  // Locally the sources are the extracts this run has (AWS: the stage config, via ETL_SOURCES).
+  const sources: SourceFlags = sourceFlags(Object.keys(extracts) as ExtractSource[]);
 
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   const retryOverrides: Record<string, number> = {};
+  const taskTotal = [...states.values()].filter((s) => s.Type === 'Task' && s.Resource).length;
+  const tasksDone = new Set<string>();
   for (const [name, s] of states) {
     if (s.Retry) retryOverrides[name] = 0;
     if (s.Type !== 'Task' || !s.Resource) continue;
     const task = (fn: (input: unknown) => Promise<unknown>) => async (input: unknown) => {
       await options.beforeTask?.(name);
-      return fn(input);
+      const output = await fn(input);
+      tasksDone.add(name);
+      options.onTask?.(tasksDone.size, taskTotal, name);
+      return output;
     };
     if (s.Resource === 'arn:aws:states:::lambda:invoke') {
       handlers[name] = task(async (input) => {
@@ -310,6 +389,7 @@ async function runWithLease(options: LocalEtlOptions, lease: EtlLeaseStore): Pro
         const ctx = prepareRun(executionName ? { ...parsed, executionName } : parsed, {
           now,
           databasePrefix: '',
+          sources,
         });
         run = ctx;
         progress(`etl ${ctx.run_id}: window ${ctx.date_from} .. ${ctx.date_to}`);
@@ -327,14 +407,6 @@ async function runWithLease(options: LocalEtlOptions, lease: EtlLeaseStore): Pro
           progress(
             `  extract: ${landing.rows} landed events from ${landing.files} files -> bronze.events (${landing.rejected} rejected)`,
           );
-          if (options.extractOltp) {
-            oltp = await options.extractOltp(engine, runId);
-            progress(
-              `  extract: OLTP snapshot ${oltp.snapshotAt} -> bronze (${Object.entries(oltp.tables)
-                .map(([k, v]) => `${k} ${v}`)
-                .join(', ')})`,
-            );
-          }
         }
         const raw = Array.isArray(input.ExecutionParameters) ? input.ExecutionParameters : [];
         const values = raw.map((v) => parseAthenaLiteral(String(v)));
@@ -362,6 +434,21 @@ async function runWithLease(options: LocalEtlOptions, lease: EtlLeaseStore): Pro
           },
         };
       });
+    } else if (s.Resource === GLUE_START_JOB_RUN_SYNC) {
+      handlers[name] = task(
+        localGlueJobRun(extracts, {
+          engine,
+          runId: () => run?.run_id ?? 'manual',
+          onResult: (source, result) => {
+            extracted[source] = result;
+            progress(
+              `  extract: ${source} snapshot ${result.snapshotAt} -> bronze (${Object.entries(result.tables)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(', ')})`,
+            );
+          },
+        }),
+      );
     } else if (s.Resource === 'arn:aws:states:::athena:getQueryResults') {
       handlers[name] = task(async (input) => {
         const id = isObject(input) ? String(input.QueryExecutionId ?? '') : '';
@@ -431,7 +518,8 @@ async function runWithLease(options: LocalEtlOptions, lease: EtlLeaseStore): Pro
       status,
       ...(run ? { run } : {}),
       ...(landing ? { landing } : {}),
-      ...(oltp ? { oltp } : {}),
+      ...(extracted.oltp ? { oltp: extracted.oltp } : {}),
+      ...(extracted.marketing ? { marketing: extracted.marketing } : {}),
       ...(extractSummary ? { extractSummary } : {}),
       steps,
       failedChecks,

@@ -303,9 +303,17 @@ async function appendFiles(
     .join(', ');
   const bronze = await engine.table('bronze.events');
   const rejectedOps = await engine.table('ops.rejected_events');
-  let from = typedRecords(paths, processingRoot);
-  let lineRejects: RejectedLine[] = [];
+  const fast = typedRecords(paths, processingRoot);
   const cleanRoot = join(dirname(processingRoot), '_validated');
+  /** The line-checked path, computed at most once: valid lines' relation and rejected lines. */
+  let slow: { from: string; lineRejects: RejectedLine[] } | undefined;
+  const lineChecked = async () => {
+    if (!slow) {
+      const checked = await validateLines(paths, processingRoot, cleanRoot, now.getTime());
+      slow = { from: typedRecords(checked.clean, cleanRoot), lineRejects: checked.rejected };
+    }
+    return slow;
+  };
   let good: CommitResult;
   try {
     try {
@@ -315,44 +323,65 @@ async function appendFiles(
       }
       good = await bronze.appendQuery(
         conn,
-        `SELECT ${select} FROM ${from} WHERE reason IS NULL${notIn(skip.bronze)}`,
+        `SELECT ${select} FROM ${fast} WHERE reason IS NULL${notIn(skip.bronze)}`,
       );
     } catch (error: unknown) {
       if (error instanceof CommitConflictError) throw error;
       // A line DuckDB cannot read or too long (poison): validate each line, load the valid ones.
-      const checked = await validateLines(paths, processingRoot, cleanRoot, now.getTime());
-      lineRejects = checked.rejected;
-      from = typedRecords(checked.clean, cleanRoot);
+      const { from } = await lineChecked();
       good = await bronze.appendQuery(
         conn,
         `SELECT ${select} FROM ${from} WHERE reason IS NULL${notIn(skip.bronze)}`,
       );
     }
     faultPoint('landing:bronze-committed');
-    let rejected = 0;
-    const typedBad = await rejectedOps.appendQuery(
-      conn,
-      `SELECT ${quoteLiteral(runId)} AS run_id, event_id, event_type, event_time,
-              reason || coalesce(': ' || left(raw, 500), '') AS reason, ${ingestedAt} AS ingested_at, source_file,
-              source_line
-       FROM ${from} WHERE reason IS NOT NULL${notIn(skip.rejected)}`,
-    );
-    rejected += typedBad.addedRecords;
-    if (lineRejects.length > 0) {
-      const file = join(cleanRoot, `rejected-${randomUUID()}.jsonl`);
-      mkdirSync(cleanRoot, { recursive: true });
-      writeFileSync(file, `${lineRejects.map((r) => JSON.stringify(r)).join('\n')}\n`);
-      const lineBad = await rejectedOps.appendQuery(
-        conn,
-        `SELECT ${quoteLiteral(runId)} AS run_id, event_id, CAST(NULL AS VARCHAR) AS event_type,
-                CAST(NULL AS TIMESTAMPTZ) AS event_time, reason, ${ingestedAt} AS ingested_at, source_file,
-                source_line
-         FROM read_json(${quoteLiteral(file)}, format = 'newline_delimited',
-                        columns = {event_id: 'VARCHAR', reason: 'VARCHAR', source_file: 'VARCHAR', source_line: 'BIGINT'})
-         WHERE TRUE${notIn(skip.rejected)}`,
-      );
-      rejected += lineBad.addedRecords;
+    // Every rejected record of these files — the typed read's (a missing required field) and
+    // the line check's (malformed, not UTF-8, over the size limit, against the contract) — in
+    // ONE commit: recovery adds a file's rejected records only when ops.rejected_events holds
+    // none of that file, which is exact only if they are all committed together.
+    let bad: CommitResult | undefined;
+    if (!slow) {
+      // When recovering a load whose bronze commit was done, the bronze read above skipped
+      // those files (DuckDB prunes files by the source_file filter) and says nothing about them:
+      // a file the typed read cannot parse fails here, before anything is committed, and the
+      // rejected records then come from the line check.
+      try {
+        bad = await rejectedOps.appendQuery(
+          conn,
+          `SELECT ${quoteLiteral(runId)} AS run_id, event_id, event_type, event_time,
+                  reason || coalesce(': ' || left(raw, 500), '') AS reason, ${ingestedAt} AS ingested_at, source_file,
+                  source_line
+           FROM ${fast} WHERE reason IS NOT NULL${notIn(skip.rejected)}`,
+        );
+      } catch (error: unknown) {
+        if (error instanceof CommitConflictError) throw error;
+        await lineChecked();
+      }
     }
+    if (slow) {
+      const rejectSelects = [
+        `SELECT ${quoteLiteral(runId)} AS run_id, event_id, event_type, event_time,
+                reason || coalesce(': ' || left(raw, 500), '') AS reason, ${ingestedAt} AS ingested_at, source_file,
+                source_line
+         FROM ${slow.from} WHERE reason IS NOT NULL${notIn(skip.rejected)}`,
+      ];
+      if (slow.lineRejects.length > 0) {
+        const file = join(cleanRoot, `rejected-${randomUUID()}.jsonl`);
+        mkdirSync(cleanRoot, { recursive: true });
+        writeFileSync(file, `${slow.lineRejects.map((r) => JSON.stringify(r)).join('\n')}\n`);
+        rejectSelects.push(
+          `SELECT ${quoteLiteral(runId)} AS run_id, event_id, CAST(NULL AS VARCHAR) AS event_type,
+                  CAST(NULL AS TIMESTAMPTZ) AS event_time, reason, ${ingestedAt} AS ingested_at, source_file,
+                  source_line
+           FROM read_json(${quoteLiteral(file)}, format = 'newline_delimited',
+                          columns = {event_id: 'VARCHAR', reason: 'VARCHAR', source_file: 'VARCHAR', source_line: 'BIGINT'})
+           WHERE TRUE${notIn(skip.rejected)}`,
+        );
+      }
+      bad = await rejectedOps.appendQuery(conn, rejectSelects.join('\nUNION ALL\n'));
+    }
+    faultPoint('landing:rejected-committed');
+    const rejected = bad?.addedRecords ?? 0;
     await engine.table('bronze.events');
     await engine.table('ops.rejected_events');
     return { rows: good.addedRecords, rejected };

@@ -1,6 +1,7 @@
 /**
  * cfn-lint (AWS CloudFormation Linter, installed into .venv by scripts/setup-test-tools.sh)
- * on every synthesized template of dev, prod and dev with the BI stack: zero errors.
+ * on every synthesized template of dev, prod, dev with the BI stack and dev with batch sources
+ * (Glue connections and jobs): zero errors.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../infra/constructs/paths.ts';
 import { synthesizeApp } from '../../infra/synth.ts';
-import { QUICKSIGHT_PRINCIPAL } from './helpers.ts';
+import { QUICKSIGHT_PRINCIPAL, SOURCES_CONTEXT } from './helpers.ts';
 
 const CFN_LINT = join(REPO_ROOT, '.venv', 'bin', 'cfn-lint');
 
@@ -39,6 +40,7 @@ describe('cfn-lint', () => {
     ['dev', { stage: 'dev' }],
     ['prod', { stage: 'prod' }],
     ['dev with BI', { stage: 'dev', context: { quicksightPrincipalArn: QUICKSIGHT_PRINCIPAL } }],
+    ['dev with the OLTP and marketing sources (Glue jobs)', { stage: 'dev', context: SOURCES_CONTEXT }],
   ] as const) {
     it(`reports no errors on the ${label} templates`, () => {
       ensureCfnLint();

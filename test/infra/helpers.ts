@@ -58,3 +58,30 @@ export function joinedText(value: unknown): string {
   }
   return '<token>';
 }
+
+/**
+ * Batch sources of a test stage (`-c sources=…`): the OLTP database behind two subnets (two
+ * Glue connections) with a secret by name and its own job sizing, the marketing database with
+ * a secret by complete ARN and the default sizing.
+ */
+export const TEST_SOURCES = {
+  oltp: {
+    jdbcUrl: 'jdbc:postgresql://shop-db.internal.example.com:5432/shop',
+    secret: 'shoplake/oltp',
+    subnets: [
+      { subnetId: 'subnet-0123456789abcdef0', availabilityZone: 'us-east-1a' },
+      { subnetId: 'subnet-0fedcba9876543210', availabilityZone: 'us-east-1b' },
+    ],
+    securityGroupIds: ['sg-0123456789abcdef0'],
+    job: { workerType: 'G.2X', numberOfWorkers: 4, timeoutMinutes: 90 },
+  },
+  marketing: {
+    jdbcUrl: 'jdbc:postgresql://crm.internal.example.com/marketing',
+    secret: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:shoplake/marketing-AbCdEf',
+    subnets: [{ subnetId: 'subnet-0123456789abcdef0', availabilityZone: 'us-east-1a' }],
+    securityGroupIds: ['sg-0a1b2c3d4e5f60718'],
+  },
+} as const;
+
+/** Context giving a stage the test sources (as `-c sources='<JSON>'` does). */
+export const SOURCES_CONTEXT = { sources: JSON.stringify(TEST_SOURCES) } as const;

@@ -78,7 +78,10 @@ describe('handler environment', () => {
 
 describe('Firehose to the bronze events Iceberg table', () => {
   it("reads the stream and writes the catalog's bronze events table with an error prefix", () => {
-    const streams = resourcesOfType(app, 'AWS::KinesisFirehose::DeliveryStream');
+    // The access-log delivery stream is checked in access-logs.test.ts.
+    const streams = resourcesOfType(app, 'AWS::KinesisFirehose::DeliveryStream').filter(
+      (s) => s.properties.DeliveryStreamType === 'KinesisStreamAsSource',
+    );
     expect(streams).toHaveLength(1);
     const p = streams[0]?.properties ?? {};
     expect(p.DeliveryStreamType).toBe('KinesisStreamAsSource');
@@ -109,7 +112,9 @@ describe('Firehose to the bronze events Iceberg table', () => {
 
 describe('Firehose record transformation (bronze rows with epoch-µs timestamps)', () => {
   const streamProps = () => {
-    const [stream] = resourcesOfType(app, 'AWS::KinesisFirehose::DeliveryStream');
+    const stream = resourcesOfType(app, 'AWS::KinesisFirehose::DeliveryStream').find(
+      (s) => s.properties.DeliveryStreamName === 'shoplake-dev-bronze-events',
+    );
     if (!stream) throw new Error('no delivery stream');
     return stream.properties as {
       IcebergDestinationConfiguration: {
@@ -123,7 +128,9 @@ describe('Firehose record transformation (bronze rows with epoch-µs timestamps)
   };
   const transformFunction = () => {
     const fns = resourcesOfType(app, 'AWS::Lambda::Function').filter(
-      (f) => f.stack === 'Ingestion' && String(f.properties.Description).startsWith('Firehose processor'),
+      (f) =>
+        f.stack === 'Ingestion' &&
+        String(f.properties.Description).startsWith('Firehose processor: stream events'),
     );
     expect(fns).toHaveLength(1);
     const [fn] = fns;

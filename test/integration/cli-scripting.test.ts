@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseEvent } from '../../lambdas/shared/event-schema.ts';
+import { parseEvent, type ShopEvent } from '../../lambdas/shared/event-schema.ts';
 import { generateShop } from '../../local/generator/shop.ts';
 import { writeLandingFiles } from '../../local/sfn/landing.ts';
 
@@ -95,14 +95,27 @@ describe('exit codes', () => {
     ]
       .map((e) => parseEvent(e, { now: () => Date.parse('2026-11-21T00:00:00Z') }))
       .flatMap((r) => (r.ok ? [r.event] : []));
-    const sample = events.find((e) => e.event_type === 'product_view');
-    if (!sample) throw new Error('the generated shop has no product_view');
-    // Valid for the contract, impossible for the shop: the blocking price-range check stops gold.
-    writeLandingFiles(lake, [...events, { ...sample, event_id: 'too-expensive', price: 2e9 }]);
+    const sample = events[0];
+    if (!sample) throw new Error('the generated shop has no events');
+    // Within the event contract (each line price ≤ 1e9) but an order total over the blocking
+    // silver_orders_amount_range check's 1e9: silver takes it, the gate stops gold.
+    const bad = {
+      ...sample,
+      event_id: 'too-expensive',
+      event_type: 'purchase',
+      session_id: 's-too-expensive',
+      user_id: null,
+      order_id: 'o-too-expensive',
+      product_id: null,
+      price: null,
+      quantity: 1,
+      items: [{ product_id: 'p-too-expensive', quantity: 2, price: 600_000_000 }],
+    } as ShopEvent;
+    writeLandingFiles(lake, [...events, bad]);
     const failed = await cli(['--state-dir', state, 'etl', '--quiet']);
     expect(failed.code, failed.stderr).toBe(65);
-    expect(failed.stderr).toMatch(/data-quality gate failed, gold not updated: .*silver_events_price_range/);
-    expect(failed.stdout).toContain('failed checks: silver_events_price_range');
+    expect(failed.stderr).toMatch(/data-quality gate failed, gold not updated: .*silver_orders_amount_range/);
+    expect(failed.stdout).toContain('failed checks: silver_orders_amount_range');
   });
 });
 
@@ -161,7 +174,7 @@ describe('--json errors are JSON on stdout', () => {
     const e = jsonError(r);
     expect(e).toMatchObject({ code: 'data_quality_gate_failed', failure: 'DataQualityGateFailed' });
     expect((e.failed_checks as { check_name: string }[]).map((c) => c.check_name)).toContain(
-      'silver_events_price_range',
+      'silver_orders_amount_range',
     );
   });
 });
@@ -185,5 +198,62 @@ describe('shoplake models rollback', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('model version must be 1-64 characters of A-Za-z0-9._:-, got "not a version"');
     expect(r.stderr).not.toContain('emulators');
+  });
+});
+
+describe('progress bars only on a terminal', () => {
+  /** Runs the CLI on a pseudo-terminal (util-linux `script`), as a person at a shell would. */
+  function onTerminal(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+    const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    return new Promise((resolve, reject) => {
+      const child = spawn('script', ['-qec', command, '/dev/null'], {
+        env: { ...process.env, CI: '', TERM: 'xterm', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      child.on('error', (e) =>
+        reject(
+          new Error(`util-linux \`script\` is needed for this test (apt-get install bsdutils): ${e.message}`),
+        ),
+      );
+      const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? 1, stdout: out, stderr: '' });
+      });
+    });
+  }
+  const ESC = String.fromCharCode(27); // terminal control sequences start with it
+  const BAR = /ingest \[[=-]+\] 100% \| 302\/302 events \| [\d,]+\/s \| ETA/;
+
+  it('draws counts, rate and ETA for ingest on a terminal', async () => {
+    const r = await onTerminal(['--state-dir', join(work, 'tty'), 'ingest', SAMPLE]);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(BAR);
+  });
+
+  it('stays silent when piped, with --json, --quiet or in CI: the plain lines are unchanged', async () => {
+    const piped = await cli(['--state-dir', join(work, 'tty'), 'ingest', SAMPLE]);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stderr).toContain('ingest: 302 sent; waiting for the consumer');
+    expect(piped.stderr).not.toContain(ESC);
+    expect(piped.stderr).not.toMatch(/\r|events \|/);
+    const etl = await cli(['--state-dir', join(work, 'tty'), 'etl']);
+    expect(etl.code, etl.stderr).toBe(0);
+    expect(etl.stderr).not.toContain(ESC);
+    expect(etl.stderr).not.toMatch(/\r|tasks \|/);
+    for (const [extra, env] of [
+      [['--json'], {}],
+      [['--quiet'], {}],
+      [[], { CI: 'true' }],
+      [[], { TERM: 'dumb' }],
+    ] as const) {
+      const r = await onTerminal(['--state-dir', join(work, 'tty'), 'ingest', SAMPLE, ...extra], env);
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.stdout, `${extra.join(' ')} ${JSON.stringify(env)}`).not.toMatch(/events \|/);
+    }
   });
 });

@@ -116,13 +116,20 @@ function taskStates(): string[] {
   const out: string[] = [];
   type S = {
     Type: string;
+    Resource?: string;
     Branches?: { States: Record<string, S> }[];
     ItemProcessor?: { States: Record<string, S> };
   };
   const walk = (states: Record<string, S>) => {
     for (const [name, s] of Object.entries(states)) {
-      // (the notifications and the release after a failure run only on the failure path)
-      if (s.Type === 'Task' && !name.startsWith('Notify') && name !== 'ReleaseLeaseAfterFailure')
+      // (the notifications and the release after a failure run only on the failure path; the
+      // Glue extract jobs only for a run with batch sources, which these runs have none of)
+      if (
+        s.Type === 'Task' &&
+        !name.startsWith('Notify') &&
+        name !== 'ReleaseLeaseAfterFailure' &&
+        s.Resource !== 'arn:aws:states:::glue:startJobRun.sync'
+      )
         out.push(name);
       for (const b of s.Branches ?? []) walk(b.States);
       if (s.ItemProcessor) walk(s.ItemProcessor.States);

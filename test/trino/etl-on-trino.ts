@@ -166,6 +166,12 @@ export async function runEtlOnTrino(options: {
     } else if (leaseTaskHandler(s.Resource, lease)) {
       const handler = leaseTaskHandler(s.Resource, lease);
       if (handler) handlers[name] = handler;
+    } else if (s.Resource === 'arn:aws:states:::glue:startJobRun.sync') {
+      // Bronze is built on DuckDB and registered read-only here: PrepareRun is given no sources,
+      // so the extract states are skipped; entering one is a bug of this tier.
+      handlers[name] = async () => {
+        throw new Error(`${name}: the Trino tier runs no extract job (bronze is read-only here)`);
+      };
     } else {
       await lease.close();
       throw new Error(`no Trino-tier handler for task resource ${s.Resource} (state ${name})`);

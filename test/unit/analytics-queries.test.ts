@@ -138,6 +138,26 @@ describe('dashboard data-set queries on DuckDB', () => {
     });
   });
 
+  it('operations: daily health includes the last month whole; routes by worst p95; top items per kind', async () => {
+    const health = await run('access_daily_health', all);
+    expect(health.map((r) => [r.day, r.requests, r.latency_p95_ms, r.product_view_ratio])).toEqual([
+      ['2026-01-10', 1000, 180, 1],
+      ['2026-03-31', 500, 190, 0.95],
+    ]);
+    expect(await run('access_daily_health', { from: '2026-02-01', to: '2026-02-01' })).toEqual([]);
+    const routes = await run('access_slowest_routes', all);
+    expect(routes.map((r) => [r.route, r.latency_p95_ms, r.requests, r.days])).toEqual([
+      ['/checkout/complete', 900, 40, 1],
+      ['/search', 400, 160, 2],
+    ]);
+    expect(routes[0]?.rate_5xx).toBeCloseTo(0.05, 4);
+    const items = await run('access_top_items', all);
+    expect(items.map((r) => [r.kind, r.item, r.requests])).toEqual([
+      ['path', '/', 500],
+      ['referrer_host', 'www.google.com', 120],
+    ]);
+  });
+
   it('the Lambda SQL module equals the athena/ files (regenerate: npx tsx local/analytics/sql-module.ts)', () => {
     for (const d of ANALYTICS_DATASETS) {
       expect(ANALYTICS_SQL[d.name], d.name).toBe(readFileSync(join(SQL_DIR, d.file), 'utf8'));

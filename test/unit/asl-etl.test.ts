@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   athenaStatementOfFile,
   ETL_DEFINITION_PATH,
@@ -10,7 +10,6 @@ import {
   sqlFileOfKey,
   substituteDefinition,
 } from '../../lambdas/etl/definition.ts';
-import { handler } from '../../lambdas/etl/handler.ts';
 import { InvalidRunInputError, parseRunInput, prepareRun } from '../../lambdas/etl/prepare-run.ts';
 import { ID_PATTERN, LIMITS } from '../../lambdas/shared/event-schema.ts';
 
@@ -25,6 +24,8 @@ const resources = {
   PrepareRunFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:prep',
   FailureTopicArn: 'arn:aws:sns:eu-west-1:123456789012:alarms',
   EtlLeaseTable: 'shoplake-dev-etl-lease',
+  OltpExtractJobName: 'shoplake-dev-extract-oltp',
+  MarketingExtractJobName: 'shoplake-dev-extract-marketing',
 };
 
 interface State {
@@ -113,8 +114,13 @@ describe('step-functions/etl.asl.json', () => {
     }
     const pos = (n: string) => order.indexOf(n);
     expect(pos('Extract')).toBeGreaterThan(pos('PrepareRun'));
-    expect(pos('SilverEvents')).toBeGreaterThan(pos('Extract'));
-    expect(pos('QualityGateChoice')).toBeGreaterThan(pos('SilverOrderLinesInsert'));
+    // Silver: the events chain and the access-log chain run as branches of one Parallel state.
+    expect(pos('SilverSteps')).toBeGreaterThan(pos('Extract'));
+    expect(states.SilverSteps?.Branches?.map((b) => b.StartAt)).toEqual([
+      'SilverRejectedEvents',
+      'SilverAccessRequests',
+    ]);
+    expect(pos('QualityGateChoice')).toBeGreaterThan(pos('SilverSteps'));
     expect(pos('GoldSteps')).toBeGreaterThan(pos('QualityGateChoice'));
     expect(states.GoldSteps?.Branches?.map((b) => b.StartAt)).toContain('GoldCampaignAttributionDelete');
     expect(pos('Maintenance')).toBeGreaterThan(pos('GoldSteps'));
@@ -126,6 +132,50 @@ describe('step-functions/etl.asl.json', () => {
     expect(states.EtlFailed?.Type).toBe('Fail');
     const choice = states.QualityGateChoice as unknown as { Choices: { Next: string }[] };
     expect(choice.Choices[0]?.Next).toBe('QualityGateFailed');
+  });
+
+  it('runs each source extract job (glue:startJobRun.sync) after RegisterRun and before silver, guarded by its source flag', () => {
+    const states = topStates() as Record<string, State & Record<string, unknown>>;
+    expect(states.RegisterRun?.Next).toBe('ExtractOltpChoice');
+    for (const [source, name, key, next] of [
+      ['oltp', 'ExtractOltp', 'OltpExtractJobName', 'ExtractMarketingChoice'],
+      ['marketing', 'ExtractMarketing', 'MarketingExtractJobName', 'Extract'],
+    ] as const) {
+      const choice = states[`${name}Choice`] as unknown as {
+        Choices: { And: Record<string, unknown>[]; Next: string }[];
+        Default: string;
+      };
+      expect(choice.Choices).toEqual([
+        {
+          And: [
+            { Variable: `$.run.sources.${source}`, IsPresent: true },
+            { Variable: `$.run.sources.${source}`, BooleanEquals: true },
+          ],
+          Next: name,
+        },
+      ]);
+      expect(choice.Default).toBe(`${name}Skipped`);
+      const task = states[name];
+      expect(task?.Resource).toBe('arn:aws:states:::glue:startJobRun.sync');
+      expect(task?.Parameters).toEqual({
+        JobName: `\${${key}}`,
+        Arguments: { '--run_id.$': '$.run.run_id', '--extract_mode': 'incremental' },
+      });
+      expect(task?.Next).toBe(next);
+      expect(states[`${name}Skipped`]?.Next).toBe(next);
+      expect(task?.Catch?.[0]?.Next).toBe('NotifyFailure');
+      const retry = task?.Retry as { ErrorEquals: string[] }[];
+      expect(retry.flatMap((r) => r.ErrorEquals)).toContain('Glue.ConcurrentRunsExceededException');
+      expect(retry.flatMap((r) => r.ErrorEquals)).toContain('States.TaskFailed');
+    }
+    const substituted = substituteDefinition(
+      text,
+      etlDefinitionSubstitutions(resources, { databasePrefix: 'shoplake_' }),
+    );
+    expect(substituted).toContain('"JobName": "shoplake-dev-extract-oltp"');
+    expect(substituted).toContain('"JobName": "shoplake-dev-extract-marketing"');
+    // PrepareRun's result carries the flags the choices read.
+    expect(JSON.stringify(states.PrepareRun?.ResultSelector)).toContain('"sources.$":"$.Payload.sources"');
   });
 
   it('substitutes SQL with physical database names and positional parameters, JSON-escaped', () => {
@@ -185,10 +235,42 @@ describe('PrepareRun', () => {
     expect(() => parseRunInput([1])).toThrow(/must be an object/);
   });
 
-  it('handler reads the Step Functions payload', async () => {
-    const ctx = await handler({ input: { date: '2024-05-05', lookbackDays: 0 }, executionName: 'sfn-exec' });
-    expect(ctx).toMatchObject({ run_id: 'sfn-exec', date_from: '2024-05-05', date_to: '2024-05-05' });
-    expect(ctx.maintenance_tables).toContain('shoplake_gold.monthly_kpis');
+  it('handler reads the Step Functions payload and the stage sources from ETL_SOURCES', async () => {
+    vi.resetModules();
+    vi.stubEnv('ETL_SOURCES', '{"oltp":true,"marketing":false}');
+    try {
+      const { handler } = await import('../../lambdas/etl/handler.ts');
+      const ctx = await handler({
+        input: { date: '2024-05-05', lookbackDays: 0 },
+        executionName: 'sfn-exec',
+      });
+      expect(ctx).toMatchObject({ run_id: 'sfn-exec', date_from: '2024-05-05', date_to: '2024-05-05' });
+      expect(ctx.maintenance_tables).toContain('shoplake_gold.monthly_kpis');
+      expect(ctx.sources).toEqual({ oltp: true, marketing: false });
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('handler fails at init without ETL_SOURCES, and on a malformed value', async () => {
+    vi.resetModules();
+    vi.stubEnv('ETL_SOURCES', '');
+    await expect(import('../../lambdas/etl/handler.ts')).rejects.toThrow(/ETL_SOURCES is required/);
+    vi.resetModules();
+    vi.stubEnv('ETL_SOURCES', '{"oltp":true,"crm":true}');
+    await expect(import('../../lambdas/etl/handler.ts')).rejects.toThrow(/unknown source crm/);
+    vi.resetModules();
+    vi.stubEnv('ETL_SOURCES', '{"oltp":"yes"}');
+    await expect(import('../../lambdas/etl/handler.ts')).rejects.toThrow(/oltp must be a boolean/);
+    vi.unstubAllEnvs();
+  });
+
+  it('returns no sources unless given, and the given flags otherwise', () => {
+    expect(prepareRun({}, { now }).sources).toEqual({ oltp: false, marketing: false });
+    expect(prepareRun({}, { now, sources: { oltp: true, marketing: true } }).sources).toEqual({
+      oltp: true,
+      marketing: true,
+    });
   });
 
   it('applies the same event-contract rules when rejecting (etl_10) and admitting (etl_11) silver rows', () => {

@@ -9,6 +9,7 @@ import { ndjsonPayloads, ndjsonStreamPayloads } from '../../local/cli/commands/i
 import { UnknownModelVersionError } from '../../local/cli/commands/models.ts';
 import { errorBody, jsonRequested } from '../../local/cli/errors.ts';
 import { exitCodeOf } from '../../local/cli/main.ts';
+import { progressBarsEnabled } from '../../local/cli/progress.ts';
 import { STATE_DIR_IN_USE_EXIT_CODE, StateDirInUseError } from '../../local/runtime/state-dir.ts';
 import {
   DATA_QUALITY_GATE_EXIT_CODE,
@@ -179,5 +180,20 @@ describe('shoplake models rollback UNKNOWN', () => {
         { version: 'v1', status: 'published' },
       ],
     });
+  });
+});
+
+describe('progress bars', () => {
+  it('are drawn only on a terminal, never with --json, --quiet, CI or TERM=dumb', () => {
+    const tty = { isTTY: true } as NodeJS.WriteStream;
+    const pipe = { isTTY: false } as NodeJS.WriteStream;
+    const env = { TERM: 'xterm' };
+    expect(progressBarsEnabled({ stream: tty, env })).toBe(true);
+    expect(progressBarsEnabled({ stream: pipe, env })).toBe(false);
+    expect(progressBarsEnabled({ stream: tty, env, json: true })).toBe(false);
+    expect(progressBarsEnabled({ stream: tty, env, quiet: true })).toBe(false);
+    expect(progressBarsEnabled({ stream: tty, env: { ...env, CI: 'true' } })).toBe(false);
+    expect(progressBarsEnabled({ stream: tty, env: { ...env, CI: 'false' } })).toBe(true);
+    expect(progressBarsEnabled({ stream: tty, env: { TERM: 'dumb' } })).toBe(false);
   });
 });

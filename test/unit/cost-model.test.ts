@@ -6,14 +6,16 @@ import { measuredCapacityAt } from '../../infra/cost/measured.ts';
 import {
   assumptionsForStage,
   DEFAULT_ASSUMPTIONS,
+  estimateFirstLoad,
   estimateMonthlyCost,
+  GLUE_MINIMUM_MINUTES,
   HOURS_PER_MONTH,
   InvalidCostInputError,
   SECONDS_PER_MONTH,
   SERVICES,
 } from '../../infra/cost/model.ts';
 import { PRICES } from '../../infra/cost/prices.ts';
-import { renderCost } from '../../local/cli/commands/cost.ts';
+import { renderCost, renderFirstLoad } from '../../local/cli/commands/cost.ts';
 
 const line = (estimate: ReturnType<typeof estimateMonthlyCost>, item: RegExp) => {
   const found = estimate.lines.find((l) => item.test(l.item));
@@ -166,5 +168,58 @@ describe('renderCost', () => {
     expect(text).toContain('Assumptions:');
     expect(text).toContain('26,280,000 events/month');
     expect(text).toContain('https://aws.amazon.com/dynamodb/pricing/provisioned/');
+  });
+});
+
+describe('Glue extract jobs (DPU-hours)', () => {
+  it('costs nothing for a stage without batch sources', () => {
+    expect(assumptionsForStage(dev).extractJobs).toBe(0);
+    expect(estimateMonthlyCost(10).byService['Glue extract jobs']).toBe(0);
+  });
+
+  it('bills each source job once per ETL run at its DPUs, at least the 1-minute minimum', () => {
+    const e = estimateMonthlyCost(10, { extractJobs: 2, extractJobDpus: 2, extractMinutesPerRun: 2 });
+    // 2 jobs x 30 runs x 2 DPU x 2 min = 4 DPU-hours at $0.44
+    expect(line(e, /^DPU-hours \(2 source/).quantity).toBeCloseTo(4, 10);
+    expect(e.byService['Glue extract jobs']).toBeCloseTo(4 * 0.44, 10);
+    expect(PRICES.glueSparkJobDpuHour.usd).toBe(0.44);
+    expect(PRICES.glueSparkJobDpuHour.source).toBe('https://aws.amazon.com/glue/pricing/');
+    const short = estimateMonthlyCost(10, { extractJobs: 1, extractJobDpus: 2, extractMinutesPerRun: 0.1 });
+    expect(GLUE_MINIMUM_MINUTES).toBe(1);
+    expect(short.byService['Glue extract jobs']).toBeCloseTo(((30 * 2 * 1) / 60) * 0.44, 10);
+  });
+
+  it('takes the jobs and their DPUs from the stage sources', () => {
+    const source = {
+      jdbcUrl: 'jdbc:postgresql://db.internal/shop',
+      secret: 'shoplake/oltp',
+      subnets: [{ subnetId: 'subnet-0123456789abcdef0', availabilityZone: 'us-east-1a' }],
+      securityGroupIds: ['sg-0123456789abcdef0'],
+    };
+    const stage = {
+      ...dev,
+      sources: {
+        oltp: { ...source, job: { workerType: 'G.2X' as const, numberOfWorkers: 4, timeoutMinutes: 60 } },
+        marketing: source,
+      },
+    };
+    const a = assumptionsForStage(stage);
+    expect(a.extractJobs).toBe(2);
+    expect(a.extractJobDpus).toBe(8);
+  });
+
+  it('prices the first load: rows at the job pace plus the fixed minutes, with the minimum', () => {
+    const f = estimateFirstLoad(1_000_000, {
+      extractJobDpus: 2,
+      extractRowsPerSecond: 20_000,
+      extractMinutesPerRun: 2,
+    });
+    expect(f.minutes).toBeCloseTo(2 + 1_000_000 / 20_000 / 60, 10);
+    expect(f.dpuHours).toBeCloseTo((2 * f.minutes) / 60, 10);
+    expect(f.usd).toBeCloseTo(f.dpuHours * 0.44, 10);
+    expect(estimateFirstLoad(0, { extractMinutesPerRun: 0.1 }).minutes).toBe(1);
+    expect(() => estimateFirstLoad(-1)).toThrow(InvalidCostInputError);
+    expect(() => estimateFirstLoad(10, { extractRowsPerSecond: 0 })).toThrow(/extractRowsPerSecond/);
+    expect(renderFirstLoad(f)).toContain('https://aws.amazon.com/glue/pricing/');
   });
 });

@@ -24,6 +24,10 @@ const TOOLS: Record<string, string> = {
   tsx: 'bin/shoplake.mjs and cdk.json run TypeScript through it',
   '@types/node': 'types',
   '@types/aws-lambda': "types (import type from 'aws-lambda')",
+  '@types/cli-progress': 'types',
+  '@types/pg': "types of pg (local/oltp/source.ts imports 'pg')",
+  '@types/ua-parser-js':
+    "types of ua-parser-js 1.x (lambdas/shared/access-log/user-agent.ts imports 'ua-parser-js')",
 };
 
 const SOURCE_DIRS = ['bin', 'lambdas', 'local', 'infra', 'test', 'bench', 'scripts', 'clients/web'];

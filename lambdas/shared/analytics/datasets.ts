@@ -27,6 +27,7 @@ export const SHEETS = [
   { id: 'monthly', title: 'Monthly business' },
   { id: 'customers', title: 'Customers & marketing' },
   { id: 'products', title: 'Products & recommendations' },
+  { id: 'operations', title: 'Operations (access logs)' },
 ] as const;
 export type SheetId = (typeof SHEETS)[number]['id'];
 
@@ -502,6 +503,107 @@ export const ANALYTICS_DATASETS: readonly AnalyticsDataset[] = [
           'conversion_rate',
           'conversion_rate_p_value',
         ],
+      },
+    ],
+  },
+  {
+    name: 'access_daily_health',
+    title: 'Traffic health per day',
+    description:
+      'Per day of logged traffic (web server and API access logs): requests, 4xx/5xx rates, bot share, latency percentiles, clients, inferred sessions, and product-page requests per product_view event.',
+    file: 'analytics_access_daily_health.sql',
+    params: ['from', 'to'],
+    columns: [
+      c('day', 'date', 'Day'),
+      c('requests', 'integer', 'Requests'),
+      c('rate_4xx', 'rate', '4xx rate'),
+      c('rate_5xx', 'rate', '5xx rate'),
+      c('bot_share', 'rate', 'Bot share'),
+      c('latency_p50_ms', 'number', 'Latency p50 (ms)'),
+      c('latency_p95_ms', 'number', 'Latency p95 (ms)'),
+      c('latency_p99_ms', 'number', 'Latency p99 (ms)'),
+      c('unique_clients', 'integer', 'Clients'),
+      c('sessions', 'integer', 'Sessions (inferred)'),
+      c('product_view_ratio', 'number', 'Product pages per product_view event'),
+    ],
+    visuals: [
+      {
+        id: 'ops-requests',
+        sheet: 'operations',
+        title: 'Requests per day',
+        kind: 'bar',
+        x: 'day',
+        values: ['requests'],
+      },
+      {
+        id: 'ops-error-rates',
+        sheet: 'operations',
+        title: 'Error rates and bot share',
+        kind: 'line',
+        x: 'day',
+        values: ['rate_4xx', 'rate_5xx', 'bot_share'],
+      },
+      {
+        id: 'ops-latency',
+        sheet: 'operations',
+        title: 'Latency percentiles (ms)',
+        kind: 'line',
+        x: 'day',
+        values: ['latency_p50_ms', 'latency_p95_ms', 'latency_p99_ms'],
+      },
+      {
+        id: 'ops-health',
+        sheet: 'operations',
+        title: 'Daily health summary',
+        kind: 'table',
+        values: ['day', 'requests', 'rate_5xx', 'latency_p95_ms', 'sessions', 'product_view_ratio'],
+      },
+    ],
+  },
+  {
+    name: 'access_slowest_routes',
+    title: 'Slowest routes',
+    description:
+      'Routes (ids collapsed) by their worst daily p95 latency over the range, among the daily slowest-20 lists, with requests and 5xx rate.',
+    file: 'analytics_access_slowest_routes.sql',
+    params: ['from', 'to'],
+    columns: [
+      c('route', 'string', 'Route'),
+      c('latency_p95_ms', 'number', 'Worst daily p95 (ms)'),
+      c('requests', 'integer', 'Requests'),
+      c('rate_5xx', 'rate', '5xx rate'),
+      c('days', 'integer', 'Days in the slowest 20'),
+    ],
+    visuals: [
+      {
+        id: 'ops-slowest-routes',
+        sheet: 'operations',
+        title: 'Slowest routes (p95)',
+        kind: 'bar',
+        x: 'route',
+        values: ['latency_p95_ms'],
+      },
+    ],
+  },
+  {
+    name: 'access_top_items',
+    title: 'Top paths and referrers',
+    description:
+      'The most requested paths and the most frequent referrer hosts over the range (from the daily top-20 lists).',
+    file: 'analytics_access_top_items.sql',
+    params: ['from', 'to'],
+    columns: [
+      c('kind', 'string', 'Kind'),
+      c('item', 'string', 'Path / referrer host'),
+      c('requests', 'integer', 'Requests'),
+    ],
+    visuals: [
+      {
+        id: 'ops-top-items',
+        sheet: 'operations',
+        title: 'Top paths and referrer hosts',
+        kind: 'table',
+        values: ['kind', 'item', 'requests'],
       },
     ],
   },

@@ -154,6 +154,21 @@ const SNAPSHOT_AT: ColumnTuple = [
   'When the OLTP snapshot was taken (SCD2 input)',
 ];
 
+/**
+ * Bronze OLTP and marketing tables are change logs of their source table: every extract
+ * appends the rows that are new or changed since the table's current state (the latest row
+ * per key), stamped `snapshot_at`; a key the source no longer has gets a delete marker (its
+ * last values with `is_deleted` true). A full snapshot (the embedded PGlite extract) is the
+ * special case where every row is appended. See glue-jobs/ and docs/lakehouse.md.
+ */
+const IS_DELETED = (id: number): ColumnTuple => [
+  id,
+  'is_deleted',
+  'boolean',
+  false,
+  'Delete marker: the source no longer has this key (NULL/false = present)',
+];
+
 export const BRONZE_OLTP_CUSTOMERS = table(
   'bronze',
   'oltp_customers',
@@ -168,6 +183,7 @@ export const BRONZE_OLTP_CUSTOMERS = table(
     [7, 'segment', 'string', false],
     [8, 'signup_at', 'timestamptz', false],
     [9, 'updated_at', 'timestamptz', false],
+    IS_DELETED(10),
   ]),
   { partition: [day('snapshot_at')], key: ['snapshot_at', 'customer_id'] },
 );
@@ -185,6 +201,7 @@ export const BRONZE_OLTP_PRODUCTS = table(
     [6, 'currency', 'string', false],
     [7, 'stock', 'int', false],
     [8, 'updated_at', 'timestamptz', false],
+    IS_DELETED(9),
   ]),
   { partition: [day('snapshot_at')], key: ['snapshot_at', 'product_id'] },
 );
@@ -202,6 +219,7 @@ export const BRONZE_OLTP_ORDERS = table(
     [6, 'total_amount', 'double', false],
     [7, 'currency', 'string', false],
     [8, 'updated_at', 'timestamptz', false],
+    IS_DELETED(9),
   ]),
   { partition: [day('snapshot_at')], key: ['snapshot_at', 'order_id'] },
 );
@@ -217,8 +235,48 @@ export const BRONZE_OLTP_ORDER_LINES = table(
     [4, 'product_id', 'string', true],
     [5, 'quantity', 'int', true],
     [6, 'unit_price', 'double', true],
+    IS_DELETED(7),
   ]),
   { partition: [day('snapshot_at')], key: ['snapshot_at', 'order_id', 'line_no'] },
+);
+
+const MARKETING_SNAPSHOT_AT: ColumnTuple = [1, 'snapshot_at', 'timestamptz', true, 'When the extract ran'];
+
+export const BRONZE_MARKETING_LEADS = table(
+  'bronze',
+  'marketing_leads',
+  'Marketing-qualified leads from the marketing database (Olist marketing funnel shape), change log',
+  columns([
+    MARKETING_SNAPSHOT_AT,
+    [2, 'mql_id', 'string', true],
+    [3, 'first_contact_date', 'date', false],
+    [4, 'landing_page_id', 'string', false],
+    [5, 'origin', 'string', false, 'Acquisition channel: organic_search, paid_search, social, email, ...'],
+    IS_DELETED(6),
+  ]),
+  { partition: [day('snapshot_at')], key: ['snapshot_at', 'mql_id'] },
+);
+
+export const BRONZE_MARKETING_DEALS = table(
+  'bronze',
+  'marketing_deals',
+  'Closed deals (a lead that became a seller) from the marketing database, change log',
+  columns([
+    MARKETING_SNAPSHOT_AT,
+    [2, 'mql_id', 'string', true],
+    [3, 'seller_id', 'string', false],
+    [4, 'sdr_id', 'string', false],
+    [5, 'sr_id', 'string', false],
+    [6, 'won_date', 'timestamptz', false],
+    [7, 'business_segment', 'string', false],
+    [8, 'lead_type', 'string', false],
+    [9, 'lead_behaviour_profile', 'string', false],
+    [10, 'business_type', 'string', false],
+    [11, 'declared_product_catalog_size', 'double', false],
+    [12, 'declared_monthly_revenue', 'double', false],
+    IS_DELETED(13),
+  ]),
+  { partition: [day('snapshot_at')], key: ['snapshot_at', 'mql_id'] },
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -354,6 +412,44 @@ export const SILVER_DIM_PRODUCT = table(
     [12, 'row_hash', 'string', true],
   ]),
   { sort: [asc('product_id'), asc('valid_from')], key: ['product_sk'] },
+);
+
+export const SILVER_MARKETING_LEADS = table(
+  'silver',
+  'marketing_leads',
+  'Marketing-qualified leads: the current state of bronze.marketing_leads (deleted leads removed)',
+  columns([
+    [1, 'mql_id', 'string', true],
+    [2, 'first_contact_date', 'date', false],
+    [3, 'first_contact_month', 'date', false],
+    [4, 'landing_page_id', 'string', false],
+    [5, 'origin', 'string', true, "Acquisition channel; 'unknown' when the source has none"],
+    [6, 'etl_run_id', 'string', true],
+  ]),
+  { key: ['mql_id'] },
+);
+
+export const SILVER_MARKETING_DEALS = table(
+  'silver',
+  'marketing_deals',
+  'Closed deals: the current state of bronze.marketing_deals, with the lead they closed',
+  columns([
+    [1, 'mql_id', 'string', true],
+    [2, 'seller_id', 'string', false],
+    [3, 'sdr_id', 'string', false],
+    [4, 'sr_id', 'string', false],
+    [5, 'won_date', 'timestamptz', false],
+    [6, 'business_segment', 'string', false],
+    [7, 'lead_type', 'string', false],
+    [8, 'lead_behaviour_profile', 'string', false],
+    [9, 'business_type', 'string', false],
+    [10, 'declared_product_catalog_size', 'double', false],
+    [11, 'declared_monthly_revenue', MONEY_TYPE, false],
+    [12, 'has_lead', 'boolean', true, 'The lead (mql_id) is in silver.marketing_leads'],
+    [13, 'days_to_close', 'int', false, 'Days from first contact to the won date'],
+    [14, 'etl_run_id', 'string', true],
+  ]),
+  { key: ['mql_id'] },
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -545,6 +641,23 @@ export const GOLD_CAMPAIGN_ATTRIBUTION = table(
   { key: ['month', 'utm_source', 'utm_campaign'] },
 );
 
+export const GOLD_MARKETING_FUNNEL = table(
+  'gold',
+  'marketing_funnel',
+  'MQL → closed-deal funnel per first-contact month and origin: leads, the deals they closed (any time later), conversion, median days to close, declared revenue',
+  columns([
+    [1, 'month', 'date', true, "Month of the leads' first contact"],
+    [2, 'origin', 'string', true],
+    [3, 'leads', 'long', true],
+    [4, 'deals', 'long', true],
+    [5, 'conversion_rate', 'double', false, 'deals / leads'],
+    [6, 'median_days_to_close', 'double', false, 'Exact median (mean of the middle two for an even count)'],
+    [7, 'declared_monthly_revenue', MONEY_TYPE, true, "Sum of the deals' declared monthly revenue"],
+    RUN,
+  ]),
+  { key: ['month', 'origin'] },
+);
+
 export const GOLD_REC_CLICK_THROUGH = table(
   'gold',
   'rec_click_through',
@@ -709,6 +822,213 @@ export const OPS_ETL_PENDING = table(
   { key: ['run_id'] },
 );
 
+export const OPS_EXTRACT_WATERMARKS = table(
+  'ops',
+  'extract_watermarks',
+  'Source extracts (glue-jobs/): per table and run that changed something, the watermark reached and the counts (read, written, delete markers, duplicate keys dropped, rejected)',
+  columns([
+    [1, 'source', 'string', true, 'oltp | marketing'],
+    [2, 'table_name', 'string', true, 'Source table'],
+    [3, 'run_id', 'string', true],
+    [4, 'extracted_at', 'timestamptz', true, 'snapshot_at of the rows written'],
+    [5, 'mode', 'string', true, 'full | incremental'],
+    [6, 'watermark_column', 'string', false],
+    [7, 'watermark', 'timestamptz', false, 'Greatest change-column value extracted so far'],
+    [8, 'rows_read', 'long', true],
+    [9, 'rows_written', 'long', true],
+    [10, 'rows_deleted', 'long', true, 'Delete markers written (keys gone from the source)'],
+    [11, 'duplicates', 'long', true, 'Rows dropped as duplicate keys within the extract'],
+    [12, 'rejected', 'long', true, 'Rows rejected into ops.extract_rejects'],
+  ]),
+  { key: ['source', 'table_name', 'run_id'] },
+);
+
+export const OPS_EXTRACT_REJECTS = table(
+  'ops',
+  'extract_rejects',
+  'Source rows the extract rejected (e.g. a null primary key), with the reason and the row as JSON',
+  columns([
+    [1, 'source', 'string', true],
+    [2, 'table_name', 'string', true],
+    [3, 'run_id', 'string', true],
+    [4, 'extracted_at', 'timestamptz', true],
+    [5, 'reason', 'string', true],
+    [6, 'record', 'string', false, 'The rejected row as JSON'],
+  ]),
+);
+
+// ---------------------------------------------------------------------------------------------
+// access logs (docs/access-logs.md): bronze keeps raw client IPs (short retention), silver and
+// gold only the salted pseudonym and the truncated network
+// ---------------------------------------------------------------------------------------------
+
+/** Days bronze.access_logs keeps raw rows (they hold raw client IPs). @default 30 */
+export const ACCESS_LOG_BRONZE_RETENTION_DAYS = 30;
+
+export const BRONZE_ACCESS_LOGS = table(
+  'bronze',
+  'access_logs',
+  `Parsed web-server and API access-log lines as delivered (Firehose on AWS, shoplake ingest locally); holds raw client IPs, referrers and user agents: rows older than ${ACCESS_LOG_BRONZE_RETENTION_DAYS} days are deleted`,
+  columns([
+    [1, 'record_id', 'string', true, 'Dedup key: request id, delivery id, or line hash + occurrence'],
+    [2, 'log_format', 'string', true, 'combined | nginx | apigw'],
+    [3, 'request_time', 'timestamptz', true],
+    [4, 'client_ip', 'string', false, 'Raw client address (bronze only)'],
+    [5, 'client_hash', 'string', false, 'HMAC-SHA256 of the address under the secret salt (32 hex)'],
+    [6, 'client_prefix', 'string', false, 'IPv4 /24 or IPv6 /48 network'],
+    [7, 'method', 'string', false],
+    [8, 'path', 'string', false, 'Path without query string (capped at 2,048 chars)'],
+    [9, 'route', 'string', true, 'Route template, ids collapsed (/product/{id})'],
+    [10, 'query_keys', { type: 'list', element: 'string' }, false, 'Query parameter names, never values'],
+    [11, 'protocol', 'string', false],
+    [12, 'status', 'int', true],
+    [13, 'bytes', 'long', false],
+    [14, 'latency_ms', 'double', false, 'Request time (nginx $request_time, API Gateway responseLatency)'],
+    [15, 'referrer', 'string', false, 'Raw referrer (bronze only)'],
+    [16, 'referrer_host', 'string', false],
+    [17, 'user_agent', 'string', false, 'Raw user agent (bronze only)'],
+    [18, 'ua_family', 'string', true],
+    [19, 'ua_os', 'string', true],
+    [20, 'ua_device', 'string', true, 'desktop | mobile | tablet | bot | …'],
+    [21, 'is_bot', 'boolean', true],
+    [22, 'host', 'string', false],
+    [23, 'request_id', 'string', false],
+    [24, 'ingested_at', 'timestamptz', false],
+    [25, 'source_file', 'string', false, 'File the line came from (local ingest)'],
+    [26, 'source_line', 'long', false, '1-based line of source_file'],
+  ]),
+  { partition: [day('request_time')], sort: [asc('request_time')] },
+);
+
+export const SILVER_ACCESS_REQUESTS = table(
+  'silver',
+  'access_requests',
+  'One row per logged request, deduplicated by record_id; no raw client IP, referrer URL or user agent',
+  columns([
+    [1, 'record_id', 'string', true],
+    [2, 'request_time', 'timestamptz', true, 'UTC'],
+    [3, 'request_date', 'date', true],
+    [4, 'log_format', 'string', true],
+    [5, 'client_hash', 'string', false],
+    [6, 'client_prefix', 'string', false],
+    [7, 'method', 'string', false],
+    [8, 'path', 'string', false],
+    [9, 'route', 'string', true],
+    [10, 'query_keys', { type: 'list', element: 'string' }, false],
+    [11, 'protocol', 'string', false],
+    [12, 'status', 'int', true],
+    [13, 'status_class', 'string', true, '1xx … 5xx'],
+    [14, 'bytes', 'long', false],
+    [15, 'latency_ms', 'double', false],
+    [16, 'referrer_host', 'string', false],
+    [17, 'ua_family', 'string', true],
+    [18, 'ua_os', 'string', true],
+    [19, 'ua_device', 'string', true],
+    [20, 'is_bot', 'boolean', true],
+    [21, 'host', 'string', false],
+    [22, 'ingested_at', 'timestamptz', false],
+    [23, 'etl_run_id', 'string', true],
+  ]),
+  { partition: [day('request_time')], sort: [asc('request_time')], key: ['record_id'] },
+);
+
+export const SILVER_ACCESS_SESSIONS = table(
+  'silver',
+  'access_sessions',
+  'Sessions inferred from log-only traffic: one client pseudonym + user-agent family, split after 30 minutes of inactivity and at UTC midnight',
+  columns([
+    [1, 'session_key', 'string', true],
+    [2, 'session_date', 'date', true],
+    [3, 'client_hash', 'string', true],
+    [4, 'ua_family', 'string', true],
+    [5, 'ua_device', 'string', true],
+    [6, 'is_bot', 'boolean', true],
+    [7, 'session_start', 'timestamptz', true],
+    [8, 'session_end', 'timestamptz', true],
+    [9, 'duration_seconds', 'long', true],
+    [10, 'requests', 'long', true],
+    [11, 'product_page_requests', 'long', true],
+    [12, 'error_requests', 'long', true, 'status >= 400'],
+    [13, 'landing_route', 'string', false],
+    [14, 'etl_run_id', 'string', true],
+  ]),
+  { partition: [day('session_start')], key: ['session_key'] },
+);
+
+export const GOLD_ACCESS_TRAFFIC = table(
+  'gold',
+  'access_traffic',
+  "Requests, 4xx/5xx rates, bot share and latency percentiles per 5-minute, hour and day bucket, per route and for all routes (route = '*')",
+  columns([
+    [1, 'grain', 'string', true, '5m | 1h | 1d'],
+    [2, 'bucket_start', 'timestamptz', true],
+    [3, 'bucket_date', 'date', true],
+    [4, 'route', 'string', true, "route template, '*' = all routes"],
+    [5, 'requests', 'long', true],
+    [6, 'status_4xx', 'long', true],
+    [7, 'status_5xx', 'long', true],
+    [8, 'rate_4xx', 'double', true],
+    [9, 'rate_5xx', 'double', true],
+    [10, 'bot_requests', 'long', true],
+    [11, 'bytes', 'long', false],
+    [12, 'latency_p50_ms', 'double', false, 'approx_percentile (Trino/Athena), approx_quantile locally'],
+    [13, 'latency_p95_ms', 'double', false],
+    [14, 'latency_p99_ms', 'double', false],
+    [15, 'latency_max_ms', 'double', false],
+  ]),
+  { partition: [month('bucket_date')], key: ['grain', 'bucket_start', 'route'] },
+);
+
+export const GOLD_ACCESS_TOP = table(
+  'gold',
+  'access_top',
+  'Per day: top paths, top referrer hosts and slowest routes (p95, routes with at least 5 timed requests)',
+  columns([
+    [1, 'report_date', 'date', true],
+    [2, 'kind', 'string', true, 'path | referrer_host | slowest_route'],
+    [3, 'rank', 'int', true],
+    [4, 'item', 'string', true],
+    [5, 'requests', 'long', true],
+    [6, 'latency_p95_ms', 'double', false],
+    [7, 'rate_5xx', 'double', true],
+  ]),
+  { partition: [month('report_date')], key: ['report_date', 'kind', 'rank'] },
+);
+
+export const GOLD_ACCESS_DAILY_HEALTH = table(
+  'gold',
+  'access_daily_health',
+  'Daily health summary of the logged traffic, with the events-vs-logs reconciliation of product pages',
+  columns([
+    [1, 'report_date', 'date', true],
+    [2, 'requests', 'long', true],
+    [3, 'bot_requests', 'long', true],
+    [4, 'bot_share', 'double', true],
+    [5, 'rate_4xx', 'double', true],
+    [6, 'rate_5xx', 'double', true],
+    [7, 'latency_p50_ms', 'double', false],
+    [8, 'latency_p95_ms', 'double', false],
+    [9, 'latency_p99_ms', 'double', false],
+    [10, 'unique_clients', 'long', true, 'distinct client pseudonyms'],
+    [11, 'sessions', 'long', true, 'inferred sessions (silver.access_sessions)'],
+    [12, 'slowest_route', 'string', false],
+    [13, 'slowest_route_p95_ms', 'double', false],
+    [14, 'product_page_requests', 'long', true, 'non-bot GET /product/{id} answered < 400'],
+    [15, 'product_view_events', 'long', true, 'product_view events in silver.events that day'],
+    [16, 'product_view_ratio', 'double', false, 'product_page_requests / product_view_events'],
+  ]),
+  { partition: [month('report_date')], key: ['report_date'] },
+);
+
+/** The access-log tables, bronze → gold. */
+export const ACCESS_LOG_TABLES: readonly TableSpec[] = [
+  BRONZE_ACCESS_LOGS,
+  SILVER_ACCESS_REQUESTS,
+  SILVER_ACCESS_SESSIONS,
+  GOLD_ACCESS_TRAFFIC,
+  GOLD_ACCESS_TOP,
+  GOLD_ACCESS_DAILY_HEALTH,
+];
 export const OPS_ETL_RUNS = table(
   'ops',
   'etl_runs',
@@ -719,9 +1039,11 @@ export const OPS_ETL_RUNS = table(
     [3, 'date_to', 'date', true, 'Last event date the run read'],
     [4, 'bronze_rows', 'long', true, 'Rows of bronze.events when the run read it'],
     [5, 'bronze_ingested_max', 'timestamptz', false, 'Latest bronze.events ingested_at then'],
-    [6, 'oltp_rows', 'long', true, 'Rows of the bronze.oltp_* tables then'],
-    [7, 'oltp_snapshot_max', 'timestamptz', false, 'Latest OLTP snapshot_at then'],
+    [6, 'oltp_rows', 'long', true, 'Rows of the bronze.oltp_* and bronze.marketing_* tables then'],
+    [7, 'oltp_snapshot_max', 'timestamptz', false, 'Latest OLTP / marketing snapshot_at then'],
     [8, 'marked_at', 'timestamptz', true],
+    [9, 'access_log_rows', 'long', false, 'Rows of bronze.access_logs then (docs/access-logs.md)'],
+    [10, 'access_log_ingested_max', 'timestamptz', false, 'Latest bronze.access_logs ingested_at then'],
   ]),
   { key: ['run_id'] },
 );
@@ -847,12 +1169,16 @@ export const TABLES: readonly TableSpec[] = [
   BRONZE_OLTP_PRODUCTS,
   BRONZE_OLTP_ORDERS,
   BRONZE_OLTP_ORDER_LINES,
+  BRONZE_MARKETING_LEADS,
+  BRONZE_MARKETING_DEALS,
   SILVER_EVENTS,
   SILVER_SESSIONS,
   SILVER_ORDERS,
   SILVER_ORDER_LINES,
   SILVER_DIM_CUSTOMER,
   SILVER_DIM_PRODUCT,
+  SILVER_MARKETING_LEADS,
+  SILVER_MARKETING_DEALS,
   GOLD_DAILY_SALES,
   GOLD_MONTHLY_KPIS,
   GOLD_CONVERSION_FUNNEL,
@@ -865,6 +1191,7 @@ export const TABLES: readonly TableSpec[] = [
   GOLD_CAMPAIGN_ATTRIBUTION,
   GOLD_REC_CLICK_THROUGH,
   GOLD_REC_IMPRESSION_CTR,
+  GOLD_MARKETING_FUNNEL,
   GOLD_REC_AB_ARMS,
   GOLD_DEMAND_DAILY,
   GOLD_DEMAND_FEATURES,
@@ -874,7 +1201,10 @@ export const TABLES: readonly TableSpec[] = [
   OPS_REJECTED_EVENTS,
   OPS_ETL_PENDING,
   OPS_ETL_RUNS,
+  OPS_EXTRACT_WATERMARKS,
+  OPS_EXTRACT_REJECTS,
   ...ML_TABLES,
+  ...ACCESS_LOG_TABLES,
 ];
 
 /** `namespace.name`, the logical identifier SQL uses. */

@@ -9,7 +9,10 @@ import {
   assumptionsForStage,
   type CostAssumptions,
   type CostEstimate,
+  estimateFirstLoad,
   estimateMonthlyCost,
+  type FirstLoadEstimate,
+  GLUE_MINIMUM_MINUTES,
   SERVICES,
 } from '../../../infra/cost/model.ts';
 import { fmt, reporter } from '../output.ts';
@@ -22,6 +25,15 @@ function nonNegative(name: string) {
     }
     return n;
   };
+}
+
+/** The first load of a source, for people. */
+export function renderFirstLoad(f: FirstLoadEstimate): string {
+  return [
+    `First load of ${fmt(f.rows)} source rows by one Glue extract job (full snapshot, AWS):`,
+    `  ${fmt(f.rows)} rows at ${fmt(f.rowsPerSecond)} rows/s + the run's fixed minutes = ${fmt(f.minutes, 1)} min billed on ${f.dpus} DPU = ${fmt(f.dpuHours, 3)} DPU-hours → $${fmt(f.usd, 2)}`,
+    `  (${f.price.usd} USD ${f.price.unit}; ${f.price.source}, ${f.price.asOf})`,
+  ].join('\n');
 }
 
 /** Human rendering: services, total, assumptions, then every line with its price source. */
@@ -42,6 +54,7 @@ export function renderCost(estimate: CostEstimate): string {
     `lake: Parquet ${a.parquetRatio} B per JSON B, ${a.lakeAmplification}x for silver/gold/metadata, ${a.retainedMonths} months retained`,
     `ETL daily over ${a.etlLookbackDays} days of bronze (${a.etlScanPasses} passes, ${a.etlQueriesPerRun} queries); training weekly over ${a.trainingScanDays} days; ${a.biQueriesPerMonth} BI queries`,
     `${a.glueTableOptimizers ? `${a.icebergTables} Iceberg tables with Glue optimizers` : `${a.etlMaintainedTables} tables maintained by the ETL (Athena OPTIMIZE/VACUUM)`}; ${a.alarms} alarms, ${a.dashboards} dashboard, ${a.customMetrics} custom metrics; ${a.kmsKeys} KMS keys`,
+    `Glue extract jobs: ${a.extractJobs} source(s) (stage sources), ${a.extractJobDpus} DPU each, ${a.extractMinutesPerRun} min per incremental run (billed at least ${GLUE_MINIMUM_MINUTES} min), one run per source and ETL run`,
     `API cache: ${a.apiCache ? 'on (0.5 GB)' : 'off'}; QuickSight: ${a.quickSightAuthors} authors, ${a.quickSightReaders} readers`,
     'list prices, us-east-1, no free tier, no savings plans; data transfer out of AWS not included',
   ];
@@ -83,6 +96,21 @@ export function register(program: Command): void {
     .option('--api-cache', 'include the 0.5 GB API Gateway cache (prod stage)')
     .option('--quicksight-authors <n>', 'QuickSight authors', nonNegative('--quicksight-authors'))
     .option('--quicksight-readers <n>', 'QuickSight readers', nonNegative('--quicksight-readers'))
+    .option(
+      '--extract-sources <n>',
+      'Glue extract jobs (batch sources) to price (default: the stage config sources)',
+      nonNegative('--extract-sources'),
+    )
+    .option(
+      '--first-load-rows <n>',
+      'also price the first (full) load of a source with this many rows',
+      nonNegative('--first-load-rows'),
+    )
+    .option(
+      '--extract-rows-per-second <n>',
+      'rows/s one extract job moves (the first load pace)',
+      nonNegative('--extract-rows-per-second'),
+    )
     .option('--json', 'print the estimate as JSON on stdout')
     .action(
       (opts: {
@@ -95,6 +123,9 @@ export function register(program: Command): void {
         apiCache?: boolean;
         quicksightAuthors?: number;
         quicksightReaders?: number;
+        extractSources?: number;
+        firstLoadRows?: number;
+        extractRowsPerSecond?: number;
         json?: boolean;
       }) => {
         const stage = STAGES[opts.stage] ?? STAGES.dev;
@@ -109,8 +140,15 @@ export function register(program: Command): void {
         if (opts.apiCache) overrides.apiCache = true;
         if (opts.quicksightAuthors !== undefined) overrides.quickSightAuthors = opts.quicksightAuthors;
         if (opts.quicksightReaders !== undefined) overrides.quickSightReaders = opts.quicksightReaders;
+        if (opts.extractSources !== undefined) overrides.extractJobs = opts.extractSources;
+        if (opts.extractRowsPerSecond !== undefined)
+          overrides.extractRowsPerSecond = opts.extractRowsPerSecond;
         const estimate = estimateMonthlyCost(opts.eventsPerSecond, overrides);
-        reporter({ json: opts.json }).result(estimate, () => renderCost(estimate));
+        const firstLoad =
+          opts.firstLoadRows !== undefined ? estimateFirstLoad(opts.firstLoadRows, overrides) : undefined;
+        reporter({ json: opts.json }).result(firstLoad ? { ...estimate, firstLoad } : estimate, () =>
+          firstLoad ? `${renderCost(estimate)}\n\n${renderFirstLoad(firstLoad)}` : renderCost(estimate),
+        );
       },
     );
 }

@@ -7,15 +7,28 @@
  *  - `events` (default): newline-delimited JSON, one event per line; a line that is not JSON is
  *    sent as its raw text, so the handler rejects and quarantines it (`invalid_json`);
  *  - `online-retail`: the UCI Online Retail CSV (see `local/generator/online-retail.ts` for how
- *    invoice lines become purchase events, cancellations included).
+ *    invoice lines become purchase events, cancellations included);
+ *  - `access-log[:combined|nginx|apigw]`: web-server / API Gateway access logs (plain or gzip)
+ *    straight into bronze.access_logs (no Kinesis: on AWS they reach the lake through their own
+ *    Firehose); see `local/access-log/ingest.ts` and docs/access-logs.md.
  */
 import { accessSync, constants, createReadStream, readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import { pathToFileURL } from 'node:url';
 import { type Command, Option } from 'commander';
+import { FileObjectStore } from '../../../lambdas/shared/object-store.ts';
+import {
+  type AccessLogIngestSummary,
+  ingestAccessLogFile,
+  localAccessLogSalt,
+} from '../../access-log/ingest.ts';
+import { lakeDirOf, openLocalEngine } from '../../engine/open.ts';
 import { mapOnlineRetail, UCI_ATTRIBUTION } from '../../generator/online-retail.ts';
 import type { ReplaySummary } from '../../runtime/replay.ts';
 import { replayThroughRuntime, withRuntime } from '../../runtime/session.ts';
+import { withStateDirClaim } from '../../runtime/state-dir.ts';
 import { fmt, type Reporter, reporter } from '../output.ts';
+import { type ProgressBar, withProgressBar } from '../progress.ts';
 
 /** One NDJSON line as a payload: parsed JSON, the raw line when it is not JSON, nothing when blank. */
 function linePayload(raw: string): { payload: unknown } | undefined {
@@ -65,6 +78,21 @@ export async function* ndjsonStreamPayloads(
   if (p) yield p.payload;
 }
 
+/** Non-blank lines of a file, for the progress bar's total (read once more, in chunks). */
+async function countLines(file: string): Promise<number> {
+  let lines = 0;
+  let blank = true;
+  for await (const chunk of createReadStream(file)) {
+    for (const byte of chunk as Buffer) {
+      if (byte === 10) {
+        if (!blank) lines += 1;
+        blank = true;
+      } else if (byte !== 13 && byte !== 32 && byte !== 9) blank = false;
+    }
+  }
+  return blank ? lines : lines + 1;
+}
+
 /** `-` is standard input, as for cat, jq or the aws CLI. */
 export const STDIN_FILE = '-';
 
@@ -91,10 +119,55 @@ export interface IngestCommandSummary extends ReplaySummary {
   online_retail?: LineAccounting & { attribution: string };
 }
 
-function progress(report: Reporter, total: number | undefined) {
+/** `--format` values of access logs: `access-log` detects the line format per line. */
+export const ACCESS_LOG_FORMAT_CHOICES = [
+  'access-log',
+  'access-log:combined',
+  'access-log:nginx',
+  'access-log:apigw',
+] as const;
+
+/** Ingests an access log into a state dir's lake (claims the state dir, opens the engine). */
+export async function ingestAccessLogOnStateDir(
+  stateDir: string,
+  file: string,
+  format: string,
+): Promise<AccessLogIngestSummary> {
+  const sub = format.split(':')[1];
+  const lineFormat = sub === 'combined' || sub === 'nginx' || sub === 'apigw' ? sub : 'auto';
+  return withStateDirClaim(stateDir, 'ingest', async () => {
+    const engine = await openLocalEngine(stateDir);
+    try {
+      const lakeDir = lakeDirOf(stateDir);
+      return await ingestAccessLogFile(engine, lakeDir, file, {
+        format: lineFormat,
+        salt: localAccessLogSalt(stateDir),
+        quarantine: new FileObjectStore(pathToFileURL(`${lakeDir}/`).href),
+      });
+    } finally {
+      await engine.close();
+    }
+  });
+}
+
+function describeAccessLog(s: AccessLogIngestSummary): string {
+  const lines = [
+    `${s.file}: ${fmt(s.received)} lines received → ${fmt(s.accepted)} accepted, ${fmt(s.duplicates)} duplicates, ${fmt(s.rejected)} rejected (${fmt(s.lines_per_second)} lines/s)`,
+  ];
+  for (const [reason, n] of Object.entries(s.rejected_by_reason).sort((a, b) => b[1] - a[1])) {
+    lines.push(`  rejected ${reason}: ${fmt(n)}`);
+  }
+  if (s.rejected > 0)
+    lines.push(`  rejected lines (with line numbers) are in ${s.quarantine_keys.join(', ')}`);
+  if (s.first_request_time) lines.push(`  requests from ${s.first_request_time} to ${s.last_request_time}`);
+  return lines.join('\n');
+}
+
+function progress(report: Reporter, total: number | undefined, bar: ProgressBar | undefined) {
   let last = 0;
   return (t: { received: number; accepted: number; rejected: number }) => {
-    if (t.received - last >= 5_000) {
+    if (bar) bar.update(t.received, total);
+    else if (t.received - last >= 5_000) {
       last = t.received;
       report.progress(
         `  ingest: ${fmt(t.received)}${total ? ` / ${fmt(total)}` : ''} sent (${fmt(t.accepted)} accepted, ${fmt(t.rejected)} rejected)`,
@@ -109,16 +182,18 @@ export function register(program: Command): void {
     .description('replay a file through ingest → Kinesis → consumer on the local runtime')
     .argument(
       '<file>',
-      'NDJSON events, or the UCI online-retail CSV with --format online-retail; - reads standard input',
+      'NDJSON events, the UCI online-retail CSV (--format online-retail), or an access log, plain or gzip (--format access-log); - reads standard input (events, online-retail)',
     )
     .addOption(
-      new Option('--format <format>', 'input format').choices(['events', 'online-retail']).default('events'),
+      new Option('--format <format>', 'input format (access-log alone detects the line format)')
+        .choices(['events', 'online-retail', ...ACCESS_LOG_FORMAT_CHOICES])
+        .default('events'),
     )
     .option('--json', 'print the summary as JSON on stdout')
     .option('--quiet', 'no progress output on stderr')
     .action(async (file: string, _opts: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<{
-        format: 'events' | 'online-retail';
+        format: 'events' | 'online-retail' | (typeof ACCESS_LOG_FORMAT_CHOICES)[number];
         json?: boolean;
         quiet?: boolean;
         stateDir: string;
@@ -126,6 +201,15 @@ export function register(program: Command): void {
       const report = reporter({ json: opts.json, quiet: opts.quiet });
       // A missing or unreadable file fails before the runtime starts.
       if (file !== STDIN_FILE) accessSync(file, constants.R_OK);
+      if (opts.format.startsWith('access-log')) {
+        if (file === STDIN_FILE)
+          throw new Error('--format access-log reads a file (plain or gzip), not standard input');
+        const summary = await ingestAccessLogOnStateDir(opts.stateDir, file, opts.format);
+        report.result(summary, () => describeAccessLog(summary));
+        return;
+      }
+      if (opts.format !== 'events' && opts.format !== 'online-retail') return;
+      const format = opts.format;
       let payloads: Iterable<unknown> | AsyncIterable<unknown>;
       let total: number | undefined;
       let accounting: LineAccounting | undefined;
@@ -151,33 +235,48 @@ export function register(program: Command): void {
         payloads = ndjsonStreamPayloads(() => (file === STDIN_FILE ? process.stdin : createReadStream(file)));
       }
 
-      const summary = await withRuntime({ stateDir: opts.stateDir, report }, async ({ runtime }) => {
-        const replay = await replayThroughRuntime(runtime, report, payloads, {
-          onProgress: progress(report, total),
-          onResult: (index, status) => {
-            if (!accounting) return;
-            const n = eventLines[index]?.length ?? 0;
-            if (status === 'accepted') accounting.lines_in_events_passed_ingest += n;
-            else accounting.lines_in_events_rejected_at_ingest += n;
-          },
-        });
-        if (
-          accounting &&
-          accounting.lines_in_events_passed_ingest + accounting.lines_in_events_rejected_at_ingest !==
-            accounting.csv_records
-        ) {
-          throw new Error('online-retail line accounting does not add up');
-        }
-        const out: IngestCommandSummary = {
-          file,
-          format: opts.format,
-          ...replay,
-          quarantine_uri: runtime.env.QUARANTINE_URI ?? '',
-          on_failure_file: runtime.onFailureFile,
-          ...(accounting ? { online_retail: { ...accounting, attribution: UCI_ATTRIBUTION } } : {}),
-        };
-        return out;
-      });
+      // A bar with counts, rate and ETA on a terminal (local/cli/progress.ts); plain lines otherwise.
+      const withBar = withProgressBar(report, { label: 'ingest', unit: 'events', ...opts });
+      const bar = withBar.bar;
+      if (bar) {
+        if (total === undefined && file !== STDIN_FILE) total = await countLines(file);
+        // The bar starts with the first event read, so its rate and ETA are the sending's.
+        const inner = payloads;
+        payloads = (async function* () {
+          bar.update(0, total);
+          yield* inner;
+        })();
+      }
+      const summary = await withRuntime(
+        { stateDir: opts.stateDir, report: withBar.report },
+        async ({ runtime }) => {
+          const replay = await replayThroughRuntime(runtime, withBar.report, payloads, {
+            onProgress: progress(report, total, withBar.bar),
+            onResult: (index, status) => {
+              if (!accounting) return;
+              const n = eventLines[index]?.length ?? 0;
+              if (status === 'accepted') accounting.lines_in_events_passed_ingest += n;
+              else accounting.lines_in_events_rejected_at_ingest += n;
+            },
+          });
+          if (
+            accounting &&
+            accounting.lines_in_events_passed_ingest + accounting.lines_in_events_rejected_at_ingest !==
+              accounting.csv_records
+          ) {
+            throw new Error('online-retail line accounting does not add up');
+          }
+          const out: IngestCommandSummary = {
+            file,
+            format,
+            ...replay,
+            quarantine_uri: runtime.env.QUARANTINE_URI ?? '',
+            on_failure_file: runtime.onFailureFile,
+            ...(accounting ? { online_retail: { ...accounting, attribution: UCI_ATTRIBUTION } } : {}),
+          };
+          return out;
+        },
+      ).finally(() => withBar.bar?.stop());
 
       report.result(summary, () => {
         const lines = [

@@ -42,6 +42,7 @@ import {
   type TrainOutput,
   trainAndEvaluate,
 } from '../../../lambdas/training/pipeline.ts';
+import { runDeployedStateMachine } from '../../deployed/run.ts';
 import type { DuckdbEngine } from '../../engine/duckdb.ts';
 import { openLocalEngine } from '../../engine/open.ts';
 import { withRuntime } from '../../runtime/session.ts';
@@ -342,6 +343,10 @@ export function register(program: Command): void {
     .option('--model-version <version>', 'version id to publish under (default: generated, time-sortable)')
     .option('--json', 'print the result as JSON on stdout')
     .option('--quiet', 'no progress on stderr')
+    .option(
+      '--stage <name>',
+      "start the deployed stage's training state machine and follow it (AWS credentials from the environment)",
+    )
     .action(async (_opts: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<{
         model: string;
@@ -352,6 +357,7 @@ export function register(program: Command): void {
         json?: boolean;
         quiet?: boolean;
         stateDir: string;
+        stage?: string;
       }>();
       const report = reporter({ json: opts.json, quiet: opts.quiet });
       const input: Record<string, unknown> = {
@@ -361,6 +367,12 @@ export function register(program: Command): void {
         ...(opts.since ? { since: opts.since } : {}),
         ...(opts.modelVersion ? { version: opts.modelVersion } : {}),
       };
+      if (opts.stage) {
+        await runDeployedStateMachine(opts.stage, 'trainStateMachine', input, report, {
+          json: Boolean(opts.json),
+        });
+        return;
+      }
       await withRuntime(
         { stateDir: opts.stateDir, report, firehose: false, consumer: false },
         async ({ runtime }) => {

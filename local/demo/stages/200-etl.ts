@@ -8,6 +8,7 @@
 import { fmt } from '../../cli/output.ts';
 import { lakeDirOf, openLocalEngine } from '../../engine/open.ts';
 import type { Row } from '../../engine/types.ts';
+import { generateMarketing } from '../../generator/marketing.ts';
 import { generateShop } from '../../generator/shop.ts';
 import { OltpDatabase, oltpDirOf } from '../../oltp/source.ts';
 import { type LocalEtlResult, runLocalEtl } from '../../sfn/etl-runner.ts';
@@ -41,6 +42,14 @@ export const stage: DemoStage = {
       await oltp.seedCatalog(shop.customers, shop.products);
       await oltp.recordOrders(OltpDatabase.ordersFromPurchases(shop.events()));
       const now = Date.now();
+      // The marketing database (second source): six months of leads up to today.
+      await oltp.seedMarketing(
+        generateMarketing({
+          seed: ingest.shop.seed ?? 42,
+          start: new Date(now - 180 * 86_400_000),
+          days: 180,
+        }),
+      );
       await oltp.snapshotToBronze(engine, new Date(now - 2 * 3600_000));
       const changes = await oltp.applyChanges(new Date(now - 3600_000));
       report.progress(
