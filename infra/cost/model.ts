@@ -216,7 +216,7 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
   compactionDpuHoursPerGb: 0.05,
   maintenanceRunsPerTablePerMonth: 60,
   logBytesPerInvocation: 1_000,
-  alarms: 12,
+  alarms: 14,
   dashboards: 1,
   customMetrics: 10,
   xraySampleRate: 0.05,

@@ -56,7 +56,12 @@ describe('Lambda bundles', () => {
   it('covers every function of the app', () => {
     expect(functions.length).toBe(
       Object.values(app.templates).reduce(
-        (n, t) => n + Object.values(t.Resources).filter((r) => r.Type === 'AWS::Lambda::Function').length,
+        (n, t) =>
+          n +
+          Object.entries(t.Resources).filter(
+            // The Python forecast model step is not an esbuild bundle (test/infra/forecast.test.ts).
+            ([id, r]) => r.Type === 'AWS::Lambda::Function' && !id.startsWith('ForecastModelFunction'),
+          ).length,
         0,
       ),
     );
