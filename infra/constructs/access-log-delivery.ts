@@ -11,20 +11,20 @@
  * The shop's own web-server logs are put on the same stream by its log forwarder
  * (`PutRecordBatch`, one line per record): grant it `firehose:PutRecord*` on `deliveryStream`.
  */
-import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.ts';
 import { LAKE_PREFIXES } from '../definitions/resources.ts';
+import { icebergDelivery } from './iceberg-delivery.ts';
 import type { CatalogTable } from './lake-catalog.ts';
-import { dataRemovalPolicy, secureQueue, stageLogGroup } from './secure-defaults.ts';
+import { secureQueue } from './secure-defaults.ts';
 import { ShoplakeFunction } from './shoplake-function.ts';
 
 /** Handler modules (relative to `lambdas/`). */
@@ -57,7 +57,7 @@ export class AccessLogDelivery extends Construct {
   constructor(scope: Construct, id: string, props: AccessLogDeliveryProps) {
     super(scope, id);
     const { config, lakeBucket, table } = props;
-    const stack = Stack.of(this);
+    const _stack = Stack.of(this);
 
     this.saltSecret = new secretsmanager.Secret(this, 'SaltSecret', {
       description: `shoplake ${config.stage}: HMAC salt of access-log client pseudonyms`,
@@ -82,94 +82,21 @@ export class AccessLogDelivery extends Construct {
     this.saltSecret.grantRead(this.transformFunction.function);
     this.transformFunction.addEnvironment('ACCESS_LOG_SALT_SECRET_ARN', this.saltSecret.secretArn);
 
-    const role = new iam.Role(this, 'DeliveryRole', {
-      assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-      }),
+    const { role, destination } = icebergDelivery(this, {
+      config,
+      lakeBucket,
+      table,
+      errorsPrefix: LAKE_PREFIXES.accessLogErrors,
+      transform: this.transformFunction.function,
+      transformBuffer: ACCESS_LOG_TRANSFORM_BUFFER,
       description: 'Firehose: write the bronze access_logs Iceberg table',
+      ids: { role: 'DeliveryRole', logGroup: 'DeliveryLogs', logStream: 'DeliveryLogStream' },
     });
-    lakeBucket.grantReadWrite(role, `${LAKE_PREFIXES.warehouse}*`);
-    lakeBucket.grantReadWrite(role, `${LAKE_PREFIXES.accessLogErrors}*`);
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['glue:GetTable', 'glue:GetDatabase', 'glue:UpdateTable'],
-        resources: [
-          stack.formatArn({ service: 'glue', resource: 'catalog' }),
-          table.databaseArn,
-          table.tableArn,
-        ],
-      }),
-    );
-    const logGroup = stageLogGroup(this, 'DeliveryLogs', config);
-    const logStream = new logs.LogStream(this, 'DeliveryLogStream', {
-      logGroup,
-      removalPolicy: dataRemovalPolicy(config),
-    });
-    logGroup.grantWrite(role);
-    this.transformFunction.function.grantInvoke(role);
-    iam.Grant.addToPrincipal({
-      grantee: role,
-      actions: ['lambda:GetFunctionConfiguration'],
-      resourceArns: [this.transformFunction.function.functionArn],
-    });
-
     this.deliveryStream = new firehose.CfnDeliveryStream(this, 'Delivery', {
       deliveryStreamName: `shoplake-${config.stage}-bronze-access-logs`,
       deliveryStreamType: 'DirectPut',
       deliveryStreamEncryptionConfigurationInput: { keyType: 'AWS_OWNED_CMK' },
-      icebergDestinationConfiguration: {
-        roleArn: role.roleArn,
-        appendOnly: true,
-        catalogConfiguration: { catalogArn: stack.formatArn({ service: 'glue', resource: 'catalog' }) },
-        destinationTableConfigurationList: [
-          {
-            destinationDatabaseName: table.databaseName,
-            destinationTableName: table.tableName,
-            s3ErrorOutputPrefix: LAKE_PREFIXES.accessLogErrors,
-          },
-        ],
-        bufferingHints: {
-          intervalInSeconds: config.firehose.bufferIntervalSeconds,
-          sizeInMBs: config.firehose.bufferSizeMiB,
-        },
-        retryOptions: { durationInSeconds: 300 },
-        processingConfiguration: {
-          enabled: true,
-          processors: [
-            {
-              type: 'Lambda',
-              parameters: [
-                { parameterName: 'LambdaArn', parameterValue: this.transformFunction.function.functionArn },
-                { parameterName: 'RoleArn', parameterValue: role.roleArn },
-                {
-                  parameterName: 'BufferSizeInMBs',
-                  parameterValue: String(ACCESS_LOG_TRANSFORM_BUFFER.sizeInMBs),
-                },
-                {
-                  parameterName: 'BufferIntervalInSeconds',
-                  parameterValue: String(ACCESS_LOG_TRANSFORM_BUFFER.intervalInSeconds),
-                },
-                { parameterName: 'NumberOfRetries', parameterValue: '3' },
-              ],
-            },
-          ],
-        },
-        s3BackupMode: 'FailedDataOnly',
-        s3Configuration: {
-          bucketArn: lakeBucket.bucketArn,
-          roleArn: role.roleArn,
-          errorOutputPrefix: LAKE_PREFIXES.accessLogErrors,
-          prefix: LAKE_PREFIXES.accessLogErrors,
-          encryptionConfiguration: lakeBucket.encryptionKey
-            ? { kmsEncryptionConfig: { awskmsKeyArn: lakeBucket.encryptionKey.keyArn } }
-            : undefined,
-        },
-        cloudWatchLoggingOptions: {
-          enabled: true,
-          logGroupName: logGroup.logGroupName,
-          logStreamName: logStream.logStreamName,
-        },
-      },
+      icebergDestinationConfiguration: destination,
     });
     const policy = role.node.tryFindChild('DefaultPolicy');
     if (policy) this.deliveryStream.node.addDependency(policy);

@@ -9,23 +9,22 @@
  *
  * The stream's logical id equals its definition id (`EventsStream`) for the local runtime.
  */
-import { Aws, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CORS_ENV } from '../../lambdas/shared/cors.ts';
 import type { StageConfig } from '../config/stage-config.ts';
 import { AccessLogDelivery } from '../constructs/access-log-delivery.ts';
+import { icebergDelivery } from '../constructs/iceberg-delivery.ts';
 import type { CatalogTable } from '../constructs/lake-catalog.ts';
-import { dataRemovalPolicy, secureKey, secureQueue, stageLogGroup } from '../constructs/secure-defaults.ts';
+import { dataRemovalPolicy, secureKey, secureQueue } from '../constructs/secure-defaults.ts';
 import { ShoplakeFunction } from '../constructs/shoplake-function.ts';
 import { CONSUMER_EVENT_SOURCE, EVENTS_STREAM, LAKE_PREFIXES } from '../definitions/resources.ts';
 
@@ -168,38 +167,21 @@ export class IngestionStack extends Stack {
     transform: ShoplakeFunction,
   ): firehose.CfnDeliveryStream {
     const { config, lakeBucket, bronzeEventsTable } = props;
-    const role = new iam.Role(this, 'BronzeDeliveryRole', {
-      assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-      }),
+    const { role, destination } = icebergDelivery(this, {
+      config,
+      lakeBucket,
+      table: bronzeEventsTable,
+      errorsPrefix: LAKE_PREFIXES.firehoseErrors,
+      transform: transform.function,
+      transformBuffer: BRONZE_TRANSFORM_BUFFER,
       description: 'Firehose: read the events stream, write the bronze events Iceberg table',
+      ids: {
+        role: 'BronzeDeliveryRole',
+        logGroup: 'BronzeDeliveryLogs',
+        logStream: 'BronzeDeliveryLogStream',
+      },
     });
     this.eventsStream.grantRead(role);
-    lakeBucket.grantReadWrite(role, `${LAKE_PREFIXES.warehouse}*`);
-    lakeBucket.grantReadWrite(role, `${LAKE_PREFIXES.firehoseErrors}*`);
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['glue:GetTable', 'glue:GetDatabase', 'glue:UpdateTable'],
-        resources: [
-          this.formatArn({ service: 'glue', resource: 'catalog' }),
-          bronzeEventsTable.databaseArn,
-          bronzeEventsTable.tableArn,
-        ],
-      }),
-    );
-    const logGroup = stageLogGroup(this, 'BronzeDeliveryLogs', config);
-    const logStream = new logs.LogStream(this, 'BronzeDeliveryLogStream', {
-      logGroup,
-      removalPolicy: dataRemovalPolicy(config),
-    });
-    logGroup.grantWrite(role);
-    transform.function.grantInvoke(role);
-    // Firehose reads the processor's configuration (timeout) before invoking it.
-    iam.Grant.addToPrincipal({
-      grantee: role,
-      actions: ['lambda:GetFunctionConfiguration'],
-      resourceArns: [transform.function.functionArn],
-    });
 
     const stream = new firehose.CfnDeliveryStream(this, 'BronzeEventsDelivery', {
       // An explicit name (unique per stage): LocalStack's CloudFormation fails without one
@@ -210,60 +192,7 @@ export class IngestionStack extends Stack {
         kinesisStreamArn: this.eventsStream.streamArn,
         roleArn: role.roleArn,
       },
-      icebergDestinationConfiguration: {
-        roleArn: role.roleArn,
-        appendOnly: true,
-        catalogConfiguration: { catalogArn: this.formatArn({ service: 'glue', resource: 'catalog' }) },
-        destinationTableConfigurationList: [
-          {
-            destinationDatabaseName: bronzeEventsTable.databaseName,
-            destinationTableName: bronzeEventsTable.tableName,
-            s3ErrorOutputPrefix: LAKE_PREFIXES.firehoseErrors,
-          },
-        ],
-        bufferingHints: {
-          intervalInSeconds: config.firehose.bufferIntervalSeconds,
-          sizeInMBs: config.firehose.bufferSizeMiB,
-        },
-        retryOptions: { durationInSeconds: 300 },
-        processingConfiguration: {
-          enabled: true,
-          processors: [
-            {
-              type: 'Lambda',
-              parameters: [
-                { parameterName: 'LambdaArn', parameterValue: transform.function.functionArn },
-                { parameterName: 'RoleArn', parameterValue: role.roleArn },
-                {
-                  parameterName: 'BufferSizeInMBs',
-                  parameterValue: String(BRONZE_TRANSFORM_BUFFER.sizeInMBs),
-                },
-                {
-                  parameterName: 'BufferIntervalInSeconds',
-                  parameterValue: String(BRONZE_TRANSFORM_BUFFER.intervalInSeconds),
-                },
-                { parameterName: 'NumberOfRetries', parameterValue: '3' },
-              ],
-            },
-          ],
-        },
-        // Lower-case in the CloudFormation schema of the Iceberg destination (cfn-lint E3002 otherwise).
-        s3BackupMode: 'FailedDataOnly',
-        s3Configuration: {
-          bucketArn: lakeBucket.bucketArn,
-          roleArn: role.roleArn,
-          errorOutputPrefix: LAKE_PREFIXES.firehoseErrors,
-          prefix: LAKE_PREFIXES.firehoseErrors,
-          encryptionConfiguration: lakeBucket.encryptionKey
-            ? { kmsEncryptionConfig: { awskmsKeyArn: lakeBucket.encryptionKey.keyArn } }
-            : undefined,
-        },
-        cloudWatchLoggingOptions: {
-          enabled: true,
-          logGroupName: logGroup.logGroupName,
-          logStreamName: logStream.logStreamName,
-        },
-      },
+      icebergDestinationConfiguration: destination,
     });
     // The role's policy must exist before Firehose validates access at creation time.
     const policy = role.node.tryFindChild('DefaultPolicy');

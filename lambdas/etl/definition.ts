@@ -99,3 +99,23 @@ export function substituteDefinition(text: string, substitutions: Readonly<Recor
     return v;
   });
 }
+
+/**
+ * A state machine definition file as the local interpreter runs it (what CloudFormation deploys):
+ * the given resources plus each `${Sql_*}` SQL text (logical table names, no database prefix).
+ */
+export function localSubstitutedDefinition(
+  path: string,
+  resources: Readonly<Record<string, string>>,
+): Record<string, unknown> {
+  const text = readFileSync(path, 'utf8');
+  const subs: Record<string, string> = { ...resources };
+  for (const key of etlSqlKeys(text)) {
+    subs[key] = JSON.stringify(athenaStatementOfFile(sqlFileOfKey(key), '').sql).slice(1, -1);
+  }
+  const parsed: unknown = JSON.parse(substituteDefinition(text, subs));
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`${path}: the definition is not a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}

@@ -12,16 +12,11 @@
  */
 import '../polyfills.ts';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StateMachine } from 'aws-local-stepfunctions';
-import {
-  athenaStatementOfFile,
-  etlSqlKeys,
-  sqlFileOfKey,
-  substituteDefinition,
-} from '../../lambdas/etl/definition.ts';
+import { localSubstitutedDefinition } from '../../lambdas/etl/definition.ts';
 import {
   activateForecastModel,
   type ForecastDeps,
@@ -133,14 +128,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** The substituted definition the local interpreter runs (what CloudFormation deploys). */
 export function localForecastDefinition(): Record<string, unknown> {
-  const text = readFileSync(FORECAST_DEFINITION_PATH, 'utf8');
-  const subs: Record<string, string> = { ...LOCAL_FORECAST_RESOURCES };
-  for (const key of etlSqlKeys(text)) {
-    subs[key] = JSON.stringify(athenaStatementOfFile(sqlFileOfKey(key), '').sql).slice(1, -1);
-  }
-  const parsed: unknown = JSON.parse(substituteDefinition(text, subs));
-  if (!isObject(parsed)) throw new Error('forecast definition is not a JSON object');
-  return parsed;
+  return localSubstitutedDefinition(FORECAST_DEFINITION_PATH, LOCAL_FORECAST_RESOURCES);
 }
 
 export interface LocalForecastOptions {

@@ -11,17 +11,12 @@
  * Also home of `loadLakeInteractions`, which `shoplake evaluate` uses without a file.
  */
 import '../../polyfills.ts';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { Command } from 'commander';
-import {
-  athenaStatementOfFile,
-  etlSqlKeys,
-  sqlFileOfKey,
-  substituteDefinition,
-} from '../../../lambdas/etl/definition.ts';
+import { localSubstitutedDefinition } from '../../../lambdas/etl/definition.ts';
 import { documentClient } from '../../../lambdas/shared/aws-clients.ts';
 import { parseAthenaLiteral } from '../../../lambdas/shared/catalog/sql.ts';
 import { interactionsFromEvents } from '../../../lambdas/shared/recommender/data.ts';
@@ -84,14 +79,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** The substituted definition the local interpreter runs (what CloudFormation deploys). */
 export function localTrainDefinition(): Record<string, unknown> {
-  const text = readFileSync(TRAIN_DEFINITION_PATH, 'utf8');
-  const subs: Record<string, string> = { ...LOCAL_TRAIN_RESOURCES };
-  for (const key of etlSqlKeys(text)) {
-    subs[key] = JSON.stringify(athenaStatementOfFile(sqlFileOfKey(key), '').sql).slice(1, -1);
-  }
-  const parsed: unknown = JSON.parse(substituteDefinition(text, subs));
-  if (!isObject(parsed)) throw new Error('train definition is not a JSON object');
-  return parsed;
+  return localSubstitutedDefinition(TRAIN_DEFINITION_PATH, LOCAL_TRAIN_RESOURCES);
 }
 
 export interface LocalTrainingOptions {
