@@ -48,6 +48,14 @@ const SKIPPED: Record<string, string> = {
   'npm run test:localstack': 'deploys to LocalStack (minutes)',
   'npm run test:trino': 'installs and starts Trino (minutes)',
   'npm run bench': 'benchmarks: minutes, and figures only mean something on a quiet machine',
+  'npx shoplake forecast train':
+    'needs months of daily sales history; the README lake holds 300 sample events (test/integration/forecast-e2e.test.ts trains on generated history)',
+  'npx shoplake forecast --horizon 7 --json':
+    'needs a trained forecast model (see forecast train; test/integration/forecast-e2e.test.ts runs it)',
+  'npx shoplake forecast --category Cookware --horizon 7':
+    'needs a trained forecast model (see forecast train; test/integration/forecast-e2e.test.ts runs it)',
+  'npx shoplake forecast backtest':
+    'needs months of daily sales history (bench/forecast.bench.ts and forecast-e2e run it on generated history)',
   'npx shoplake tables --stage dev':
     'needs a deployed stage and AWS credentials (test/unit/deployed-stage.test.ts runs it against an HTTP stub)',
   'npx shoplake etl --stage dev':
