@@ -34,6 +34,7 @@ import { requiredText } from '../../lambdas/training/context.ts';
 import { objectIo } from '../../lambdas/training/objects.ts';
 import type { DuckdbEngine } from '../engine/duckdb.ts';
 import type { LocalRuntime } from '../runtime/types.ts';
+import { isObject } from './etl-runner.ts';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const FORECAST_DEFINITION_PATH = join(REPO, 'step-functions', 'forecast.asl.json');
@@ -120,10 +121,6 @@ export async function invokeModelStep(event: unknown, python = forecastPython())
     });
     child.stdin.end(JSON.stringify(event));
   });
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** The substituted definition the local interpreter runs (what CloudFormation deploys). */

@@ -42,6 +42,7 @@ import type { DuckdbEngine } from '../../engine/duckdb.ts';
 import { openLocalEngine } from '../../engine/open.ts';
 import { withRuntime } from '../../runtime/session.ts';
 import type { LocalRuntime } from '../../runtime/types.ts';
+import { isObject } from '../../sfn/etl-runner.ts';
 import { fmt, reporter } from '../output.ts';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -71,10 +72,6 @@ export class TrainingRunFailedError extends Error {
     super(message);
     this.name = 'TrainingRunFailedError';
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** The substituted definition the local interpreter runs (what CloudFormation deploys). */
