@@ -11,7 +11,7 @@
  *    stdin, output on stdout.
  */
 import '../polyfills.ts';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -86,9 +86,27 @@ export function forecastPython(env: NodeJS.ProcessEnv = process.env): string {
   return env.SHOPLAKE_FORECAST_PYTHON ?? join(REPO, '.venv-forecast', 'bin', 'python');
 }
 
+/**
+ * First use on a fresh checkout: installs the default environment (`scripts/setup-forecast.sh`,
+ * idempotent, PyPI wheels cached under ~/.cache/shoplake), as the Spark and Trino tiers do.
+ * A Python named by SHOPLAKE_FORECAST_PYTHON is the caller's to provide.
+ */
+function installForecastEnvironment(python: string): void {
+  if (python === forecastPython({})) {
+    try {
+      execFileSync('bash', [join(REPO, 'scripts', 'setup-forecast.sh')], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+    } catch {
+      // Reported below with the command to run by hand.
+    }
+  }
+  if (!existsSync(python)) throw new ForecastEnvironmentMissingError(python);
+}
+
 /** Runs the Python model step's `pipeline.run(event)` — what the model Lambda's handler calls. */
 export async function invokeModelStep(event: unknown, python = forecastPython()): Promise<unknown> {
-  if (!existsSync(python)) throw new ForecastEnvironmentMissingError(python);
+  if (!existsSync(python)) installForecastEnvironment(python);
   return new Promise((resolve, reject) => {
     const child = spawn(python, ['-m', 'shoplake_forecast'], {
       cwd: FORECAST_PYTHON_DIR,
