@@ -380,11 +380,14 @@ describe('A/B test between two model versions (local runtime, CLI, serving, lake
         // The true CTR difference (10 points) is detected.
         expect(Number(b.ctr_p_value)).toBeLessThan(0.01);
 
-        // A training run during the test publishes its version without ending the test.
+        // A training run during the test publishes its version without ending the test. The A/B
+        // traffic above is now part of the training data, so the candidate's NDCG can fall a few
+        // per cent below v-ab-1's (measured from v-ab-1's own run): the regression gate is not
+        // what this checks (reco-train-local.test.ts does), so it is opened here.
         const during = await runLocalTraining({
           runtime,
           engine,
-          input: { version: 'v-ab-3', model: 'blend' },
+          input: { version: 'v-ab-3', model: 'blend', maxRegression: 1 },
         });
         expect(during.status).toBe('SUCCEEDED');
         const store = localRecommendationStore(runtime);
