@@ -20,7 +20,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { checkSalt } from '../../lambdas/shared/access-log/anonymise.ts';
@@ -35,7 +35,9 @@ import { recordExcerpt } from '../../lambdas/shared/lake-record.ts';
 import type { ObjectStore } from '../../lambdas/shared/object-store.ts';
 import { type QuarantineEntry, writeQuarantine } from '../../lambdas/shared/quarantine.ts';
 import type { DuckdbEngine } from '../engine/duckdb.ts';
+import type { DataFile } from '../iceberg/avro.ts';
 import { duckdbType, quoteLiteral } from '../iceberg/schema.ts';
+import { toLocalPath } from '../iceberg/writer.ts';
 
 export interface AccessLogIngestSummary {
   file: string;
@@ -56,6 +58,121 @@ export interface AccessLogIngestSummary {
 
 /** Rejected lines written per quarantine object (bounds memory on a garbage file). */
 const QUARANTINE_BATCH = 10_000;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Rows written per landing chunk (whole UTC days, the partition of bronze.access_logs). One
+ * sort + partitioned Parquet write over a whole 10M-line file ran DuckDB out of its 3 GB (the
+ * row-number window and the sort held every wide row, the partition writers one row group
+ * each); chunks of whole days bound both, and their files still go in ONE Iceberg commit.
+ */
+export const LAND_CHUNK_ROWS = 1_000_000;
+
+/** Consecutive UTC days grouped into chunks of at most `maxRows` rows (a bigger day is alone). */
+export function landingChunks(
+  dayCounts: ReadonlyMap<number, number>,
+  maxRows: number,
+): Array<[number, number]> {
+  const days = [...dayCounts.keys()].sort((a, b) => a - b);
+  const chunks: Array<[number, number]> = [];
+  let first: number | undefined;
+  let last = 0;
+  let rows = 0;
+  for (const day of days) {
+    const n = dayCounts.get(day) ?? 0;
+    if (first !== undefined && rows + n > maxRows) {
+      chunks.push([first, last + 1]);
+      first = undefined;
+    }
+    if (first === undefined) {
+      first = day;
+      rows = 0;
+    }
+    last = day;
+    rows += n;
+  }
+  if (first !== undefined) chunks.push([first, last + 1]);
+  return chunks;
+}
+
+function stagingParquet(staging: string): string {
+  return staging.replace(/\.jsonl$/, '.parquet');
+}
+
+function tsLiteral(ms: number): string {
+  return `TIMESTAMPTZ ${quoteLiteral(new Date(ms).toISOString())}`;
+}
+
+/**
+ * Appends the staged rows whose record id is new (not in bronze, first occurrence in the file)
+ * to bronze.access_logs in ONE commit; returns the rows added.
+ *
+ * 1. The staging NDJSON becomes a Parquet file (streamed, typed once).
+ * 2. The lines to drop are found on narrow columns only (record id, line, time): ids bronze
+ *    already holds (within the file's time range), and every occurrence of an in-file
+ *    duplicate id but its first line (a hash aggregate of the ids, which spills; no window
+ *    over wide rows).
+ * 3. Each chunk of whole days is written as data files (sorted, partitioned by day), minus
+ *    the dropped lines; all the chunks' files are appended in one snapshot (or deleted).
+ */
+async function landStaged(
+  engine: DuckdbEngine,
+  staging: string,
+  chunks: ReadonlyArray<[number, number]>,
+  [minTime, maxTime]: [number, number],
+): Promise<number> {
+  const conn = engine.connection;
+  const bronze = await engine.table('bronze.access_logs');
+  const cols = BRONZE_ACCESS_LOGS.columns;
+  const columnTypes = cols
+    .map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(duckdbType(c.type))}`)
+    .join(', ');
+  const parquet = stagingParquet(staging);
+  const staged = `read_parquet(${quoteLiteral(parquet)})`;
+  const dropTable = `__access_log_drop_${randomUUID().replaceAll('-', '')}`;
+  await conn.run(
+    `COPY (SELECT ${cols.map((c) => c.name).join(', ')}
+           FROM read_json(${quoteLiteral(staging)}, format = 'newline_delimited', columns = {${columnTypes}}))
+     TO ${quoteLiteral(parquet)} (FORMAT parquet)`,
+  );
+  rmSync(staging, { force: true });
+  const files: DataFile[] = [];
+  try {
+    await conn.run(
+      `CREATE TEMP TABLE ${dropTable} AS
+       SELECT s.source_line, s.request_time FROM ${staged} s
+       WHERE s.record_id IN (
+         SELECT b.record_id FROM bronze.access_logs b
+         WHERE b.request_time BETWEEN ${tsLiteral(minTime)} AND ${tsLiteral(maxTime)})
+       UNION ALL
+       SELECT s.source_line, s.request_time FROM ${staged} s
+       JOIN (SELECT record_id, min(source_line) AS first_line FROM ${staged}
+             GROUP BY record_id HAVING count(*) > 1) d
+         ON d.record_id = s.record_id AND s.source_line <> d.first_line`,
+    );
+    for (const [fromDay, toDay] of chunks) {
+      const range = (t: string) =>
+        `${t}.request_time >= ${tsLiteral(fromDay * DAY_MS)} AND ${t}.request_time < ${tsLiteral(toDay * DAY_MS)}`;
+      files.push(
+        ...(await bronze.writeQuery(
+          conn,
+          `SELECT ${cols.map((c) => `s.${c.name}`).join(', ')} FROM ${staged} s
+           WHERE ${range('s')}
+             AND NOT EXISTS (SELECT 1 FROM ${dropTable} d WHERE ${range('d')} AND d.source_line = s.source_line)`,
+        )),
+      );
+    }
+    const commit = await bronze.appendFiles(files);
+    return commit.addedRecords;
+  } catch (err: unknown) {
+    await Promise.all(files.map((f) => rm(toLocalPath(f.filePath), { force: true })));
+    throw err;
+  } finally {
+    await conn.run(`DROP TABLE IF EXISTS ${dropTable}`);
+    rmSync(parquet, { force: true });
+  }
+}
 
 /** Lines of a byte stream (`\n`, a trailing `\r` is the parser's business), with 1-based numbers. */
 export async function* readLines(
@@ -134,6 +251,8 @@ export interface IngestAccessLogOptions {
   readonly now?: () => number;
   /** Name recorded in `source_file` (default: the file's base name). */
   readonly sourceName?: string;
+  /** Rows per landing chunk (default `LAND_CHUNK_ROWS`; tests use small ones). */
+  readonly landChunkRows?: number;
 }
 
 /** Parses a log file and appends its new rows to bronze.access_logs (one commit). */
@@ -160,6 +279,8 @@ export async function ingestAccessLogFile(
   let rejected = 0;
   let minTime = Number.POSITIVE_INFINITY;
   let maxTime = Number.NEGATIVE_INFINITY;
+  /** Parsed rows per UTC day (epoch day number): the landing chunks. */
+  const dayCounts = new Map<number, number>();
   const flushQuarantine = async () => {
     const key = await writeQuarantine(options.quarantine, 'access-log', pending, { now });
     if (key) quarantineKeys.push(key);
@@ -188,6 +309,8 @@ export async function ingestAccessLogFile(
       const r = result.request;
       if (r.request_time < minTime) minTime = r.request_time;
       if (r.request_time > maxTime) maxTime = r.request_time;
+      const day = Math.floor(r.request_time / DAY_MS);
+      dayCounts.set(day, (dayCounts.get(day) ?? 0) + 1);
       const row = accessLogRow(r, {
         recordId: ids.next(line.toString('latin1'), r),
         ingestedAtMs,
@@ -204,24 +327,12 @@ export async function ingestAccessLogFile(
 
     let accepted = 0;
     if (parsed > 0) {
-      const bronze = await engine.table('bronze.access_logs');
-      const cols = BRONZE_ACCESS_LOGS.columns;
-      const columnTypes = cols
-        .map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(duckdbType(c.type))}`)
-        .join(', ');
-      const from = new Date(minTime).toISOString();
-      const to = new Date(maxTime).toISOString();
-      const commit = await bronze.appendQuery(
-        engine.connection,
-        `SELECT ${cols.map((c) => `s.${c.name}`).join(', ')}
-         FROM read_json(${quoteLiteral(staging)}, format = 'newline_delimited', columns = {${columnTypes}}) s
-         WHERE NOT EXISTS (
-           SELECT 1 FROM bronze.access_logs b
-           WHERE b.request_time BETWEEN TIMESTAMPTZ ${quoteLiteral(from)} AND TIMESTAMPTZ ${quoteLiteral(to)}
-             AND b.record_id = s.record_id)
-         QUALIFY row_number() OVER (PARTITION BY s.record_id ORDER BY s.source_line) = 1`,
+      accepted = await landStaged(
+        engine,
+        staging,
+        landingChunks(dayCounts, options.landChunkRows ?? LAND_CHUNK_ROWS),
+        [minTime, maxTime],
       );
-      accepted = commit.addedRecords;
       await engine.table('bronze.access_logs');
     }
     const elapsed = performance.now() - started;
@@ -248,5 +359,6 @@ export async function ingestAccessLogFile(
   } finally {
     out.destroy();
     rmSync(staging, { force: true });
+    rmSync(stagingParquet(staging), { force: true });
   }
 }

@@ -11,6 +11,7 @@ import {
 import { PRODUCT_PAGE_ROUTES, routeTemplate } from '../../lambdas/shared/access-log/route.ts';
 import { accessLogRow, queryKeys, RecordIds, referrerHost } from '../../lambdas/shared/access-log/row.ts';
 import { classifyUserAgent } from '../../lambdas/shared/access-log/user-agent.ts';
+import { landingChunks } from '../../local/access-log/ingest.ts';
 
 const SALT = 'test-salt-0123456789abcdef';
 const CHROME =
@@ -333,5 +334,23 @@ describe('derivations', () => {
     expect(parseClfTime('29/Feb/2024:23:59:59 +0100')).toBe(Date.parse('2024-02-29T22:59:59Z'));
     expect(parseClfTime('29/Feb/2023:23:59:59 +0100')).toBeNaN();
     expect(parseClfTime('1/Jan/2024:00:00:00 +0000')).toBeNaN();
+  });
+});
+
+describe('access-log landing chunks', () => {
+  it('groups consecutive whole days up to the row budget; a bigger day is a chunk of its own', () => {
+    const counts = new Map([
+      [20_003, 40],
+      [20_000, 30],
+      [20_001, 50],
+      [20_002, 500],
+    ]);
+    expect(landingChunks(counts, 100)).toEqual([
+      [20_000, 20_002],
+      [20_002, 20_003],
+      [20_003, 20_004],
+    ]);
+    expect(landingChunks(counts, 1_000)).toEqual([[20_000, 20_004]]);
+    expect(landingChunks(new Map(), 100)).toEqual([]);
   });
 });
