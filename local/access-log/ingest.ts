@@ -6,7 +6,9 @@
  *
  * Streaming: lines are parsed as they are read (memory bounded by the longest line and the
  * quarantine batch), accepted rows are staged as NDJSON, then appended in ONE Iceberg commit
- * that skips record ids bronze already holds (the AWS path's Firehose writes the same rows).
+ * that skips record ids bronze already holds (the AWS path's Firehose writes the same rows);
+ * the data files are written in chunks of whole days, so DuckDB's memory stays bounded
+ * whatever the file size (`landStaged`).
  * Parsing and row derivation are the shared code of the Firehose transformation.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
