@@ -32,7 +32,7 @@ USING (
       o.order_date,
       o.status AS order_status,
       coalesce(o.currency, pay.currency) AS currency,
-      CAST(CASE WHEN o.status = 'placed' THEN coalesce(o.oltp_amount, o.amount) ELSE 0 END AS decimal(38,2)) AS amount_due,
+      CAST(CASE WHEN o.status = 'placed' THEN coalesce(o.oltp_amount, o.amount) ELSE CAST(0 AS decimal(38,2)) END AS decimal(38,2)) AS amount_due,
       coalesce(pay.payments, 0) AS payments,
       CAST(coalesce(pay.captured, 0) AS decimal(38,2)) AS captured_amount,
       CAST(coalesce(pay.refunded, 0) AS decimal(38,2)) AS refunded_amount
