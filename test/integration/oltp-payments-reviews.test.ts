@@ -8,9 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runEtlOnStateDir } from '../../local/cli/commands/etl.ts';
 import { DuckdbEngine } from '../../local/engine/duckdb.ts';
 import type { Row } from '../../local/engine/types.ts';
-import { OltpDatabase } from '../../local/oltp/source.ts';
+import { generateMarketing } from '../../local/generator/marketing.ts';
+import { OltpDatabase, oltpDirOf } from '../../local/oltp/source.ts';
 import { type LocalEtlResult, runLocalEtl } from '../../local/sfn/etl-runner.ts';
 
 const T1 = new Date('2026-11-01T00:00:00Z');
@@ -300,4 +302,64 @@ describe('OLTP reviews from review events', () => {
       },
     ]);
   });
+});
+
+describe('shoplake etl on a state dir with the embedded OLTP database', () => {
+  it('runs ExtractOltp and ExtractMarketing as two job runs, each extracting its own source', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'shoplake-payrev-cli-'));
+    try {
+      const db = await OltpDatabase.open(oltpDirOf(stateDir));
+      await db.seedCatalog([{ customer_id: 'C1' }], [{ product_id: 'P1', price: 4, currency: 'EUR' }]);
+      await db.recordOrders([
+        {
+          order_id: 'O1',
+          customer_id: 'C1',
+          status: 'placed',
+          order_time: '2026-11-02T10:00:00Z',
+          currency: 'EUR',
+          lines: [{ product_id: 'P1', quantity: 3, unit_price: 4 }],
+        },
+      ]);
+      await db.recordReviews([
+        { review_id: 'R1', product_id: 'P1', rating: 4, created_at: '2026-11-03T10:00:00Z' },
+      ]);
+      await db.seedMarketing(
+        generateMarketing({ seed: 3, leads: 40, start: new Date('2026-09-01T00:00:00Z') }),
+      );
+      await db.close();
+      const r = await runEtlOnStateDir(stateDir, {});
+      expect(r.status).toBe('SUCCEEDED');
+      expect(r.oltp?.tables).toEqual({
+        'bronze.oltp_customers': 1,
+        'bronze.oltp_products': 1,
+        'bronze.oltp_orders': 1,
+        'bronze.oltp_order_lines': 1,
+        'bronze.oltp_reviews': 1,
+        'bronze.oltp_payments': 1,
+      });
+      expect(Object.keys(r.marketing?.tables ?? {})).toEqual([
+        'bronze.marketing_leads',
+        'bronze.marketing_deals',
+      ]);
+      // r.marketing is what the ExtractMarketing state's job run returned (r.oltp: ExtractOltp's).
+      expect(r.marketing?.tables['bronze.marketing_leads']).toBe(40);
+      const engine = await DuckdbEngine.open({ warehouseDir: join(stateDir, 'lake', 'warehouse') });
+      try {
+        expect(
+          toJson(
+            await engine.query(
+              'SELECT order_id, status, CAST(net_paid AS varchar) AS net FROM gold.payment_reconciliation',
+            ),
+          ),
+        ).toEqual([{ order_id: 'O1', status: 'paid', net: '12.00' }]);
+        expect(toJson(await engine.query('SELECT sum(leads) AS leads FROM gold.marketing_funnel'))).toEqual([
+          { leads: 40 },
+        ]);
+      } finally {
+        await engine.close();
+      }
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

@@ -210,7 +210,7 @@ describe('Glue extract job on local Spark + PostgreSQL, then the ETL', () => {
     // Reviews and payments: incremental on updated_at like orders (NEW-1's payment, the hidden
     // review), deletes detected by key comparison (run 3).
     const reviews = Number((await pgq<{ n: string }>('SELECT count(*) AS n FROM reviews'))[0]?.n) + 1;
-    expect(reviews).toBeGreaterThan(20);
+    expect(reviews).toBeGreaterThan(10);
     expect(table(first, 'oltp', 'reviews')).toMatchObject({ mode: 'full', rows_written: reviews });
     expect(table(second, 'oltp', 'reviews')).toMatchObject({ mode: 'incremental', rows_written: 1 });
     expect(table(second, 'oltp', 'payments')).toMatchObject({ mode: 'incremental', rows_written: 1 });
