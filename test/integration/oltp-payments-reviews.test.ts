@@ -13,7 +13,7 @@ import { DuckdbEngine } from '../../local/engine/duckdb.ts';
 import type { Row } from '../../local/engine/types.ts';
 import { generateMarketing } from '../../local/generator/marketing.ts';
 import { OltpDatabase, oltpDirOf } from '../../local/oltp/source.ts';
-import { type LocalEtlResult, runLocalEtl } from '../../local/sfn/etl-runner.ts';
+import { EtlRunFailedError, type LocalEtlResult, runLocalEtl } from '../../local/sfn/etl-runner.ts';
 
 const T1 = new Date('2026-11-01T00:00:00Z');
 const T2 = new Date('2026-11-10T00:00:00Z');
@@ -262,6 +262,34 @@ describe('OLTP payments and reviews through the lake (embedded PGlite extract)',
     const before = await stamp();
     await etl(T3);
     expect(await stamp()).toEqual(before);
+  });
+
+  it('a review with a rating outside 1..5 stops gold (blocking check); corrected, the next run goes through', async () => {
+    // A source without the CHECK constraint lets a bad rating in.
+    await oltp.db.exec('ALTER TABLE reviews DROP CONSTRAINT reviews_rating_check');
+    await oltp.db.query(
+      "INSERT INTO reviews (review_id, product_id, rating, created_at, updated_at) VALUES ('R9', 'P2', 7, $1, $1)",
+      ['2026-11-11T12:00:00Z'],
+    );
+    const err = await runLocalEtl({
+      engine,
+      lakeDir: lake,
+      input: { full: true },
+      extractOltp: (e) => oltp.snapshotToBronze(e, new Date('2026-11-12T00:00:00Z')),
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EtlRunFailedError);
+    const failed = err as EtlRunFailedError;
+    expect(failed.result.failedChecks.map((c) => c.check_name)).toEqual(['silver_reviews_rating_range']);
+    // Kept visible in silver, not in gold.
+    expect(await q("SELECT rating, is_deleted FROM silver.reviews WHERE review_id = 'R9'")).toEqual([
+      { rating: 7, is_deleted: false },
+    ]);
+    expect((await ratings()).find((r) => r.product_id === 'P2')?.reviews).toBe(1);
+    await oltp.db.query("UPDATE reviews SET rating = 4, updated_at = $1 WHERE review_id = 'R9'", [
+      '2026-11-12T06:00:00Z',
+    ]);
+    await etl(new Date('2026-11-13T00:00:00Z'));
+    expect((await ratings()).find((r) => r.product_id === 'P2')).toMatchObject({ reviews: 2, avg_rating: 3 });
   });
 });
 
