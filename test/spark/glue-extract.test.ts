@@ -420,11 +420,37 @@ describe('Glue extract job on local Spark + PostgreSQL, then the ETL', () => {
 
   it('a run with no source change writes nothing (no bronze or ops commit)', async () => {
     const before = await snapshotIds();
-    await etl();
+    const idle = await etl();
+    // Nothing new in any fingerprinted bronze table (reviews and payments included): idle.
+    expect(idle.extractSummary?.idle).toBe('true');
     const last = summaries[summaries.length - 1] ?? [];
     for (const s of last)
       for (const t of s.tables) expect([t.table, t.rows_written + t.rows_deleted]).toEqual([t.table, 0]);
     expect(await snapshotIds()).toEqual(before);
+  });
+
+  it('a change to payments alone is not idle: the idle check fingerprints the new bronze tables', async () => {
+    const [pay] = await pgq<{ payment_id: string; order_id: string }>(
+      "SELECT payment_id, order_id FROM payments WHERE status = 'captured' ORDER BY payment_id DESC LIMIT 1",
+    );
+    if (!pay) throw new Error('no captured payment');
+    await pgq("UPDATE payments SET status = 'refunded', updated_at = now() WHERE payment_id = $1", [
+      pay.payment_id,
+    ]);
+    const run = await etl();
+    expect(table(summaries[summaries.length - 1] ?? [], 'oltp', 'payments')).toMatchObject({
+      rows_written: 1,
+    });
+    expect(run.extractSummary?.idle).toBe('false');
+    expect(await q(`SELECT status FROM silver.payments WHERE payment_id = '${pay.payment_id}'`)).toEqual([
+      { status: 'refunded' },
+    ]);
+    // Refunded while the order stays placed: nothing paid any more.
+    expect(
+      await q(
+        `SELECT status, CAST(net_paid AS varchar) AS net FROM gold.payment_reconciliation WHERE order_id = '${pay.order_id}'`,
+      ),
+    ).toEqual([{ status: 'unpaid', net: '0.00' }]);
   });
 
   describe('bad input', () => {
