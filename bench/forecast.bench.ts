@@ -130,15 +130,23 @@ export async function run(): Promise<Record<string, unknown>> {
         params: { seed: 42, country: 'GB' },
       })) as {
         metrics: BacktestRow[];
+        horizons_without_actuals: { horizon: number; weekday: string }[];
         quality: Record<string, number>;
         seconds: number;
       };
-      for (const h of [1, 7, 'all'] as const) {
+      // Every horizon: with weekly origins one horizon always lands on the shop's closed weekday
+      // (a gap, no actuals; listed in uci_horizons_without_actuals, its figures are null).
+      for (const h of [1, 2, 3, 4, 5, 6, 7, 'all'] as const) {
+        out[`uci_h${h}_points`] = pick(ubt.metrics, 'gbm', h)?.points;
         out[`uci_h${h}_wape_gbm`] = pick(ubt.metrics, 'gbm', h)?.wape;
         out[`uci_h${h}_wape_seasonal_naive`] = pick(ubt.metrics, 'seasonal_naive', h)?.wape;
         out[`uci_h${h}_wape_moving_average`] = pick(ubt.metrics, 'moving_average', h)?.wape;
+        out[`uci_h${h}_wape_ridge`] = pick(ubt.metrics, 'ridge', h)?.wape;
+        out[`uci_h${h}_mase_gbm`] = pick(ubt.metrics, 'gbm', h)?.mase;
         out[`uci_h${h}_coverage80_gbm`] = pick(ubt.metrics, 'gbm', h)?.coverage_80;
       }
+      out.uci_horizons_without_actuals = ubt.horizons_without_actuals;
+      out.uci_metrics = ubt.metrics;
       out.uci_quality = ubt.quality;
       out.uci_backtest_s = ubt.seconds;
     } catch (error: unknown) {

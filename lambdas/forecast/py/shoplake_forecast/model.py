@@ -203,7 +203,9 @@ class Fitted:
             r = d.y[recent] - f
             hq = {}
             for h in range(1, HORIZONS + 1):
+                # A horizon without rows (its target weekday is always a gap) borrows all horizons'.
                 rh = r[d.horizon[recent] == h]
+                rh = rh if rh.size else r
                 hq[h] = (float(np.quantile(rh, LOWER_Q)), float(np.quantile(rh, UPPER_Q))) if rh.size else (0.0, 0.0)
             self.residual_q[model] = hq
         return self
@@ -296,15 +298,29 @@ def backtest(panel: Panel, params: Params) -> dict:
                     "category_wape": M.wape(carr[0], carr[1]),
                 }
             )
+    # Weekly origins share a weekday, so a horizon's target days do too: in a shop closed on one
+    # weekday (the UCI shop has no invoices on Saturdays, a gap and not zero sales) that horizon
+    # has no actuals at any origin. Its metrics stay empty (points 0, NULL figures) and are named
+    # in `horizons_without_actuals`; its category interval uses the residuals of all horizons.
+    residuals = {h: np.concatenate(cat_res[h]) if cat_res[h] else np.empty(0) for h in range(1, HORIZONS + 1)}
+    pooled = np.concatenate(list(residuals.values()))
+    if pooled.size == 0:
+        raise ValueError(
+            f"backtest has no actuals at any origin ({', '.join(panel.dates[o].strftime('%Y-%m-%d') for o in origins)}): "
+            "every target day is a gap or outside the product series"
+        )
+    empty = [h for h in range(1, HORIZONS + 1) if residuals[h].size == 0]
     category_q = {
-        h: (float(np.quantile(np.concatenate(cat_res[h]), LOWER_Q)), float(np.quantile(np.concatenate(cat_res[h]), UPPER_Q)))
-        for h in range(1, HORIZONS + 1)
-        if cat_res[h]
+        h: (float(np.quantile(r, LOWER_Q)), float(np.quantile(r, UPPER_Q)))
+        for h, r in ((h, residuals[h] if residuals[h].size else pooled) for h in range(1, HORIZONS + 1))
     }
     return {
         "origins": [panel.dates[o].strftime("%Y-%m-%d") for o in origins],
         "metrics": table,
         "category_residual_q": category_q,
+        "horizons_without_actuals": [
+            {"horizon": h, "weekday": (panel.dates[origins[-1]] + pd.Timedelta(days=h)).day_name()} for h in empty
+        ],
         "fit_seconds": fit_seconds,
     }
 
