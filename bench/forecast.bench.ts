@@ -13,7 +13,7 @@ import { athenaStatementOfFile } from '../lambdas/etl/definition.ts';
 import { parseEvent, type ShopEvent } from '../lambdas/shared/event-schema.ts';
 import type { BacktestRow } from '../lambdas/shared/forecast/registry.ts';
 import { DuckdbEngine } from '../local/engine/duckdb.ts';
-import { generateDemandHistory } from '../local/generator/demand.ts';
+import { demandOracle, generateDemandHistory } from '../local/generator/demand.ts';
 import { mapOnlineRetail } from '../local/generator/online-retail.ts';
 import { runLocalEtl } from '../local/sfn/etl-runner.ts';
 import { invokeModelStep } from '../local/sfn/forecast-runner.ts';
@@ -101,10 +101,15 @@ export async function run(): Promise<Record<string, unknown>> {
       out[`h${h}_wape_seasonal_naive`] = sn?.wape;
       out[`h${h}_wape_reduction`] = gb?.wape && sn?.wape ? 1 - gb.wape / sn.wape : null;
       out[`h${h}_mase_gbm`] = gb?.mase;
+      out[`h${h}_mase_seasonal_naive`] = sn?.mase;
+      out[`h${h}_bias_gbm`] = gb?.bias;
       out[`h${h}_coverage80_gbm`] = gb?.coverage_80;
       out[`h${h}_wape_ridge`] = pick(m, 'ridge', h)?.wape;
       out[`h${h}_wape_moving_average`] = pick(m, 'moving_average', h)?.wape;
     }
+    // What knowing the planted process would give over the same 56 target days (8 weekly
+    // origins x 7): the floor for a mean forecast, and why WAPE favours the median.
+    for (const [k, v] of Object.entries(demandOracle(g.expected, 56))) out[`oracle_${k}`] = v;
     out.quality = train.quality;
     out.metrics = m;
 
