@@ -10,7 +10,6 @@
  *
  * Default 1M log lines; `SHOPLAKE_BENCH_ACCESS_LINES=10000000 npm run bench -- access-log` for 10M.
  */
-import '../local/polyfills.ts';
 import { once } from 'node:events';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';

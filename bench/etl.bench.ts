@@ -8,7 +8,6 @@
  *
  * Default 1M events; `SHOPLAKE_BENCH_ETL_EVENTS=10000000 npm run bench -- etl` for 10M.
  */
-import '../local/polyfills.ts';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

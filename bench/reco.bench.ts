@@ -14,7 +14,6 @@
  * runs only the latency parts
  * (`handler`: only the in-process handler part), `RECO_BENCH_5M=1` adds the 5M training run.
  */
-import '../local/polyfills.ts';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';

@@ -6,7 +6,6 @@
  * (numbers and strings at the top level are tabulated; nested objects are kept in the JSON).
  * `npm run bench -- realtime iceberg` runs only the named benchmarks.
  */
-import '../local/polyfills.ts';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

@@ -3,7 +3,6 @@
  * `register(program)`; this file only wires them together, so capabilities can be added
  * without touching a shared list. Progress goes to stderr; `--json` summaries to stdout.
  */
-import '../polyfills.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

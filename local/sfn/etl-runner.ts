@@ -10,7 +10,6 @@
  *  - `athena:getQueryResults` → the stored result in Athena's ResultSet shape;
  *  - `sns:publish` → collected in the run result (and printed by the CLI).
  */
-import '../polyfills.ts';
 import { readFileSync } from 'node:fs';
 import {
   CreateTableCommand,

@@ -10,7 +10,6 @@
  *    from the project's venv (`.venv-forecast`, `scripts/setup-forecast.sh`), task input on
  *    stdin, output on stdout.
  */
-import '../polyfills.ts';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -8,7 +8,6 @@
  * refused, and bronze maintenance is recorded as skipped (Trino must never commit into
  * shoplake's own tables; the same OPTIMIZE/VACUUM statements run on every silver/gold table).
  */
-import '../../local/polyfills.ts';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { parseRunInput, prepareRun } from '../../lambdas/etl/prepare-run.ts';
 import { analyzeStatement } from '../../lambdas/shared/catalog/sql.ts';

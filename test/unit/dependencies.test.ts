@@ -6,10 +6,12 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import semver from 'semver';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  engines: { node: string };
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
 };
@@ -25,6 +27,7 @@ const TOOLS: Record<string, string> = {
   '@types/node': 'types',
   '@types/aws-lambda': "types (import type from 'aws-lambda')",
   '@types/cli-progress': 'types',
+  '@types/semver': 'types of semver (test/unit/dependencies.test.ts)',
   '@types/pg': "types of pg (local/oltp/source.ts imports 'pg')",
   '@types/ua-parser-js':
     "types of ua-parser-js 1.x (lambdas/shared/access-log/user-agent.ts imports 'ua-parser-js')",
@@ -103,33 +106,31 @@ describe('package.json dependencies', () => {
     }
   });
 
-  it('aws-local-stepfunctions declares Node >= 22 but only needs Promise.withResolvers, which local/polyfills.ts adds', () => {
-    // Why npm prints EBADENGINE for it on Node 20 and why that is safe; see docs/local-runtime.md.
-    const dir = join(ROOT, 'node_modules', 'aws-local-stepfunctions');
-    const meta = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
-      version: string;
-      engines?: { node?: string };
+  it('every installed package runs on the oldest Node that package.json engines allows (npm install prints no EBADENGINE)', () => {
+    // npm warns EBADENGINE when a package's engines.node excludes the running Node; with our own
+    // floor at or above every package's, no supported Node gets that warning.
+    const floor = semver.minVersion(pkg.engines.node);
+    expect(floor, `package.json engines.node ${pkg.engines.node}`).not.toBeNull();
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { engines?: Record<string, string> | string[]; optional?: boolean }>;
     };
-    expect(meta.version).toBe(pkg.dependencies['aws-local-stepfunctions']);
-    const build = readFileSync(join(dir, 'build', 'main.node.esm.js'), 'utf8');
-    // Globals added in Node 21-24 (V8 12-13): none but withResolvers may appear.
-    const newer = [
-      'Array.fromAsync',
-      'Object.groupBy',
-      'Map.groupBy',
-      'Iterator.from',
-      '.symmetricDifference(',
-      '.isSubsetOf(',
-      '.isDisjointFrom(',
-      'getBuiltinModule',
-      'Promise.try',
-      'RegExp.escape',
-      'Float16Array',
-      'URL.parse(',
-      'import.meta.dirname',
-    ].filter((api) => build.includes(api));
-    expect(newer).toEqual([]);
-    expect(build).toContain('withResolvers');
-    expect(readFileSync(join(ROOT, 'local', 'polyfills.ts'), 'utf8')).toContain('P.withResolvers =');
+    const excluded = Object.entries(lock.packages)
+      .filter(
+        ([path, p]) => path !== '' && !p.optional && p.engines && !Array.isArray(p.engines) && p.engines.node,
+      )
+      .map(
+        ([path, p]) =>
+          [path.replace(/^.*node_modules\//, ''), (p.engines as Record<string, string>).node] as const,
+      )
+      .filter(
+        ([, range]) =>
+          !semver.satisfies(floor as semver.SemVer, range as string, { includePrerelease: true }),
+      );
+    expect(excluded, `packages whose engines.node excludes Node ${floor}`).toEqual([]);
+    // The tool that brings Node 22 to an older machine fetches a version inside that range.
+    const script = readFileSync(join(ROOT, 'scripts', 'setup-node.sh'), 'utf8');
+    const fetched = /NODE_VERSION=\$\{SHOPLAKE_NODE_VERSION:-([0-9.]+)\}/.exec(script)?.[1];
+    expect(fetched && semver.satisfies(fetched, pkg.engines.node)).toBe(true);
+    expect(readFileSync(join(ROOT, '.nvmrc'), 'utf8').trim()).toBe(String(floor?.major));
   });
 });

@@ -10,7 +10,6 @@
  *    `<lake>/ml/models/`, snapshot ids from the local Iceberg catalog.
  * Also home of `loadLakeInteractions`, which `shoplake evaluate` uses without a file.
  */
-import '../../polyfills.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

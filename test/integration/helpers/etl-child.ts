@@ -6,7 +6,6 @@
  *
  *   tsx test/integration/helpers/etl-child.ts <lakeDir> <killBeforeState|-> <inputJson> <nowIso>
  */
-import '../../../local/polyfills.ts';
 import { join } from 'node:path';
 import { DuckdbEngine } from '../../../local/engine/duckdb.ts';
 import { runLocalEtl } from '../../../local/sfn/etl-runner.ts';
