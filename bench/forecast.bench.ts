@@ -103,6 +103,9 @@ export async function run(): Promise<Record<string, unknown>> {
       out[`h${h}_mase_gbm`] = gb?.mase;
       out[`h${h}_mase_seasonal_naive`] = sn?.mase;
       out[`h${h}_bias_gbm`] = gb?.bias;
+      out[`h${h}_rmse_gbm`] = gb?.rmse;
+      out[`h${h}_rmse_seasonal_naive`] = sn?.rmse;
+      out[`h${h}_rmse_ridge`] = pick(m, 'ridge', h)?.rmse;
       out[`h${h}_coverage80_gbm`] = gb?.coverage_80;
       out[`h${h}_wape_ridge`] = pick(m, 'ridge', h)?.wape;
       out[`h${h}_wape_moving_average`] = pick(m, 'moving_average', h)?.wape;

@@ -302,6 +302,7 @@ def backtest(panel: Panel, params: Params) -> dict:
                     "points": int(y.size),
                     "wape": M.wape(y, f),
                     "mase": M.mase(y, f, mae_scale),
+                    "rmse": M.rmse(y, f),
                     "bias": M.bias(y, f),
                     "coverage_80": M.coverage(y, lo, hi),
                     "category_wape": M.wape(carr[0], carr[1]),

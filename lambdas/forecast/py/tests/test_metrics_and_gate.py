@@ -24,6 +24,11 @@ class HandComputedMetrics(unittest.TestCase):
     def test_bias(self):
         self.assertAlmostEqual(M.bias(self.y, self.f), 2 / 12)
 
+    def test_rmse(self):
+        # squared errors [1, 1, 0, 4]: mean 1.5.
+        self.assertAlmostEqual(M.rmse(self.y, self.f), math.sqrt(1.5))
+        self.assertTrue(math.isnan(M.rmse([], [])))
+
     def test_mase(self):
         # MAE 1.0 scaled by an in-sample seasonal-naive MAE of 0.5 → 2.0.
         self.assertAlmostEqual(M.mase(self.y, self.f, 0.5), 2.0)
