@@ -20,7 +20,7 @@ describe('forecast model step (Python unittest)', () => {
       timeout: 300_000,
     });
     expect(run.status, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/Ran 12 tests/);
+    expect(run.stderr).toMatch(/Ran 13 tests/);
     expect(run.stderr).toMatch(/test_gate_refuses_a_model_that_does_not_beat_seasonal_naive .*\.\.\. ok/);
   }, 320_000);
 });

@@ -335,13 +335,31 @@ def backtest(panel: Panel, params: Params) -> dict:
     }
 
 
-def gate(bt: dict) -> dict:
-    """Publish only if gradient boosting beats seasonal naive on backtest WAPE (all horizons)."""
+# The largest backtest bias (sum(f - y) / sum(y), all horizons) a published model may have. WAPE
+# and MASE reward forecasting low on intermittent series (their best constant is the median,
+# often 0), so beating seasonal naive on WAPE alone would publish a model that under-stocks
+# systematically; the generated bench's model is 18 % low and passes, the UCI model 51 % low
+# does not (docs/forecasting.md "Accuracy").
+MAX_ABS_BIAS = 0.3
+
+
+def gate(bt: dict, max_abs_bias: float = MAX_ABS_BIAS) -> dict:
+    """Publish only if gradient boosting beats seasonal naive on backtest WAPE (all horizons)
+    and its bias is within +-max_abs_bias."""
     overall = {r["model"]: r for r in bt["metrics"] if r["horizon"] == "all"}
     g, sn = overall["gbm"]["wape"], overall["seasonal_naive"]["wape"]
-    passed = bool(g < sn) if not (math.isnan(g) or math.isnan(sn)) else False
-    reason = f"gbm WAPE {g:.4f} vs seasonal naive {sn:.4f}"
-    return {"passed": passed, "reasons": [] if passed else [f"does not beat seasonal naive: {reason}"], "summary": reason}
+    b = overall["gbm"].get("bias")
+    reasons = []
+    if math.isnan(g) or math.isnan(sn) or not g < sn:
+        reasons.append(f"does not beat seasonal naive: gbm WAPE {g:.4f} vs seasonal naive {sn:.4f}")
+    if b is not None and not (isinstance(b, float) and math.isnan(b)) and abs(b) > max_abs_bias:
+        reasons.append(
+            f"backtest bias {b:+.1%} is beyond +-{max_abs_bias:.0%}: it would "
+            + ("under" if b < 0 else "over")
+            + "-forecast systematically"
+        )
+    summary = f"gbm WAPE {g:.4f} vs seasonal naive {sn:.4f}" + (f", bias {b:+.1%}" if b is not None else "")
+    return {"passed": not reasons, "reasons": reasons, "summary": summary}
 
 
 def train_final(panel: Panel, params: Params) -> tuple[Fitted, float]:

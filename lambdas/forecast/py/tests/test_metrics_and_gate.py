@@ -128,6 +128,20 @@ class GateAndDeterminism(unittest.TestCase):
         }
         self.assertTrue(gate(bt)["passed"])
 
+    def test_gate_refuses_a_model_that_wins_on_wape_by_forecasting_low(self):
+        metrics = [
+            {"model": "gbm", "horizon": "all", "wape": 0.5, "bias": -0.51},
+            {"model": "seasonal_naive", "horizon": "all", "wape": 0.7, "bias": 0.0},
+        ]
+        g = gate({"metrics": metrics})
+        self.assertFalse(g["passed"])
+        self.assertEqual(len(g["reasons"]), 1)
+        self.assertIn("bias -51.0% is beyond +-30%", g["reasons"][0])
+        self.assertIn("under-forecast", g["reasons"][0])
+        metrics[0]["bias"] = -0.18
+        self.assertTrue(gate({"metrics": metrics})["passed"])
+        self.assertFalse(gate({"metrics": metrics}, max_abs_bias=0.1)["passed"])
+
     def test_backtest_is_deterministic_for_a_seed(self):
         panel = build_panel(weekly_history(noise=0.3, seed=4))
         a = backtest(panel, Params.from_dict({**SMALL, "seed": 7}))
