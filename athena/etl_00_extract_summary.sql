@@ -28,6 +28,8 @@ oltp AS (
     UNION ALL SELECT count(*), max(snapshot_at) FROM bronze.oltp_products
     UNION ALL SELECT count(*), max(snapshot_at) FROM bronze.oltp_orders
     UNION ALL SELECT count(*), max(snapshot_at) FROM bronze.oltp_order_lines
+    UNION ALL SELECT count(*), max(snapshot_at) FROM bronze.oltp_reviews
+    UNION ALL SELECT count(*), max(snapshot_at) FROM bronze.oltp_payments
     UNION ALL SELECT count(*), max(snapshot_at) FROM bronze.marketing_leads
     UNION ALL SELECT count(*), max(snapshot_at) FROM bronze.marketing_deals
   ) o

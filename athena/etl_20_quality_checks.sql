@@ -11,6 +11,14 @@ run_orders AS (
 run_lines AS (
   SELECT * FROM silver.order_lines WHERE etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend)
 ),
+run_payments AS (
+  SELECT * FROM silver.payments
+  WHERE etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend) AND NOT is_deleted
+),
+run_reviews AS (
+  SELECT * FROM silver.reviews
+  WHERE etl_run_id IN (SELECT pend.run_id FROM ops.etl_pending pend) AND NOT is_deleted
+),
 checks AS (
   SELECT 'silver_events_new_rows' AS check_name, 'silver.events' AS table_name, 'warning' AS severity,
          CAST(count(*) AS double) AS observed, 1.0E0 AS threshold, count(*) >= 1 AS passed,
@@ -71,6 +79,34 @@ checks AS (
   FROM run_orders o
   WHERE o.customer_id IS NOT NULL
     AND NOT EXISTS (SELECT 1 FROM silver.dim_customer c WHERE c.customer_id = o.customer_id)
+  UNION ALL
+  SELECT 'silver_payments_amount_range', 'silver.payments', 'blocking',
+         CAST(count_if(amount IS NULL OR amount < 0 OR amount > 1000000000) AS double), 0.0E0,
+         count_if(amount IS NULL OR amount < 0 OR amount > 1000000000) = 0,
+         'changed payments with no amount or an amount outside [0, 1e9]'
+  FROM run_payments
+  UNION ALL
+  SELECT 'silver_payments_status_valid', 'silver.payments', 'blocking',
+         CAST(count_if(status IS NULL OR status NOT IN ('authorized', 'captured', 'refunded', 'failed')) AS double), 0.0E0,
+         count_if(status IS NULL OR status NOT IN ('authorized', 'captured', 'refunded', 'failed')) = 0,
+         'changed payments with a status other than authorized/captured/refunded/failed'
+  FROM run_payments
+  UNION ALL
+  SELECT 'silver_payments_unknown_order', 'silver.payments', 'warning',
+         CAST(count(*) AS double), 0.0E0, count(*) = 0,
+         'changed payments whose order is not in silver.orders (gold.payment_reconciliation status no_order)'
+  FROM run_payments p
+  WHERE NOT EXISTS (SELECT 1 FROM silver.orders o WHERE o.order_id = p.order_id)
+  UNION ALL
+  SELECT 'silver_reviews_rating_range', 'silver.reviews', 'blocking',
+         CAST(count_if(rating IS NULL OR rating < 1 OR rating > 5) AS double), 0.0E0,
+         count_if(rating IS NULL OR rating < 1 OR rating > 5) = 0, 'changed reviews with a rating outside 1..5'
+  FROM run_reviews
+  UNION ALL
+  SELECT 'silver_reviews_unknown_product', 'silver.reviews', 'warning',
+         CAST(count(*) AS double), 0.0E0, count(*) = 0, 'changed reviews whose product is not in dim_product'
+  FROM run_reviews r
+  WHERE NOT EXISTS (SELECT 1 FROM silver.dim_product p WHERE p.product_id = r.product_id)
   UNION ALL
   SELECT 'silver_sessions_duration_range', 'silver.sessions', 'blocking',
          CAST(count_if(duration_seconds < 0 OR event_count < 1) AS double), 0.0E0,

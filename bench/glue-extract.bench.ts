@@ -1,7 +1,8 @@
 /**
  * The Glue extract job's code on local Spark against a real PostgreSQL (issue 9): a first load
- * of a shop with 1M order lines (`SHOPLAKE_BENCH_GLUE_LINES`), then an incremental run after
- * 1% of the customers, orders and order lines changed, then a run with no change.
+ * of a shop with 1M order lines (`SHOPLAKE_BENCH_GLUE_LINES`), one payment per order and a
+ * review per five orders, then an incremental run after 1% of the customers, orders, order
+ * lines, payments and reviews changed, then a run with no change.
  * Reports wall time, source rows read per second and the peak RSS of the Spark process tree
  * (local_run.py + its JVM, sampled every 250 ms). Spark: local[2], 1 GB driver memory
  * (local_run.py defaults; SHOPLAKE_SPARK_DRIVER_MEMORY overrides).
@@ -109,6 +110,16 @@ export async function run(): Promise<object> {
     await q(`INSERT INTO order_lines (order_id, line_no, product_id, quantity, unit_price)
              SELECT 'O' || o, l, 'P' || ((o * 7 + l) % 5000 + 1), 1 + (o + l) % 3, ((o + l) % 100) + 0.5
              FROM generate_series(1, ${orders}) o, generate_series(1, 4) l`);
+    // One payment per order, a review for every fifth order (the shop's other OLTP tables).
+    await q(`INSERT INTO payments (payment_id, order_id, method, status, amount, currency, paid_at, updated_at)
+             SELECT 'O' || g || '-P1', 'O' || g, 'card', 'captured', (g % 100) + 0.5, 'EUR',
+                    timestamptz '2026-01-01' + g * interval '30 seconds', timestamptz '2026-01-01' + g * interval '30 seconds'
+             FROM generate_series(1, ${orders}) g`);
+    await q(`INSERT INTO reviews (review_id, product_id, customer_id, order_id, rating, body, status, created_at, updated_at)
+             SELECT 'R' || g, 'P' || ((g * 7) % 5000 + 1), 'C' || (g % 50000 + 1), 'O' || (g * 5), 1 + g % 5, 'fine',
+                    'published', timestamptz '2026-01-02' + g * interval '150 seconds',
+                    timestamptz '2026-01-02' + g * interval '150 seconds'
+             FROM generate_series(1, ${Math.floor(orders / 5)}) g`);
     await q('ANALYZE');
     const url = pg.url;
     const t0 = performance.now();
@@ -124,6 +135,12 @@ export async function run(): Promise<object> {
     );
     await q(
       `UPDATE order_lines SET quantity = quantity + 1 WHERE (substr(order_id, 2)::int * 4 + line_no) % 100 = 0`,
+    );
+    await q(
+      `UPDATE payments SET status = 'refunded', updated_at = now() WHERE substr(order_id, 2)::int % 100 = 0`,
+    );
+    await q(
+      `UPDATE reviews SET status = 'hidden', updated_at = now() WHERE substr(review_id, 2)::int % 100 = 0`,
     );
     const incremental = await measured(j, () => j.run({ source: 'oltp', pgUrl: url, runId: 'bench-2' }));
     const unchanged = await measured(j, () => j.run({ source: 'oltp', pgUrl: url, runId: 'bench-3' }));

@@ -96,6 +96,12 @@ export const GLUE_RETRY: readonly Json[] = [
 
 /** Athena query timeout of one task. */
 export const TASK_TIMEOUT_SECONDS = 3600;
+/**
+ * Timeout of a Glue extract job state: the longest job timeout a stage may configure (300
+ * minutes, infra/config/stage-config.ts) plus 10 minutes of queueing and start-up. Explicit,
+ * since a Task state without one is bounded by nothing on AWS and by 60 s in the local runner.
+ */
+export const GLUE_TASK_TIMEOUT_SECONDS = 300 * 60 + 600;
 /** Whole-execution timeout (the processing stack sets the same). */
 export const EXECUTION_TIMEOUT_SECONDS = 21_600;
 
@@ -415,6 +421,7 @@ function emitGlueStep(step: GlueStep, next: string | null, states: Json, catchin
     Parameters: { JobName: placeholder(step.jobNameKey), Arguments: step.arguments },
     ResultSelector: { 'JobRunId.$': '$.Id', 'JobName.$': '$.JobName', 'JobRunState.$': '$.JobRunState' },
     ResultPath: glueResultPath(step),
+    TimeoutSeconds: GLUE_TASK_TIMEOUT_SECONDS,
     Retry: GLUE_RETRY,
     ...catching,
   });

@@ -165,6 +165,8 @@ const SILVER: readonly EtlStep[] = [
     ['run_id'],
     ['SilverMarketingDealsDelete'],
   ),
+  sql('SilverPayments', 'etl_19_silver_payments', ['run_id'], ['SilverMarketingDealsInsert']),
+  sql('SilverReviews', 'etl_19_silver_reviews', ['run_id'], ['SilverPayments']),
 ];
 
 /**
@@ -241,6 +243,8 @@ const GOLD: readonly EtlStep[] = [
     ['run_id'],
     ['GoldMarketingFunnelDelete'],
   ),
+  sql('GoldPaymentReconciliation', 'etl_47_gold_payment_reconciliation', ['run_id'], ['QualityGate']),
+  sql('GoldProductRatings', 'etl_48_gold_product_ratings', ['run_id'], ['QualityGate']),
   // Demand forecasting (docs/forecasting.md): daily demand → features; forecasts vs actuals.
   sql('GoldDemandDailyDelete', 'etl_60_gold_demand_daily_delete', [], ['QualityGate']),
   sql('GoldDemandDailyInsert', 'etl_61_gold_demand_daily_insert', ['run_id'], ['GoldDemandDailyDelete']),

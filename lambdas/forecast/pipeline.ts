@@ -71,6 +71,7 @@ const MODEL_PARAMS = [
   'trees',
   'learning_rate',
   'leaves',
+  'tweedie_power',
   'ridge_alpha',
   'origins',
 ];

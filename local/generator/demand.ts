@@ -77,7 +77,9 @@ interface Series {
   readonly priceSteps: readonly { day: number; factor: number }[];
 }
 
-function negBin(rng: Rng, mean: number, shape = 3): number {
+const NEGBIN_SHAPE = 3;
+
+function negBin(rng: Rng, mean: number, shape = NEGBIN_SHAPE): number {
   if (mean <= 0) return 0;
   // Gamma(shape, mean/shape) by Marsaglia–Tsang, then Poisson.
   const d = shape - 1 / 3;
@@ -116,6 +118,12 @@ export function generateDemandHistory(options: DemandHistoryOptions = {}): {
     newProducts: number;
     stopped: number;
   };
+  /**
+   * The planted process per product (same order as `products`) and day: the true mean λ of the
+   * day's NegBin draw (NaN before launch, 0 after the product stopped) and the units drawn (outliers included,
+   * before cancellations); `gapDay[d]` marks days left out of the events. For oracle figures.
+   */
+  expected: { mean: Float64Array[]; units: Float64Array[]; gapDay: boolean[]; shape: number };
 } {
   const seed = options.seed ?? 7;
   const nProducts = options.products ?? 200;
@@ -166,6 +174,12 @@ export function generateDemandHistory(options: DemandHistoryOptions = {}): {
     };
   });
 
+  const expected = {
+    mean: series.map(() => new Float64Array(days).fill(Number.NaN)),
+    units: series.map(() => new Float64Array(days).fill(Number.NaN)),
+    gapDay: new Array<boolean>(days).fill(false),
+    shape: NEGBIN_SHAPE,
+  };
   const events: GeneratedEvent[] = [];
   let orderNo = 0;
   let eventNo = 0;
@@ -178,8 +192,14 @@ export function generateDemandHistory(options: DemandHistoryOptions = {}): {
     const season = 1 + 0.15 * Math.cos((2 * Math.PI * (date.getUTCMonth() - 11)) / 12);
     const event = eventEffect(date);
     const dayEvents: GeneratedEvent[] = [];
-    for (const s of series) {
-      if (day < s.start || day >= s.stop) continue;
+    expected.gapDay[day] = gaps.has(iso);
+    for (const [si, s] of series.entries()) {
+      if (day < s.start) continue;
+      if (day >= s.stop) {
+        (expected.mean[si] as Float64Array)[day] = 0;
+        (expected.units[si] as Float64Array)[day] = 0;
+        continue;
+      }
       let promo = false;
       for (let k = 0; k < 7; k++) if (s.promos.has(day - k)) promo = true;
       let priceFactor = 1;
@@ -198,6 +218,8 @@ export function generateDemandHistory(options: DemandHistoryOptions = {}): {
         units += 20 + rng.int(60);
         truth.outliers += 1;
       }
+      (expected.mean[si] as Float64Array)[day] = mean;
+      (expected.units[si] as Float64Array)[day] = units;
       while (units > 0) {
         const q = Math.min(units, rng.chance(0.75) ? 1 : 2 + rng.int(2));
         units -= q;
@@ -234,5 +256,97 @@ export function generateDemandHistory(options: DemandHistoryOptions = {}): {
     dayEvents.sort((a, b) => a.event_time.localeCompare(b.event_time));
     events.push(...dayEvents);
   }
-  return { events, products, truth };
+  return { events, products, truth, expected };
+}
+
+/** Quantile q of NegBin(shape r, mean μ) (the generator's Gamma–Poisson draw). */
+export function negBinQuantile(mean: number, q: number, shape = NEGBIN_SHAPE): number {
+  if (!(mean > 0)) return 0;
+  const p = shape / (shape + mean);
+  let pk = p ** shape;
+  let cdf = pk;
+  let k = 0;
+  while (cdf < q - 1e-12 && k < 100_000) {
+    k += 1;
+    pk *= ((k + shape - 1) / k) * (1 - p);
+    cdf += pk;
+  }
+  return k;
+}
+
+/**
+ * What a forecaster that knew the planted process could achieve over the last `window` days
+ * (the backtest's target days), against the units drawn, pooled like the backtest: WAPE of the
+ * true mean, of the true median and of seasonal naive (same weekday last week), MASE of the true
+ * mean (scaled by seasonal naive's in-sample error before the window) and the coverage of the
+ * true 10 %–90 % quantiles (bounds included). A product counts from its first unit sold, like
+ * the lake's series; gap days are left out.
+ */
+export function demandOracle(
+  expected: ReturnType<typeof generateDemandHistory>['expected'],
+  window = 56,
+): {
+  points: number;
+  wape_mean: number;
+  wape_median: number;
+  wape_seasonal_naive: number;
+  wape_zero: number;
+  bias_mean: number;
+  mase_mean: number;
+  coverage80: number;
+} {
+  const days = expected.gapDay.length;
+  const from = days - window;
+  let sumY = 0;
+  let errMean = 0;
+  let sumMean = 0;
+  let errMedian = 0;
+  let errSn = 0;
+  let snPoints = 0;
+  let snSumY = 0;
+  let inside = 0;
+  let points = 0;
+  let scaleErr = 0;
+  let scaleN = 0;
+  for (const [i, mean] of expected.mean.entries()) {
+    const units = expected.units[i] as Float64Array;
+    const first = units.findIndex((u) => u > 0);
+    if (first < 0) continue;
+    for (let d = first; d < days; d++) {
+      if (expected.gapDay[d] || Number.isNaN(units[d] as number)) continue;
+      const y = units[d] as number;
+      const prev = d - 7 >= first && !expected.gapDay[d - 7] ? (units[d - 7] as number) : Number.NaN;
+      if (d < from) {
+        if (!Number.isNaN(prev)) {
+          scaleErr += Math.abs(y - prev);
+          scaleN += 1;
+        }
+        continue;
+      }
+      const m = mean[d] as number;
+      points += 1;
+      sumY += y;
+      errMean += Math.abs(y - m);
+      sumMean += m;
+      errMedian += Math.abs(y - negBinQuantile(m, 0.5, expected.shape));
+      const lo = negBinQuantile(m, 0.1, expected.shape);
+      const hi = negBinQuantile(m, 0.9, expected.shape);
+      if (lo <= y && y <= hi) inside += 1;
+      if (!Number.isNaN(prev)) {
+        errSn += Math.abs(y - prev);
+        snSumY += y;
+        snPoints += 1;
+      }
+    }
+  }
+  return {
+    points,
+    wape_mean: errMean / sumY,
+    wape_median: errMedian / sumY,
+    wape_seasonal_naive: snPoints ? errSn / snSumY : Number.NaN,
+    wape_zero: sumY > 0 ? 1 : Number.NaN,
+    bias_mean: sumMean / sumY - 1,
+    mase_mean: errMean / points / (scaleErr / scaleN),
+    coverage80: inside / points,
+  };
 }

@@ -1,6 +1,6 @@
 /**
- * The shop's OLTP database: the customers / products / orders / order_lines schema a shop
- * backend has, plus the marketing database's leads and deals (schema `marketing`, the Olist
+ * The shop's OLTP database: the customers / products / orders / order_lines / reviews /
+ * payments schema a shop backend has, plus the marketing database's leads and deals (schema `marketing`, the Olist
  * marketing funnel shape). Locally it is embedded PostgreSQL (PGlite, WASM) by default, whose
  * extract here snapshots it into the bronze tables; `OltpDatabase.connect` seeds and changes
  * a real PostgreSQL server the same way, which the Glue job code (glue-jobs/, run on local
@@ -22,7 +22,9 @@ import {
   BRONZE_OLTP_CUSTOMERS,
   BRONZE_OLTP_ORDER_LINES,
   BRONZE_OLTP_ORDERS,
+  BRONZE_OLTP_PAYMENTS,
   BRONZE_OLTP_PRODUCTS,
+  BRONZE_OLTP_REVIEWS,
   qualifiedName,
   type TableSpec,
 } from '../../lambdas/shared/catalog/index.ts';
@@ -67,6 +69,28 @@ CREATE TABLE IF NOT EXISTS order_lines (
   quantity integer NOT NULL CHECK (quantity > 0),
   unit_price numeric(14, 2) NOT NULL CHECK (unit_price >= 0),
   PRIMARY KEY (order_id, line_no)
+);
+CREATE TABLE IF NOT EXISTS reviews (
+  review_id text PRIMARY KEY,
+  product_id text NOT NULL,
+  customer_id text,
+  order_id text,
+  rating smallint NOT NULL CHECK (rating BETWEEN 1 AND 5),
+  title text,
+  body text,
+  status text NOT NULL DEFAULT 'published' CHECK (status IN ('published', 'hidden')),
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS payments (
+  payment_id text PRIMARY KEY,
+  order_id text NOT NULL,
+  method text NOT NULL,
+  status text NOT NULL CHECK (status IN ('authorized', 'captured', 'refunded', 'failed')),
+  amount numeric(14, 2) NOT NULL CHECK (amount >= 0),
+  currency char(3),
+  paid_at timestamptz,
+  updated_at timestamptz NOT NULL DEFAULT now()
 );
 `;
 
@@ -143,6 +167,33 @@ export interface OltpOrder {
   readonly currency?: string | null;
   readonly lines: readonly { product_id: string; quantity: number; unit_price: number }[];
 }
+
+export interface OltpReview {
+  readonly review_id: string;
+  readonly product_id: string;
+  readonly customer_id?: string | null;
+  readonly order_id?: string | null;
+  readonly rating: number;
+  readonly title?: string | null;
+  readonly body?: string | null;
+  readonly status?: 'published' | 'hidden';
+  readonly created_at: string;
+}
+
+/** A review as events carry it (wire or normalised), for seeding OLTP reviews. */
+export interface ReviewLike {
+  readonly event_id?: string;
+  readonly event_type?: string;
+  readonly user_id?: string | null;
+  readonly product_id?: string | null;
+  readonly order_id?: string | null;
+  readonly rating?: number | null;
+  readonly text?: string | null;
+  readonly event_time: string;
+}
+
+/** Payment methods the seeded shop uses (assigned deterministically per order). */
+export const PAYMENT_METHODS = ['card', 'paypal', 'bank_transfer', 'voucher'] as const;
 
 /** A purchase as events carry it (wire or normalised), for seeding OLTP orders. */
 export interface PurchaseLike {
@@ -305,7 +356,91 @@ export class OltpDatabase {
       ),
       'ON CONFLICT (order_id, line_no) DO NOTHING',
     );
+    // One payment per order, captured at order time for its total (refunded when the order
+    // is cancelled); the method is a deterministic function of the order id.
+    await this.insertMany(
+      'payments',
+      ['payment_id', 'order_id', 'method', 'status', 'amount', 'currency', 'paid_at'],
+      fresh.map((o) => [
+        `${o.order_id}-P1`,
+        o.order_id,
+        PAYMENT_METHODS[hashString(o.order_id) % PAYMENT_METHODS.length],
+        o.status === 'cancelled' ? 'refunded' : 'captured',
+        Math.round(o.lines.reduce((s, l) => s + l.quantity * l.unit_price, 0) * 100) / 100,
+        o.currency ?? null,
+        o.order_time,
+      ]),
+      'ON CONFLICT (payment_id) DO NOTHING',
+    );
     return fresh.length;
+  }
+
+  /** Records reviews the database does not hold yet. */
+  async recordReviews(reviews: readonly OltpReview[]): Promise<number> {
+    const before = await this.db.query<{ n: number | string }>('SELECT count(*) AS n FROM reviews');
+    await this.insertMany(
+      'reviews',
+      [
+        'review_id',
+        'product_id',
+        'customer_id',
+        'order_id',
+        'rating',
+        'title',
+        'body',
+        'status',
+        'created_at',
+        'updated_at',
+      ],
+      reviews.map((r) => [
+        r.review_id,
+        r.product_id,
+        r.customer_id ?? null,
+        r.order_id ?? null,
+        r.rating,
+        r.title ?? null,
+        r.body ?? null,
+        r.status ?? 'published',
+        r.created_at,
+        r.created_at,
+      ]),
+      'ON CONFLICT (review_id) DO NOTHING',
+    );
+    const after = await this.db.query<{ n: number | string }>('SELECT count(*) AS n FROM reviews');
+    return Number(after.rows[0]?.n ?? 0) - Number(before.rows[0]?.n ?? 0);
+  }
+
+  /**
+   * Reviews as the shop backend stores them from review events (the review id is the event id;
+   * a re-sent event is one review). Events without a product or a rating in 1..5 are not reviews.
+   */
+  static reviewsFromEvents(events: Iterable<ReviewLike>): OltpReview[] {
+    const byId = new Map<string, OltpReview>();
+    for (const e of events) {
+      if (e.event_type !== undefined && e.event_type !== 'review') continue;
+      if (!e.event_id || !e.product_id || !Number.isInteger(e.rating)) continue;
+      const rating = Number(e.rating);
+      if (rating < 1 || rating > 5 || byId.has(e.event_id)) continue;
+      byId.set(e.event_id, {
+        review_id: e.event_id,
+        product_id: e.product_id,
+        customer_id: e.user_id ?? null,
+        order_id: e.order_id ?? null,
+        rating,
+        body: e.text ?? null,
+        created_at: e.event_time,
+      });
+    }
+    return [...byId.values()];
+  }
+
+  /** A review hidden (or published again) by moderation. */
+  async moderateReview(reviewId: string, status: 'published' | 'hidden', at: Date): Promise<void> {
+    await this.db.query('UPDATE reviews SET status = $2, updated_at = $3 WHERE review_id = $1', [
+      reviewId,
+      status,
+      at.toISOString(),
+    ]);
   }
 
   /**
@@ -366,11 +501,23 @@ export class OltpDatabase {
       orderId,
       at.toISOString(),
     ]);
+    await this.refundPayments(at);
+  }
+
+  /** The captured payments of cancelled orders are refunded (at `at`). */
+  private async refundPayments(at: Date): Promise<void> {
+    await this.db.query(
+      `UPDATE payments p SET status = 'refunded', updated_at = $1
+       FROM orders o
+       WHERE o.order_id = p.order_id AND o.status = 'cancelled' AND p.status = 'captured'`,
+      [at.toISOString()],
+    );
   }
 
   /**
    * Deterministic churn between two snapshots: every `every`-th customer moves, every
-   * `every`-th product changes price by +10%, every `every * 5`-th order is cancelled.
+   * `every`-th product changes price by +10%, every `every * 5`-th order is cancelled (its
+   * payment refunded).
    */
   async applyChanges(at: Date, every = 10): Promise<{ moved: number; repriced: number; cancelled: number }> {
     const moves: [string, string][] = [
@@ -401,11 +548,12 @@ export class OltpDatabase {
        WHERE status = 'placed' AND abs(hashtext(order_id)) % $1 = 0`,
       [every * 5, at.toISOString()],
     );
+    await this.refundPayments(at);
     return { moved, repriced: r1.affectedRows ?? 0, cancelled: r2.affectedRows ?? 0 };
   }
 
   /**
-   * Snapshots the tables (four OLTP, two marketing) into their bronze tables (one Iceberg commit per table) with
+   * Snapshots the tables (six OLTP, two marketing) into their bronze tables (one Iceberg commit per table) with
    * `snapshot_at`. Rows go through an NDJSON file read by DuckDB with the bronze column types.
    */
   async snapshotToBronze(
@@ -434,6 +582,16 @@ export class OltpDatabase {
         [
           BRONZE_OLTP_ORDER_LINES,
           'SELECT order_id, line_no, product_id, quantity, unit_price::float8 AS unit_price FROM order_lines',
+        ],
+        [
+          BRONZE_OLTP_REVIEWS,
+          `SELECT review_id, product_id, customer_id, order_id, rating::int4 AS rating, title, body, status,
+                  created_at, updated_at FROM reviews`,
+        ],
+        [
+          BRONZE_OLTP_PAYMENTS,
+          `SELECT payment_id, order_id, method, status, amount::float8 AS amount, currency, paid_at, updated_at
+           FROM payments`,
         ],
         [
           BRONZE_MARKETING_LEADS,
@@ -483,6 +641,16 @@ export class OltpDatabase {
     }
     return { snapshotAt: at, tables };
   }
+}
+
+/** A small deterministic string hash (FNV-1a, 32 bit). */
+function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }
 
 /** `<stateDir>/oltp`: where the local OLTP database persists. */

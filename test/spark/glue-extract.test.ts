@@ -49,13 +49,27 @@ describe('Glue extract job on local Spark + PostgreSQL, then the ETL', () => {
       engine,
       lakeDir: lake,
       input: { full: true },
+      // The ExtractOltp and ExtractMarketing states, each its own Glue job run (as on AWS).
       extractOltp: glueExtractHook(jobs as LocalGlueJobs, (pgServer as PostgresServer).url, {
+        sources: ['oltp'],
+        snapshotAt: () => at,
+        onSummary: (s) => batch.push(s),
+      }),
+      extractMarketing: glueExtractHook(jobs as LocalGlueJobs, (pgServer as PostgresServer).url, {
+        sources: ['marketing'],
         snapshotAt: () => at,
         onSummary: (s) => batch.push(s),
       }),
     });
     summaries.push(batch);
     expect(result.status).toBe('SUCCEEDED');
+    // Both Glue job states ran, each for its own source.
+    expect(batch.map((s) => s.source)).toEqual(['oltp', 'marketing']);
+    expect(Object.keys(result.oltp?.tables ?? {})).not.toContain('bronze.marketing_leads');
+    expect(Object.keys(result.marketing?.tables ?? {})).toEqual([
+      'bronze.marketing_leads',
+      'bronze.marketing_deals',
+    ]);
     return result;
   };
   const q = async (sql: string): Promise<Row[]> => toJson(await engine.query(sql));
@@ -73,6 +87,8 @@ describe('Glue extract job on local Spark + PostgreSQL, then the ETL', () => {
       'bronze.oltp_products',
       'bronze.oltp_orders',
       'bronze.oltp_order_lines',
+      'bronze.oltp_reviews',
+      'bronze.oltp_payments',
       'bronze.marketing_leads',
       'bronze.marketing_deals',
       'ops.extract_watermarks',
@@ -95,6 +111,7 @@ describe('Glue extract job on local Spark + PostgreSQL, then the ETL', () => {
     const shop = generateShop({ seed: 9, events: 4000, users: 60, products: 40, days: 30 });
     await db.seedCatalog(shop.customers, shop.products);
     await db.recordOrders(OltpDatabase.ordersFromPurchases(shop.events()));
+    await db.recordReviews(OltpDatabase.reviewsFromEvents(shop.events()));
     await db.seedMarketing(
       generateMarketing({ seed: 9, leads: 300, start: new Date('2026-05-01T00:00:00Z') }),
     );
@@ -106,7 +123,24 @@ describe('Glue extract job on local Spark + PostgreSQL, then the ETL', () => {
     const [p1, p2] = (
       await pgq<{ product_id: string }>('SELECT product_id FROM products ORDER BY product_id LIMIT 2')
     ).map((r) => r.product_id);
-    ids = { c1: c1 ?? '', c2: c2 ?? '', p1: p1 ?? '', p2: p2 ?? '' };
+    const [r1, r2] = (
+      await pgq<{ review_id: string }>('SELECT review_id FROM reviews ORDER BY review_id LIMIT 2')
+    ).map((r) => r.review_id);
+    const [pay1] = (
+      await pgq<{ payment_id: string }>(
+        "SELECT payment_id FROM payments WHERE status = 'captured' ORDER BY payment_id LIMIT 1",
+      )
+    ).map((r) => r.payment_id);
+    ids = {
+      c1: c1 ?? '',
+      c2: c2 ?? '',
+      p1: p1 ?? '',
+      p2: p2 ?? '',
+      r1: r1 ?? '',
+      r2: r2 ?? '',
+      pay1: pay1 ?? '',
+    };
+    await db.moderateReview(ids.r1, 'hidden', new Date());
     await db.moveCustomer(ids.c1, 'DE', 'Berlin', new Date());
     await pgq('UPDATE products SET price = 19.99, updated_at = now() WHERE product_id = $1', [ids.p1]);
     await db.recordOrders([
@@ -127,6 +161,9 @@ describe('Glue extract job on local Spark + PostgreSQL, then the ETL', () => {
     await db.moveCustomer(ids.c1, 'FR', 'Lyon', new Date());
     await pgq('DELETE FROM customers WHERE customer_id = $1', [ids.c2]);
     await pgq('DELETE FROM products WHERE product_id = $1', [ids.p2]);
+    // A review and a payment deleted in the source (delete markers close them in silver).
+    await pgq('DELETE FROM reviews WHERE review_id = $1', [ids.r2]);
+    await pgq('DELETE FROM payments WHERE payment_id = $1', [ids.pay1]);
     await db.recordOrders([
       {
         order_id: 'NEW-2',
@@ -139,7 +176,7 @@ describe('Glue extract job on local Spark + PostgreSQL, then the ETL', () => {
     ]);
     await etl(); // run 3: incremental with deletes
   }, 900_000);
-  let ids = { c1: '', c2: '', p1: '', p2: '' };
+  let ids = { c1: '', c2: '', p1: '', p2: '', r1: '', r2: '', pay1: '' };
 
   afterAll(async () => {
     await jobs?.close();
@@ -170,6 +207,15 @@ describe('Glue extract job on local Spark + PostgreSQL, then the ETL', () => {
     expect(table(third, 'oltp', 'customers')).toMatchObject({ rows_written: 1, rows_deleted: 1 });
     expect(table(third, 'oltp', 'products')).toMatchObject({ rows_written: 0, rows_deleted: 1 });
     expect(table(second, 'marketing', 'leads')).toMatchObject({ rows_written: 0, rows_deleted: 0 });
+    // Reviews and payments: incremental on updated_at like orders (NEW-1's payment, the hidden
+    // review), deletes detected by key comparison (run 3).
+    const reviews = Number((await pgq<{ n: string }>('SELECT count(*) AS n FROM reviews'))[0]?.n) + 1;
+    expect(reviews).toBeGreaterThan(10);
+    expect(table(first, 'oltp', 'reviews')).toMatchObject({ mode: 'full', rows_written: reviews });
+    expect(table(second, 'oltp', 'reviews')).toMatchObject({ mode: 'incremental', rows_written: 1 });
+    expect(table(second, 'oltp', 'payments')).toMatchObject({ mode: 'incremental', rows_written: 1 });
+    expect(table(third, 'oltp', 'reviews')).toMatchObject({ rows_written: 0, rows_deleted: 1 });
+    expect(table(third, 'oltp', 'payments')).toMatchObject({ rows_written: 1, rows_deleted: 1 });
     // What bronze holds at run 2's snapshot time is exactly those rows.
     const at2 = runTimes[1]?.toISOString() ?? '';
     const rows = await q(
@@ -254,13 +300,157 @@ describe('Glue extract job on local Spark + PostgreSQL, then the ETL', () => {
     expect(deals).toBeGreaterThan(10);
   });
 
+  it('gold.payment_reconciliation equals an independent reconciliation of the PostgreSQL orders and payments', async () => {
+    const gold = await q(
+      `SELECT order_id, order_status, CAST(amount_due AS varchar) AS due, payments,
+              CAST(net_paid AS varchar) AS net, status
+       FROM gold.payment_reconciliation ORDER BY order_id`,
+    );
+    const pgRows = await pgq<Record<string, unknown>>(
+      `WITH p AS (
+         SELECT order_id, count(*)::int AS payments,
+                sum(amount) FILTER (WHERE status IN ('captured', 'refunded')) AS captured,
+                sum(amount) FILTER (WHERE status = 'refunded') AS refunded
+         FROM payments GROUP BY order_id
+       ), r AS (
+         SELECT coalesce(o.order_id, p.order_id) AS order_id, o.status AS order_status,
+                CASE WHEN o.status = 'placed' THEN o.total_amount ELSE 0 END AS due,
+                coalesce(p.payments, 0) AS payments,
+                coalesce(p.captured, 0) - coalesce(p.refunded, 0) AS net, o.order_id IS NULL AS orphan
+         FROM orders o FULL JOIN p ON p.order_id = o.order_id
+       )
+       SELECT order_id, order_status, to_char(due, 'FM999999990.00') AS due, payments,
+              to_char(net, 'FM999999990.00') AS net,
+              CASE WHEN orphan THEN 'no_order'
+                   WHEN order_status = 'cancelled' AND net > 0 THEN 'refund_due'
+                   WHEN order_status = 'cancelled' THEN 'refunded'
+                   WHEN net = due THEN 'paid' WHEN net = 0 THEN 'unpaid'
+                   WHEN net < due THEN 'underpaid' ELSE 'overpaid' END AS status
+       FROM r ORDER BY order_id COLLATE "C"`,
+    );
+    expect(gold.length).toBeGreaterThan(20);
+    expect(gold).toEqual(pgRows);
+    // The deleted payment's order is unpaid now; NEW-2 is paid.
+    expect(gold.find((r) => r.order_id === ids.pay1.replace(/-P1$/, ''))?.status).toBe('unpaid');
+    expect(gold.find((r) => r.order_id === 'NEW-2')).toMatchObject({ status: 'paid', payments: 1 });
+    expect(gold.filter((r) => r.status === 'paid').length).toBeGreaterThan(20);
+  });
+
+  it('gold.product_ratings equals an independent count over the PostgreSQL reviews', async () => {
+    const gold = await q(
+      `SELECT product_id, reviews, round(avg_rating, 6) AS avg, rating_1, rating_2, rating_3, rating_4, rating_5, hidden_reviews
+       FROM gold.product_ratings WHERE reviews > 0 OR hidden_reviews > 0 ORDER BY product_id`,
+    );
+    const pgRows = await pgq<Record<string, unknown>>(
+      `SELECT product_id, count(*) FILTER (WHERE status = 'published')::int AS reviews,
+              round(avg(rating) FILTER (WHERE status = 'published'), 6)::float8 AS avg,
+              ${[1, 2, 3, 4, 5].map((k) => `count(*) FILTER (WHERE status = 'published' AND rating = ${k})::int AS rating_${k}`).join(', ')},
+              count(*) FILTER (WHERE status = 'hidden')::int AS hidden_reviews
+       FROM reviews GROUP BY product_id ORDER BY product_id COLLATE "C"`,
+    );
+    expect(gold.length).toBeGreaterThan(5);
+    expect(gold).toEqual(pgRows);
+    // The deleted review's product no longer counts it.
+    const silver = await q(`SELECT is_deleted FROM silver.reviews WHERE review_id = '${ids.r2}'`);
+    expect(silver).toEqual([{ is_deleted: true }]);
+  });
+
+  it('the embedded extract (PGlite) lands the same current state as the Glue job, table by table', async () => {
+    // The PostgreSQL data as it is now, loaded into PGlite and snapshot by the embedded extract
+    // into a lake of its own; then the current version of every key compared per bronze table.
+    const embeddedDir = join(dir, 'embedded');
+    const embedded = await DuckdbEngine.open({ warehouseDir: join(embeddedDir, 'warehouse') });
+    const pglite = await OltpDatabase.open();
+    try {
+      const tables: [string, string, string[]][] = [
+        ['customers', 'oltp_customers', ['customer_id']],
+        ['products', 'oltp_products', ['product_id']],
+        ['orders', 'oltp_orders', ['order_id']],
+        ['order_lines', 'oltp_order_lines', ['order_id', 'line_no']],
+        ['reviews', 'oltp_reviews', ['review_id']],
+        ['payments', 'oltp_payments', ['payment_id']],
+        ['marketing.leads', 'marketing_leads', ['mql_id']],
+        ['marketing.deals', 'marketing_deals', ['mql_id']],
+      ];
+      for (const [source] of tables) {
+        // row_to_json: every value as PostgreSQL prints it (dates stay dates, no local-time Date).
+        const rows = (await pgq<{ j: string }>(`SELECT row_to_json(t)::text AS j FROM ${source} t`)).map(
+          (r) => JSON.parse(r.j) as Record<string, unknown>,
+        );
+        for (let i = 0; i < rows.length; i += 200) {
+          const chunk = rows.slice(i, i + 200);
+          const cols = Object.keys(chunk[0] ?? {});
+          const values: unknown[] = [];
+          const tuples = chunk.map((r) => `(${cols.map((c) => `$${values.push(r[c])}`).join(', ')})`);
+          await pglite.db.query(
+            `INSERT INTO ${source} (${cols.join(', ')}) VALUES ${tuples.join(', ')}`,
+            values,
+          );
+        }
+      }
+      await pglite.snapshotToBronze(embedded, new Date());
+      const current = async (e: DuckdbEngine, bronze: string, key: string[]) => {
+        // Timestamps compared to the millisecond: the embedded extract reads them through
+        // PGlite's JS Dates (ms), Spark through JDBC (µs); now()-stamped updated_at has µs.
+        const cols = (await e.table(`bronze.${bronze}`))
+          .schema()
+          .fields.filter((f) => f.name !== 'snapshot_at' && f.name !== 'is_deleted')
+          .map((f) =>
+            f.type === 'timestamptz' ? `date_trunc('millisecond', ${f.name}) AS ${f.name}` : f.name,
+          );
+        return toJson(
+          await e.query(
+            `SELECT ${cols.join(', ')} FROM (
+               SELECT *, row_number() OVER (PARTITION BY ${key.join(', ')} ORDER BY snapshot_at DESC) AS rn
+               FROM bronze.${bronze}) x
+             WHERE rn = 1 AND NOT coalesce(is_deleted, false) ORDER BY ${key.join(', ')}`,
+          ),
+        );
+      };
+      for (const [, bronze, key] of tables) {
+        const glue = await current(engine, bronze, key);
+        expect(glue.length, bronze).toBeGreaterThan(0);
+        expect([bronze, await current(embedded, bronze, key)]).toEqual([bronze, glue]);
+      }
+    } finally {
+      await pglite.close();
+      await embedded.close();
+    }
+  });
+
   it('a run with no source change writes nothing (no bronze or ops commit)', async () => {
     const before = await snapshotIds();
-    await etl();
+    const idle = await etl();
+    // Nothing new in any fingerprinted bronze table (reviews and payments included): idle.
+    expect(idle.extractSummary?.idle).toBe('true');
     const last = summaries[summaries.length - 1] ?? [];
     for (const s of last)
       for (const t of s.tables) expect([t.table, t.rows_written + t.rows_deleted]).toEqual([t.table, 0]);
     expect(await snapshotIds()).toEqual(before);
+  });
+
+  it('a change to payments alone is not idle: the idle check fingerprints the new bronze tables', async () => {
+    const [pay] = await pgq<{ payment_id: string; order_id: string }>(
+      "SELECT payment_id, order_id FROM payments WHERE status = 'captured' ORDER BY payment_id DESC LIMIT 1",
+    );
+    if (!pay) throw new Error('no captured payment');
+    await pgq("UPDATE payments SET status = 'refunded', updated_at = now() WHERE payment_id = $1", [
+      pay.payment_id,
+    ]);
+    const run = await etl();
+    expect(table(summaries[summaries.length - 1] ?? [], 'oltp', 'payments')).toMatchObject({
+      rows_written: 1,
+    });
+    expect(run.extractSummary?.idle).toBe('false');
+    expect(await q(`SELECT status FROM silver.payments WHERE payment_id = '${pay.payment_id}'`)).toEqual([
+      { status: 'refunded' },
+    ]);
+    // Refunded while the order stays placed: nothing paid any more.
+    expect(
+      await q(
+        `SELECT status, CAST(net_paid AS varchar) AS net FROM gold.payment_reconciliation WHERE order_id = '${pay.order_id}'`,
+      ),
+    ).toEqual([{ status: 'unpaid', net: '0.00' }]);
   });
 
   describe('bad input', () => {

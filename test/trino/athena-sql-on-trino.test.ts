@@ -231,6 +231,7 @@ describe('athena/*.sql on Trino over shoplake tables', () => {
     try {
       await oltp.seedCatalog(shop.customers, shop.products);
       await oltp.recordOrders(OltpDatabase.ordersFromPurchases(shop.events()));
+      await oltp.recordReviews(OltpDatabase.reviewsFromEvents(shop.events()));
       await oltp.snapshotToBronze(duck, new Date(NOW.getTime() - 2 * 3_600_000));
       await oltp.applyChanges(new Date(NOW.getTime() - 3_600_000));
       duckRun = await runLocalEtl({

@@ -162,6 +162,8 @@ describe('step-functions/etl.asl.json', () => {
         Arguments: { '--run_id.$': '$.run.run_id', '--extract_mode': 'incremental' },
       });
       expect(task?.Next).toBe(next);
+      // Waits at least as long as the longest job timeout a stage can configure (300 min).
+      expect(task?.TimeoutSeconds).toBeGreaterThan(300 * 60);
       expect(states[`${name}Skipped`]?.Next).toBe(next);
       expect(task?.Catch?.[0]?.Next).toBe('NotifyFailure');
       const retry = task?.Retry as { ErrorEquals: string[] }[];

@@ -29,6 +29,8 @@ SOURCES: dict[str, tuple[SourceTable, ...]] = {
         SourceTable("oltp", "orders", "oltp_orders", ("order_id",), "updated_at"),
         # No change column: a full snapshot every run, only differences are written.
         SourceTable("oltp", "order_lines", "oltp_order_lines", ("order_id", "line_no"), None),
+        SourceTable("oltp", "reviews", "oltp_reviews", ("review_id",), "updated_at"),
+        SourceTable("oltp", "payments", "oltp_payments", ("payment_id",), "updated_at"),
     ),
     "marketing": (
         SourceTable("marketing", "leads", "marketing_leads", ("mql_id",), None),

@@ -240,6 +240,46 @@ export const BRONZE_OLTP_ORDER_LINES = table(
   { partition: [day('snapshot_at')], key: ['snapshot_at', 'order_id', 'line_no'] },
 );
 
+export const BRONZE_OLTP_REVIEWS = table(
+  'bronze',
+  'oltp_reviews',
+  'Snapshots of the OLTP reviews table (product reviews as the shop stores and moderates them), change log',
+  columns([
+    SNAPSHOT_AT,
+    [2, 'review_id', 'string', true],
+    [3, 'product_id', 'string', false],
+    [4, 'customer_id', 'string', false],
+    [5, 'order_id', 'string', false],
+    [6, 'rating', 'int', false, '1..5 stars'],
+    [7, 'title', 'string', false],
+    [8, 'body', 'string', false],
+    [9, 'status', 'string', false, 'published | hidden (moderation)'],
+    [10, 'created_at', 'timestamptz', false],
+    [11, 'updated_at', 'timestamptz', false],
+    IS_DELETED(12),
+  ]),
+  { partition: [day('snapshot_at')], key: ['snapshot_at', 'review_id'] },
+);
+
+export const BRONZE_OLTP_PAYMENTS = table(
+  'bronze',
+  'oltp_payments',
+  'Snapshots of the OLTP payments table (payments of orders: captures and refunds), change log',
+  columns([
+    SNAPSHOT_AT,
+    [2, 'payment_id', 'string', true],
+    [3, 'order_id', 'string', false],
+    [4, 'method', 'string', false, 'card | paypal | voucher | bank_transfer | ...'],
+    [5, 'status', 'string', false, 'authorized | captured | refunded | failed'],
+    [6, 'amount', 'double', false],
+    [7, 'currency', 'string', false],
+    [8, 'paid_at', 'timestamptz', false],
+    [9, 'updated_at', 'timestamptz', false],
+    IS_DELETED(10),
+  ]),
+  { partition: [day('snapshot_at')], key: ['snapshot_at', 'payment_id'] },
+);
+
 const MARKETING_SNAPSHOT_AT: ColumnTuple = [1, 'snapshot_at', 'timestamptz', true, 'When the extract ran'];
 
 export const BRONZE_MARKETING_LEADS = table(
@@ -452,6 +492,47 @@ export const SILVER_MARKETING_DEALS = table(
   { key: ['mql_id'] },
 );
 
+export const SILVER_PAYMENTS = table(
+  'silver',
+  'payments',
+  'Payments: the current state of bronze.oltp_payments; a payment deleted in the source stays with is_deleted true',
+  columns([
+    [1, 'payment_id', 'string', true],
+    [2, 'order_id', 'string', false],
+    [3, 'method', 'string', false],
+    [4, 'status', 'string', false, 'authorized | captured | refunded | failed'],
+    [5, 'amount', MONEY_TYPE, false],
+    [6, 'currency', 'string', false],
+    [7, 'paid_at', 'timestamptz', false],
+    [8, 'updated_at', 'timestamptz', false],
+    [9, 'is_deleted', 'boolean', true, 'The source no longer has this payment'],
+    [10, 'etl_run_id', 'string', true, 'ETL run that last changed the row'],
+  ]),
+  { key: ['payment_id'] },
+);
+
+export const SILVER_REVIEWS = table(
+  'silver',
+  'reviews',
+  'Product reviews: the current state of bronze.oltp_reviews; a review deleted in the source stays with is_deleted true',
+  columns([
+    [1, 'review_id', 'string', true],
+    [2, 'product_id', 'string', false],
+    [3, 'customer_id', 'string', false],
+    [4, 'order_id', 'string', false],
+    [5, 'rating', 'int', false],
+    [6, 'title', 'string', false],
+    [7, 'body', 'string', false],
+    [8, 'status', 'string', false, 'published | hidden'],
+    [9, 'created_at', 'timestamptz', false],
+    [10, 'review_date', 'date', false],
+    [11, 'updated_at', 'timestamptz', false],
+    [12, 'is_deleted', 'boolean', true, 'The source no longer has this review'],
+    [13, 'etl_run_id', 'string', true, 'ETL run that last changed the row'],
+  ]),
+  { key: ['review_id'] },
+);
+
 // ---------------------------------------------------------------------------------------------
 // gold: business tables (monthly dashboard + daily tables)
 // ---------------------------------------------------------------------------------------------
@@ -622,6 +703,54 @@ export const GOLD_REVIEW_RATINGS = table(
     RUN,
   ]),
   { key: ['month', 'product_id'] },
+);
+
+export const GOLD_PRODUCT_RATINGS = table(
+  'gold',
+  'product_ratings',
+  'Current rating of every reviewed product from the OLTP reviews (published, not deleted): count, average, distribution',
+  columns([
+    [1, 'product_id', 'string', true],
+    [2, 'category', 'string', false, "The product's current category (silver.dim_product)"],
+    [3, 'reviews', 'long', true, 'Published reviews (0 when every review was hidden or deleted)'],
+    [4, 'avg_rating', 'double', false],
+    [5, 'rating_1', 'long', true],
+    [6, 'rating_2', 'long', true],
+    [7, 'rating_3', 'long', true],
+    [8, 'rating_4', 'long', true],
+    [9, 'rating_5', 'long', true],
+    [10, 'hidden_reviews', 'long', true, 'Reviews hidden by moderation (not in the average)'],
+    [11, 'last_review_at', 'timestamptz', false],
+    RUN,
+  ]),
+  { key: ['product_id'] },
+);
+
+export const GOLD_PAYMENT_RECONCILIATION = table(
+  'gold',
+  'payment_reconciliation',
+  'OLTP orders reconciled with their payments: what was due, captured, refunded, and the reconciliation status',
+  columns([
+    [1, 'order_id', 'string', true],
+    [2, 'order_date', 'date', false, 'NULL for payments whose order is unknown'],
+    [3, 'order_status', 'string', false, 'placed | cancelled; NULL when the order is unknown'],
+    [4, 'currency', 'string', false],
+    [5, 'amount_due', MONEY_TYPE, true, 'The order amount when placed, 0 when cancelled'],
+    [6, 'payments', 'long', true, 'Payments of the order (deleted ones excluded)'],
+    [7, 'captured_amount', MONEY_TYPE, true],
+    [8, 'refunded_amount', MONEY_TYPE, true],
+    [9, 'net_paid', MONEY_TYPE, true, 'captured - refunded'],
+    [10, 'difference', MONEY_TYPE, true, 'net_paid - amount_due'],
+    [
+      11,
+      'status',
+      'string',
+      true,
+      'paid | unpaid | underpaid | overpaid | refunded | refund_due | no_order (payment of an order the lake does not know)',
+    ],
+    RUN,
+  ]),
+  { key: ['order_id'] },
 );
 
 export const GOLD_CAMPAIGN_ATTRIBUTION = table(
@@ -1169,6 +1298,8 @@ export const TABLES: readonly TableSpec[] = [
   BRONZE_OLTP_PRODUCTS,
   BRONZE_OLTP_ORDERS,
   BRONZE_OLTP_ORDER_LINES,
+  BRONZE_OLTP_REVIEWS,
+  BRONZE_OLTP_PAYMENTS,
   BRONZE_MARKETING_LEADS,
   BRONZE_MARKETING_DEALS,
   SILVER_EVENTS,
@@ -1179,6 +1310,8 @@ export const TABLES: readonly TableSpec[] = [
   SILVER_DIM_PRODUCT,
   SILVER_MARKETING_LEADS,
   SILVER_MARKETING_DEALS,
+  SILVER_PAYMENTS,
+  SILVER_REVIEWS,
   GOLD_DAILY_SALES,
   GOLD_MONTHLY_KPIS,
   GOLD_CONVERSION_FUNNEL,
@@ -1188,6 +1321,8 @@ export const TABLES: readonly TableSpec[] = [
   GOLD_REPEAT_PURCHASE,
   GOLD_CANCELLATIONS,
   GOLD_REVIEW_RATINGS,
+  GOLD_PRODUCT_RATINGS,
+  GOLD_PAYMENT_RECONCILIATION,
   GOLD_CAMPAIGN_ATTRIBUTION,
   GOLD_REC_CLICK_THROUGH,
   GOLD_REC_IMPRESSION_CTR,

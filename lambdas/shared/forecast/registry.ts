@@ -30,6 +30,11 @@ export interface BacktestRow {
   readonly bias: number | null;
   readonly coverage_80: number | null;
   readonly category_wape: number | null;
+  /**
+   * Root mean squared error in units: a proper score for a mean forecast, unlike WAPE/MASE,
+   * which reward forecasting low on intermittent series (absent in entries before 2026-12-05).
+   */
+  readonly rmse?: number | null;
 }
 
 export interface ForecastRegistryEntry {

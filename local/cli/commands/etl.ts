@@ -17,7 +17,7 @@ import type { EtlRunInput } from '../../../lambdas/etl/prepare-run.ts';
 import { deployedEtlInput, runDeployedStateMachine } from '../../deployed/run.ts';
 import { lakeDirOf, openLocalEngine } from '../../engine/open.ts';
 import { OltpDatabase, oltpDirOf } from '../../oltp/source.ts';
-import { glueExtractHook, LocalGlueJobs } from '../../oltp/spark-extract.ts';
+import { type ExtractSummary, glueExtractHook, LocalGlueJobs } from '../../oltp/spark-extract.ts';
 import { withStateDirClaim } from '../../runtime/state-dir.ts';
 import { EtlRunFailedError, type LocalEtlResult, runLocalEtl } from '../../sfn/etl-runner.ts';
 import { isoDateArg } from '../args.ts';
@@ -60,16 +60,17 @@ export async function runEtlOnStateDir(
       onProgress?.('etl: starting local Spark for the Glue extract jobs (glue-jobs/)');
       jobs = await LocalGlueJobs.start(join(lakeDirOf(stateDir), LAKE_PREFIXES.warehouse));
       const url = options.oltp;
+      const onSummary = (s: ExtractSummary) =>
+        onProgress?.(
+          `  glue ${s.source}: ${s.tables.map((t) => `${t.table} ${t.mode} +${t.rows_written}/-${t.rows_deleted}${t.duplicates ? ` dup ${t.duplicates}` : ''}${t.rejected ? ` rejected ${t.rejected}` : ''}`).join(', ')}`,
+        );
+      // One hook per Glue job state (ExtractOltp, ExtractMarketing), as on AWS.
       return await runLocalEtl({
         engine,
         lakeDir: lakeDirOf(stateDir),
         input,
-        extractOltp: glueExtractHook(jobs, url, {
-          onSummary: (s) =>
-            onProgress?.(
-              `  glue ${s.source}: ${s.tables.map((t) => `${t.table} ${t.mode} +${t.rows_written}/-${t.rows_deleted}${t.duplicates ? ` dup ${t.duplicates}` : ''}${t.rejected ? ` rejected ${t.rejected}` : ''}`).join(', ')}`,
-            ),
-        }),
+        extractOltp: glueExtractHook(jobs, url, { sources: ['oltp'], onSummary }),
+        extractMarketing: glueExtractHook(jobs, url, { sources: ['marketing'], onSummary }),
         ...(onProgress ? { onProgress } : {}),
       });
     } finally {
@@ -84,7 +85,13 @@ export async function runEtlOnStateDir(
       engine,
       lakeDir: lakeDirOf(stateDir),
       input,
-      ...(oltp ? { extractOltp: (e) => oltp.snapshotToBronze(e, new Date()) } : {}),
+      // The embedded database holds both sources: one hook per Glue job state, as on AWS.
+      ...(oltp
+        ? {
+            extractOltp: (e) => oltp.snapshotToBronze(e, new Date(), ['oltp']),
+            extractMarketing: (e) => oltp.snapshotToBronze(e, new Date(), ['marketing']),
+          }
+        : {}),
       ...(onProgress ? { onProgress } : {}),
       ...(onTask ? { onTask } : {}),
     });
@@ -99,12 +106,16 @@ function describe(r: LocalEtlResult): string {
     `ETL ${r.run?.run_id ?? ''} ${r.status} in ${fmt(r.elapsedMs)} ms (window ${r.run?.date_from} .. ${r.run?.date_to})`,
     `  landing -> bronze: ${fmt(r.landing?.rows ?? 0)} events from ${r.landing?.files ?? 0} files, ${r.landing?.rejected ?? 0} rejected`,
   ];
-  if (r.oltp)
-    lines.push(
-      `  OLTP snapshot ${r.oltp.snapshotAt}: ${Object.entries(r.oltp.tables)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' ')}`,
-    );
+  for (const [label, x] of [
+    ['OLTP', r.oltp],
+    ['marketing', r.marketing],
+  ] as const)
+    if (x)
+      lines.push(
+        `  ${label} snapshot ${x.snapshotAt}: ${Object.entries(x.tables)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`,
+      );
   for (const s of r.steps.filter((x) => x.kind !== 'ddl' && x.kind !== 'select')) {
     lines.push(`  ${s.state.padEnd(26)} ${String(s.affectedRows ?? 0).padStart(9)} rows  ${s.ms} ms`);
   }

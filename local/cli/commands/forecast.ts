@@ -61,16 +61,16 @@ const pct = (x: number | null | undefined) =>
 const dec = (x: number | null | undefined) =>
   x === null || x === undefined ? '  —  ' : x.toFixed(3).padStart(5);
 
-/** The backtest table: one line per model and horizon (WAPE, MASE, bias, 80 % coverage). */
+/** The backtest table: one line per model and horizon (WAPE, MASE, RMSE, bias, 80 % coverage). */
 export function renderBacktest(
   rows: readonly BacktestRow[],
   horizons: readonly (number | 'all')[] = [1, 7, 'all'],
 ): string[] {
-  const lines = ['  model            h    WAPE    MASE    bias   cover80  cat.WAPE   points'];
+  const lines = ['  model            h    WAPE    MASE    RMSE    bias   cover80  cat.WAPE   points'];
   for (const r of rows) {
     if (!horizons.includes(r.horizon)) continue;
     lines.push(
-      `  ${r.model.padEnd(15)} ${String(r.horizon).padStart(3)}  ${pct(r.wape)}  ${dec(r.mase)}  ${pct(r.bias)}  ${pct(r.coverage_80)}   ${pct(r.category_wape)}  ${fmt(r.points).padStart(7)}`,
+      `  ${r.model.padEnd(15)} ${String(r.horizon).padStart(3)}  ${pct(r.wape)}  ${dec(r.mase)}  ${dec(r.rmse)}  ${pct(r.bias)}  ${pct(r.coverage_80)}   ${pct(r.category_wape)}  ${fmt(r.points).padStart(7)}`,
     );
   }
   return lines;

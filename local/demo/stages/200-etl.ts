@@ -41,6 +41,7 @@ export const stage: DemoStage = {
     try {
       await oltp.seedCatalog(shop.customers, shop.products);
       await oltp.recordOrders(OltpDatabase.ordersFromPurchases(shop.events()));
+      await oltp.recordReviews(OltpDatabase.reviewsFromEvents(shop.events()));
       const now = Date.now();
       // The marketing database (second source): six months of leads up to today.
       await oltp.seedMarketing(
@@ -59,7 +60,9 @@ export const stage: DemoStage = {
         engine,
         lakeDir: lakeDirOf(runtime.stateDir),
         input: { full: true },
-        extractOltp: (e) => oltp.snapshotToBronze(e, new Date()),
+        // One hook per Glue job state (ExtractOltp, ExtractMarketing), as on AWS.
+        extractOltp: (e) => oltp.snapshotToBronze(e, new Date(), ['oltp']),
+        extractMarketing: (e) => oltp.snapshotToBronze(e, new Date(), ['marketing']),
         onProgress: (m) => report.progress(m),
       });
       const [latest] = await engine.query('SELECT * FROM gold.monthly_kpis ORDER BY month DESC LIMIT 1');

@@ -5,6 +5,9 @@
   error of the same series over their training history (pooled), so a MASE below 1 beats what
   seasonal naive achieved in sample.
 - bias: sum (f - y) / sum y (positive = over-forecast).
+- RMSE: sqrt(mean (y - f)^2), in units. WAPE and MASE are absolute errors, minimised by the
+  median, which is 0 for an intermittent series: a forecast biased low can win on them. RMSE is
+  minimised by the mean, so it is reported beside them (docs/forecasting.md, "Accuracy").
 - coverage: share of actuals inside [lower, upper] (bounds included).
 """
 
@@ -23,6 +26,12 @@ def wape(y: Sequence[float], f: Sequence[float]) -> float:
 def bias(y: Sequence[float], f: Sequence[float]) -> float:
     total = float(sum(y))
     return float(sum(b - a for a, b in zip(y, f, strict=True))) / total if total > 0 else math.nan
+
+
+def rmse(y: Sequence[float], f: Sequence[float]) -> float:
+    if len(y) == 0:
+        return math.nan
+    return math.sqrt(sum((a - b) ** 2 for a, b in zip(y, f, strict=True)) / len(y))
 
 
 def mase(y: Sequence[float], f: Sequence[float], scale: float) -> float:

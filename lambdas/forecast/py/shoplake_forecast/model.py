@@ -54,6 +54,13 @@ class Params:
     trees: int = 150
     learning_rate: float = 0.08
     leaves: int = 63
+    # Point booster's objective (a mean, log link): Tweedie with variance power 1.5, between
+    # Poisson's 1 and Gamma's 2 like overdispersed counts (NegBin: Var = mu + mu^2/k). Chosen on
+    # development origins (the 4 weeks before the backtest's) by squared error, where it beat
+    # Poisson on the generated and the UCI history; it forecasts lower than Poisson, see
+    # docs/forecasting.md "Accuracy" for the bias this brings. "poisson" remains an option.
+    objective: str = "tweedie"
+    tweedie_power: float = 1.5
     ridge_alpha: float = 1.0
     origins: int = 8
     threads: int = 2
@@ -162,6 +169,8 @@ def _lgb_params(params: Params, objective: str, alpha: float | None = None) -> d
     }
     if alpha is not None:
         p["alpha"] = alpha
+    if objective == "tweedie":
+        p["tweedie_variance_power"] = params.tweedie_power
     return p
 
 
@@ -193,7 +202,7 @@ class Fitted:
         )
         self.ridge.fit(d.x, d.y)
         data = lgb.Dataset(d.x, label=d.y, categorical_feature=["category_code"], free_raw_data=False)
-        self.boosters["point"] = lgb.train(_lgb_params(self.params, "poisson"), data, self.params.trees)
+        self.boosters["point"] = lgb.train(_lgb_params(self.params, self.params.objective), data, self.params.trees)
         self.boosters["lower"] = lgb.train(_lgb_params(self.params, "quantile", LOWER_Q), data, self.params.trees)
         self.boosters["upper"] = lgb.train(_lgb_params(self.params, "quantile", UPPER_Q), data, self.params.trees)
         # Residual quantiles of the simpler models on the training window's last 28 origins.
@@ -203,7 +212,9 @@ class Fitted:
             r = d.y[recent] - f
             hq = {}
             for h in range(1, HORIZONS + 1):
+                # A horizon without rows (its target weekday is always a gap) borrows all horizons'.
                 rh = r[d.horizon[recent] == h]
+                rh = rh if rh.size else r
                 hq[h] = (float(np.quantile(rh, LOWER_Q)), float(np.quantile(rh, UPPER_Q))) if rh.size else (0.0, 0.0)
             self.residual_q[model] = hq
         return self
@@ -291,31 +302,64 @@ def backtest(panel: Panel, params: Params) -> dict:
                     "points": int(y.size),
                     "wape": M.wape(y, f),
                     "mase": M.mase(y, f, mae_scale),
+                    "rmse": M.rmse(y, f),
                     "bias": M.bias(y, f),
                     "coverage_80": M.coverage(y, lo, hi),
                     "category_wape": M.wape(carr[0], carr[1]),
                 }
             )
+    # Weekly origins share a weekday, so a horizon's target days do too: in a shop closed on one
+    # weekday (the UCI shop has no invoices on Saturdays, a gap and not zero sales) that horizon
+    # has no actuals at any origin. Its metrics stay empty (points 0, NULL figures) and are named
+    # in `horizons_without_actuals`; its category interval uses the residuals of all horizons.
+    residuals = {h: np.concatenate(cat_res[h]) if cat_res[h] else np.empty(0) for h in range(1, HORIZONS + 1)}
+    pooled = np.concatenate(list(residuals.values()))
+    if pooled.size == 0:
+        raise ValueError(
+            f"backtest has no actuals at any origin ({', '.join(panel.dates[o].strftime('%Y-%m-%d') for o in origins)}): "
+            "every target day is a gap or outside the product series"
+        )
+    empty = [h for h in range(1, HORIZONS + 1) if residuals[h].size == 0]
     category_q = {
-        h: (float(np.quantile(np.concatenate(cat_res[h]), LOWER_Q)), float(np.quantile(np.concatenate(cat_res[h]), UPPER_Q)))
-        for h in range(1, HORIZONS + 1)
-        if cat_res[h]
+        h: (float(np.quantile(r, LOWER_Q)), float(np.quantile(r, UPPER_Q)))
+        for h, r in ((h, residuals[h] if residuals[h].size else pooled) for h in range(1, HORIZONS + 1))
     }
     return {
         "origins": [panel.dates[o].strftime("%Y-%m-%d") for o in origins],
         "metrics": table,
         "category_residual_q": category_q,
+        "horizons_without_actuals": [
+            {"horizon": h, "weekday": (panel.dates[origins[-1]] + pd.Timedelta(days=h)).day_name()} for h in empty
+        ],
         "fit_seconds": fit_seconds,
     }
 
 
-def gate(bt: dict) -> dict:
-    """Publish only if gradient boosting beats seasonal naive on backtest WAPE (all horizons)."""
+# The largest backtest bias (sum(f - y) / sum(y), all horizons) a published model may have. WAPE
+# and MASE reward forecasting low on intermittent series (their best constant is the median,
+# often 0), so beating seasonal naive on WAPE alone would publish a model that under-stocks
+# systematically; the generated bench's model is 18 % low and passes, the UCI model 51 % low
+# does not (docs/forecasting.md "Accuracy").
+MAX_ABS_BIAS = 0.3
+
+
+def gate(bt: dict, max_abs_bias: float = MAX_ABS_BIAS) -> dict:
+    """Publish only if gradient boosting beats seasonal naive on backtest WAPE (all horizons)
+    and its bias is within +-max_abs_bias."""
     overall = {r["model"]: r for r in bt["metrics"] if r["horizon"] == "all"}
     g, sn = overall["gbm"]["wape"], overall["seasonal_naive"]["wape"]
-    passed = bool(g < sn) if not (math.isnan(g) or math.isnan(sn)) else False
-    reason = f"gbm WAPE {g:.4f} vs seasonal naive {sn:.4f}"
-    return {"passed": passed, "reasons": [] if passed else [f"does not beat seasonal naive: {reason}"], "summary": reason}
+    b = overall["gbm"].get("bias")
+    reasons = []
+    if math.isnan(g) or math.isnan(sn) or not g < sn:
+        reasons.append(f"does not beat seasonal naive: gbm WAPE {g:.4f} vs seasonal naive {sn:.4f}")
+    if b is not None and not (isinstance(b, float) and math.isnan(b)) and abs(b) > max_abs_bias:
+        reasons.append(
+            f"backtest bias {b:+.1%} is beyond +-{max_abs_bias:.0%}: it would "
+            + ("under" if b < 0 else "over")
+            + "-forecast systematically"
+        )
+    summary = f"gbm WAPE {g:.4f} vs seasonal naive {sn:.4f}" + (f", bias {b:+.1%}" if b is not None else "")
+    return {"passed": not reasons, "reasons": reasons, "summary": summary}
 
 
 def train_final(panel: Panel, params: Params) -> tuple[Fitted, float]:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from shoplake_forecast import metrics as M
-from shoplake_forecast.model import Params, backtest, gate
+from shoplake_forecast.model import Params, backtest, gate, predict, train_final
 from shoplake_forecast.panel import SQL_FEATURES, build_panel, cap_outliers
 
 
@@ -23,6 +23,11 @@ class HandComputedMetrics(unittest.TestCase):
 
     def test_bias(self):
         self.assertAlmostEqual(M.bias(self.y, self.f), 2 / 12)
+
+    def test_rmse(self):
+        # squared errors [1, 1, 0, 4]: mean 1.5.
+        self.assertAlmostEqual(M.rmse(self.y, self.f), math.sqrt(1.5))
+        self.assertTrue(math.isnan(M.rmse([], [])))
 
     def test_mase(self):
         # MAE 1.0 scaled by an in-sample seasonal-naive MAE of 0.5 → 2.0.
@@ -45,9 +50,10 @@ class HandComputedMetrics(unittest.TestCase):
         self.assertTrue(np.array_equal(capped[1], y[1]))
 
 
-def weekly_history(days=126, items=6, noise=0.0, seed=0) -> pd.DataFrame:
+def weekly_history(days=126, items=6, noise=0.0, seed=0, closed_weekday=None) -> pd.DataFrame:
     """Product series with an exact weekly pattern (seasonal naive is perfect without noise),
-    features computed the way athena/etl_63 does (calendar windows)."""
+    features computed the way athena/etl_63 does (calendar windows). `closed_weekday` (0 = Monday)
+    leaves that weekday out of the lake entirely: a gap every week, as Saturdays in the UCI shop."""
     rng = np.random.default_rng(seed)
     start = pd.Timestamp("2026-01-05")
     rows = []
@@ -56,8 +62,13 @@ def weekly_history(days=126, items=6, noise=0.0, seed=0) -> pd.DataFrame:
         units = np.array([pattern[d % 7] for d in range(days)], dtype=float)
         if noise:
             units = np.maximum(0, units + rng.normal(0, noise * units.mean(), days)).round()
+        if closed_weekday is not None:
+            closed = np.array([(start + pd.Timedelta(days=d)).dayofweek == closed_weekday for d in range(days)])
+            units[closed] = np.nan
         s = pd.Series(units)
         for d in range(days):
+            if np.isnan(units[d]):
+                continue
             lag = lambda k: units[d - k] if d - k >= 0 else np.nan  # noqa: E731
             w = lambda n: s.iloc[max(0, d - n + 1) : d + 1]  # noqa: E731
             rows.append(
@@ -71,7 +82,7 @@ def weekly_history(days=126, items=6, noise=0.0, seed=0) -> pd.DataFrame:
                     "lag_7": lag(7),
                     "lag_14": lag(14),
                     "lag_28": lag(28),
-                    "mean_7": w(7).mean(),
+                    "mean_7": w(7).mean(),  # pandas skips NaN (gaps) like the SQL windows
                     "mean_14": w(14).mean(),
                     "mean_28": w(28).mean(),
                     "std_7": w(7).std(),
@@ -82,7 +93,7 @@ def weekly_history(days=126, items=6, noise=0.0, seed=0) -> pd.DataFrame:
                     "price_ratio": 1.0,
                     "discount_share": 0.0,
                     "history_days": d,
-                    "days_28": min(28, d + 1),
+                    "days_28": int(w(28).notna().sum()),
                     "category_units": np.nan,
                     "category_mean_7": np.nan,
                     "category_mean_28": np.nan,
@@ -117,12 +128,69 @@ class GateAndDeterminism(unittest.TestCase):
         }
         self.assertTrue(gate(bt)["passed"])
 
+    def test_gate_refuses_a_model_that_wins_on_wape_by_forecasting_low(self):
+        metrics = [
+            {"model": "gbm", "horizon": "all", "wape": 0.5, "bias": -0.51},
+            {"model": "seasonal_naive", "horizon": "all", "wape": 0.7, "bias": 0.0},
+        ]
+        g = gate({"metrics": metrics})
+        self.assertFalse(g["passed"])
+        self.assertEqual(len(g["reasons"]), 1)
+        self.assertIn("bias -51.0% is beyond +-30%", g["reasons"][0])
+        self.assertIn("under-forecast", g["reasons"][0])
+        metrics[0]["bias"] = -0.18
+        self.assertTrue(gate({"metrics": metrics})["passed"])
+        self.assertFalse(gate({"metrics": metrics}, max_abs_bias=0.1)["passed"])
+
     def test_backtest_is_deterministic_for_a_seed(self):
         panel = build_panel(weekly_history(noise=0.3, seed=4))
         a = backtest(panel, Params.from_dict({**SMALL, "seed": 7}))
         b = backtest(panel, Params.from_dict({**SMALL, "seed": 7}))
         self.assertEqual(a["metrics"], b["metrics"])
         self.assertEqual(len(a["origins"]), 3)
+
+
+class WeeklyClosedDay(unittest.TestCase):
+    """Regression: the UCI backtest crashed with `IndexError: index -1 is out of bounds` because
+    weekly origins share a weekday, so horizon 1 always targeted the shop's closed day (a gap) and
+    the category residual quantile of that horizon was taken over an empty array."""
+
+    def setUp(self):
+        # 126 days from Monday 2026-01-05: the last day and every weekly origin are Sundays, so
+        # h = 1 always targets a Monday, which is closed.
+        self.panel = build_panel(weekly_history(noise=0.3, seed=5, closed_weekday=0))
+        self.assertEqual(self.panel.dates[-1].day_name(), "Sunday")
+        self.assertEqual(len(self.panel.gaps), 17)
+
+    def test_backtest_reports_a_horizon_without_actuals_instead_of_crashing(self):
+        bt = backtest(self.panel, Params.from_dict(SMALL))
+        self.assertEqual(bt["horizons_without_actuals"], [{"horizon": 1, "weekday": "Monday"}])
+        rows = {(r["model"], r["horizon"]): r for r in bt["metrics"]}
+        for m in ("gbm", "seasonal_naive", "moving_average", "ridge"):
+            self.assertEqual(rows[(m, 1)]["points"], 0)
+            self.assertTrue(math.isnan(rows[(m, 1)]["wape"]))
+            self.assertGreater(rows[(m, 2)]["points"], 0)
+            self.assertFalse(math.isnan(rows[(m, 2)]["wape"]))
+            # "all" pools the horizons that have actuals: 6 horizons x 6 series x 3 origins.
+            self.assertEqual(rows[(m, "all")]["points"], 6 * 6 * 3)
+        # Every horizon gets a category interval; h = 1 borrows the residuals of all horizons.
+        self.assertEqual(sorted(bt["category_residual_q"]), list(range(1, 8)))
+        lo, hi = bt["category_residual_q"][1]
+        self.assertLess(lo, hi)
+
+    def test_train_and_predict_cover_the_closed_weekday(self):
+        params = Params.from_dict(SMALL)
+        bt = backtest(self.panel, params)
+        fitted, _ = train_final(self.panel, params)
+        # The baselines' conformal intervals for h = 1 are not zero-width (borrowed, not 0).
+        lo, hi = fitted.residual_q["seasonal_naive"][1]
+        self.assertLess(lo, hi)
+        rows, summary = predict(self.panel, fitted, {"category_residual_q": bt["category_residual_q"]}, "t")
+        self.assertEqual(summary["origin_date"], "2026-05-10")
+        monday = [r for r in rows if r["horizon"] == 1 and r["level"] == "category"]
+        self.assertEqual(len(monday), 2)
+        for r in monday:
+            self.assertLess(r["lower"], r["upper"])
 
 
 if __name__ == "__main__":
