@@ -11,7 +11,7 @@
  *    stdin, output on stdout.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StateMachine } from 'aws-local-stepfunctions';
@@ -27,12 +27,12 @@ import {
   type TrainResult,
 } from '../../lambdas/forecast/pipeline.ts';
 import { documentClient } from '../../lambdas/shared/aws-clients.ts';
-import { parseAthenaLiteral } from '../../lambdas/shared/catalog/sql.ts';
 import { ForecastRegistry } from '../../lambdas/shared/forecast/registry.ts';
 import { requiredText } from '../../lambdas/training/context.ts';
 import { objectIo } from '../../lambdas/training/objects.ts';
 import type { DuckdbEngine } from '../engine/duckdb.ts';
 import type { LocalRuntime } from '../runtime/types.ts';
+import { runAthenaTaskToCsv } from './athena-csv.ts';
 import { isObject } from './etl-runner.ts';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -165,12 +165,6 @@ export interface LocalForecastResult {
   readonly elapsedMs: number;
 }
 
-function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /** Forecast dependencies on the local runtime. */
 export function localForecastDeps(
   runtime: Pick<LocalRuntime, 'lakeDir' | 'clients' | 'names'>,
@@ -257,29 +251,19 @@ export async function runLocalForecast(options: LocalForecastOptions): Promise<L
       handlers[name] = (input) => timed(name, () => lambda(name, input));
     } else if (s.Resource === 'arn:aws:states:::athena:startQueryExecution.sync') {
       handlers[name] = (input) =>
-        timed(name, async () => {
-          if (!isObject(input) || typeof input.QueryString !== 'string')
-            throw new Error(`${name}: task input has no QueryString`);
-          const raw = Array.isArray(input.ExecutionParameters) ? input.ExecutionParameters : [];
-          const result = await engine.executePositional(
-            input.QueryString,
-            raw.map((v) => parseAthenaLiteral(String(v))),
-          );
-          const id = `local-forecast-${Date.now()}-${++counter}`;
-          const file = join(resultsDir, `${id}.csv`);
-          const columns = result.columns.map((c) => c.name);
-          const lines = [columns.map(csvCell).join(',')];
-          for (const row of result.rows) lines.push(columns.map((c) => csvCell(row[c])).join(','));
-          writeFileSync(file, `${lines.join('\n')}\n`);
-          return {
-            QueryExecution: {
-              QueryExecutionId: id,
-              Query: input.QueryString,
-              ResultConfiguration: { OutputLocation: pathToFileURL(file).href },
-              Status: { State: 'SUCCEEDED' },
-            },
-          };
-        });
+        timed(
+          name,
+          async () =>
+            (
+              await runAthenaTaskToCsv(
+                engine,
+                name,
+                input,
+                resultsDir,
+                `local-forecast-${Date.now()}-${++counter}`,
+              )
+            ).out,
+        );
     } else {
       throw new Error(`no local handler for task resource ${s.Resource} (state ${name})`);
     }

@@ -10,14 +10,13 @@
  *    `<lake>/ml/models/`, snapshot ids from the local Iceberg catalog.
  * Also home of `loadLakeInteractions`, which `shoplake evaluate` uses without a file.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { Command } from 'commander';
 import { localSubstitutedDefinition } from '../../../lambdas/etl/definition.ts';
 import { documentClient } from '../../../lambdas/shared/aws-clients.ts';
-import { parseAthenaLiteral } from '../../../lambdas/shared/catalog/sql.ts';
 import { interactionsFromEvents } from '../../../lambdas/shared/recommender/data.ts';
 import {
   RecommendationStore,
@@ -41,7 +40,7 @@ import type { DuckdbEngine } from '../../engine/duckdb.ts';
 import { openLocalEngine } from '../../engine/open.ts';
 import { withRuntime } from '../../runtime/session.ts';
 import type { LocalRuntime } from '../../runtime/types.ts';
-import { isObject } from '../../sfn/etl-runner.ts';
+import { runAthenaTaskToCsv } from '../../sfn/athena-csv.ts';
 import { fmt, reporter } from '../output.ts';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -93,12 +92,6 @@ export interface LocalTrainingResult {
   readonly steps: { state: string; ms: number; rows?: number }[];
   readonly error?: { error: string; cause: string };
   readonly elapsedMs: number;
-}
-
-function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** The recommendations table on the local runtime's DynamoDB emulator. */
@@ -197,33 +190,7 @@ export async function runLocalTraining(options: LocalTrainingOptions): Promise<L
       handlers[name] = (input) =>
         timed(
           name,
-          async () => {
-            if (!isObject(input) || typeof input.QueryString !== 'string') {
-              throw new Error(`${name}: task input has no QueryString`);
-            }
-            const raw = Array.isArray(input.ExecutionParameters) ? input.ExecutionParameters : [];
-            const result = await engine.executePositional(
-              input.QueryString,
-              raw.map((v) => parseAthenaLiteral(String(v))),
-            );
-            const id = `local-train-${Date.now()}-${++counter}`;
-            const file = join(resultsDir, `${id}.csv`);
-            const columns = result.columns.map((c) => c.name);
-            const lines = [columns.map(csvCell).join(',')];
-            for (const row of result.rows) lines.push(columns.map((c) => csvCell(row[c])).join(','));
-            writeFileSync(file, `${lines.join('\n')}\n`);
-            return {
-              rows: result.affectedRows ?? result.rows.length,
-              out: {
-                QueryExecution: {
-                  QueryExecutionId: id,
-                  Query: input.QueryString,
-                  ResultConfiguration: { OutputLocation: pathToFileURL(file).href },
-                  Status: { State: 'SUCCEEDED' },
-                },
-              },
-            };
-          },
+          () => runAthenaTaskToCsv(engine, name, input, resultsDir, `local-train-${Date.now()}-${++counter}`),
           (r) => r.rows,
         ).then((r) => r.out);
     } else {
