@@ -248,25 +248,10 @@ function stubEnv(): void {
   vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/shoplake-test-credentials');
 }
 
+/** The CLI in this process (the shared capture helper), imported after the env above is stubbed. */
 async function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { main } = await import('../../local/cli/main.ts');
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(['node', 'shoplake', ...argv]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+  const { cli } = await import('../integration/helpers/cli.ts');
+  return cli(argv);
 }
 
 describe('currentSnapshotOf (Iceberg metadata JSON)', () => {
